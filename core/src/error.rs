@@ -1,0 +1,119 @@
+//! The one error type of btp.
+//!
+//! Every fallible function returns [`Result<T>`]. Messages name the problem
+//! (which argument, which dimension, which byte offset) and never contain key
+//! material or feature values: they are safe to log and to show to a user.
+
+use std::fmt;
+
+/// Result alias used across btp.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What was wrong with bytes handed to a decoder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Fewer bytes than the format needs.
+    Truncated { needed: usize, got: usize },
+    /// The bytes do not start with the expected magic: not a btp object.
+    BadMagic,
+    /// A format version this build does not read.
+    UnsupportedVersion(u8),
+    /// A scheme identifier this build does not know.
+    UnknownScheme(u8),
+    /// The checksum does not match the content: the bytes were altered.
+    ChecksumMismatch,
+    /// Bytes left over after a complete object.
+    TrailingBytes(usize),
+    /// A field has a value the format does not allow.
+    Invalid(&'static str),
+}
+
+impl std::error::Error for DecodeError {}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated { needed, got } => {
+                write!(f, "truncated: needs {needed} bytes, got {got}")
+            }
+            Self::BadMagic => f.write_str("bad magic: not a btp object"),
+            Self::UnsupportedVersion(v) => write!(f, "unsupported format version {v}"),
+            Self::UnknownScheme(s) => write!(f, "unknown scheme id {s}"),
+            Self::ChecksumMismatch => f.write_str("checksum mismatch: the bytes were altered"),
+            Self::TrailingBytes(n) => write!(f, "{n} trailing bytes after the object"),
+            Self::Invalid(why) => write!(f, "invalid field: {why}"),
+        }
+    }
+}
+
+/// Every error btp reports.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Key bytes of the wrong length.
+    #[error("invalid key length: expected {expected} bytes, got {got}")]
+    InvalidKeyLength { expected: usize, got: usize },
+
+    /// The operating system's random number generator failed.
+    #[error("the operating system random number generator failed")]
+    Rng,
+
+    /// A feature vector (or a batch row) of the wrong length.
+    #[error("wrong dimension: expected {expected}, got {got}")]
+    WrongDimension { expected: usize, got: usize },
+
+    /// A feature vector holds NaN or an infinity. Only the position is named.
+    #[error("feature vector holds a non-finite value ({kind}) at index {index}")]
+    NonFinite { index: usize, kind: &'static str },
+
+    /// After centring, the vector has zero (or subnormal) length and cannot
+    /// be L2-normalised or projected meaningfully.
+    #[error("feature vector has zero length after preprocessing")]
+    ZeroNorm,
+
+    /// A scheme, gallery or evaluation parameter out of its range.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter { name: &'static str, reason: String },
+
+    /// Two templates were made under different transform keys.
+    #[error("key mismatch: the templates were made under different keys")]
+    KeyMismatch,
+
+    /// Two templates (or a template and a protector) use different schemes
+    /// or scheme parameters.
+    #[error("scheme mismatch: {0}")]
+    SchemeMismatch(&'static str),
+
+    /// Bytes that do not decode.
+    #[error("cannot decode {what}: {source}")]
+    Decode {
+        what: &'static str,
+        source: DecodeError,
+    },
+
+    /// A gallery id that is already present.
+    #[error("id {0} is already in the gallery")]
+    DuplicateId(u64),
+
+    /// A gallery id that is not present.
+    #[error("id {0} is not in the gallery")]
+    NotFound(u64),
+
+    /// Score arrays that cannot be evaluated (empty, NaN, out of range).
+    #[error("invalid scores: {0}")]
+    InvalidScores(String),
+}
+
+impl Error {
+    pub(crate) fn param(name: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidParameter {
+            name,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn decode(what: &'static str, source: DecodeError) -> Self {
+        Self::Decode { what, source }
+    }
+}

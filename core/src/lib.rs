@@ -1,0 +1,23 @@
+//! # btp — biometric template protection
+//!
+//! Cancellable (revocable, unlinkable, irreversible) biometric templates in
+//! the style of ISO/IEC 24745, threshold matching in the protected domain,
+//! and the evaluation metrics to show that it works.
+//!
+//! Modules, each with one job:
+//! - [`keys`]: the master key and HKDF derivation of every other key.
+//! - [`features`]: validation and preprocessing of feature vectors.
+//! - [`schemes`]: the cancellable transforms (IoM-GRP, IoM-URP, BioHashing).
+//! - [`codes`]: the packed memory layout of protected codes and their comparison.
+//! - [`template`]: the versioned wire format of a protected template.
+//! - [`protector`]: a scheme bound to a key: protect, compare, verify.
+//! - [`matching`]: 1:1 decisions, 1:N galleries, threshold calibration.
+//! - [`eval`]: FMR/FNMR/EER/DET, identification, differentials, unlinkability.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod keys;
+
+pub use error::{DecodeError, Error, Result};
+pub use keys::{KeyFingerprint, MasterKey, TransformKey};
