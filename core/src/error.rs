@@ -14,7 +14,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum DecodeError {
     /// Fewer bytes than the format needs.
-    Truncated { needed: usize, got: usize },
+    Truncated {
+        /// Bytes the format needs.
+        needed: usize,
+        /// Bytes given.
+        got: usize,
+    },
     /// The bytes do not start with the expected magic: not a btp object.
     BadMagic,
     /// A format version this build does not read.
@@ -53,7 +58,12 @@ impl fmt::Display for DecodeError {
 pub enum Error {
     /// Key bytes of the wrong length.
     #[error("invalid key length: expected {expected} bytes, got {got}")]
-    InvalidKeyLength { expected: usize, got: usize },
+    InvalidKeyLength {
+        /// The required length.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
 
     /// The operating system's random number generator failed.
     #[error("the operating system random number generator failed")]
@@ -61,11 +71,21 @@ pub enum Error {
 
     /// A feature vector (or a batch row) of the wrong length.
     #[error("wrong dimension: expected {expected}, got {got}")]
-    WrongDimension { expected: usize, got: usize },
+    WrongDimension {
+        /// The scheme's dimension.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
 
     /// A feature vector holds NaN or an infinity. Only the position is named.
     #[error("feature vector holds a non-finite value ({kind}) at index {index}")]
-    NonFinite { index: usize, kind: &'static str },
+    NonFinite {
+        /// Position of the first bad value in its vector.
+        index: usize,
+        /// `"NaN"` or `"infinity"`.
+        kind: &'static str,
+    },
 
     /// After centring, the vector has zero (or subnormal) length and cannot
     /// be L2-normalised or projected meaningfully.
@@ -74,7 +94,12 @@ pub enum Error {
 
     /// A scheme, gallery or evaluation parameter out of its range.
     #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter { name: &'static str, reason: String },
+    InvalidParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// Two templates were made under different transform keys.
     #[error("key mismatch: the templates were made under different keys")]
@@ -88,7 +113,9 @@ pub enum Error {
     /// Bytes that do not decode.
     #[error("cannot decode {what}: {source}")]
     Decode {
+        /// What was being decoded.
         what: &'static str,
+        /// Why it failed.
         source: DecodeError,
     },
 

@@ -119,17 +119,32 @@ impl fmt::Debug for MasterKey {
 pub enum KeyUsage<'a> {
     /// Key of a cancellable transform.
     Transform {
+        /// SHA-256 of the canonical scheme parameters.
         params_digest: &'a [u8; 32],
+        /// The application (deployment) name.
         application: &'a str,
+        /// The renewable version; bump it to revoke.
         version: u32,
+        /// Optional subject binding (per-subject keys).
         subject: Option<&'a [u8]>,
     },
     /// Record encryption key of a purpose at a storage key version.
-    Storage { purpose: &'a str, version: u32 },
+    Storage {
+        /// The purpose name.
+        purpose: &'a str,
+        /// The storage key version.
+        version: u32,
+    },
     /// MAC key of a store's audit chain.
-    Audit { store_id: &'a [u8] },
+    Audit {
+        /// The store's id.
+        store_id: &'a [u8],
+    },
     /// Key of the keyed hash that indexes subject ids in a store.
-    SubjectIndex { store_id: &'a [u8] },
+    SubjectIndex {
+        /// The store's id.
+        store_id: &'a [u8],
+    },
 }
 
 impl KeyUsage<'_> {
@@ -268,7 +283,11 @@ impl TransformKey {
 
 impl fmt::Debug for TransformKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TransformKey([redacted], fingerprint={})", self.fingerprint)
+        write!(
+            f,
+            "TransformKey([redacted], fingerprint={})",
+            self.fingerprint
+        )
     }
 }
 
@@ -366,7 +385,12 @@ mod tests {
         });
         let a = k.derive(&KeyUsage::Audit { store_id: b"p" });
         let i = k.derive(&KeyUsage::SubjectIndex { store_id: b"p" });
-        let all = [s.expose_secret(), s2.expose_secret(), a.expose_secret(), i.expose_secret()];
+        let all = [
+            s.expose_secret(),
+            s2.expose_secret(),
+            a.expose_secret(),
+            i.expose_secret(),
+        ];
         for x in 0..all.len() {
             for y in x + 1..all.len() {
                 assert_ne!(all[x], all[y]);

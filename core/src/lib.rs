@@ -16,8 +16,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod codes;
 pub mod error;
+pub mod features;
 pub mod keys;
+pub mod matching;
+pub mod protector;
+pub mod schemes;
+pub mod template;
 
 pub use error::{DecodeError, Error, Result};
+pub use features::fit_centre;
 pub use keys::{KeyFingerprint, MasterKey, TransformKey};
+pub use matching::{Candidate, Decision, Gallery};
+pub use protector::Protector;
+pub use schemes::{SchemeId, SchemeParams, SchemeSpec};
+pub use template::ProtectedTemplate;

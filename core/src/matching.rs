@@ -1,0 +1,443 @@
+//! Matching in the protected domain: 1:1 decisions and 1:N galleries.
+//!
+//! A [`Gallery`] holds the packed codes of one scheme, parameters and key
+//! contiguously (`len * words` `u64`s, see [`crate::codes`]), so a search is
+//! one linear scan of memory: XOR, fold, popcount per word, with a bounded
+//! heap keeping the best `k` (no sort of the whole gallery). Large galleries
+//! are split across threads and the partial results merged. Results are
+//! sorted by score descending, ties broken by ascending id, so a search is
+//! deterministic whatever the thread count.
+
+use std::collections::{BinaryHeap, HashMap};
+
+use crate::codes::CodeLayout;
+use crate::error::{Error, Result};
+use crate::keys::KeyFingerprint;
+use crate::protector::Protector;
+use crate::schemes::SchemeId;
+use crate::template::ProtectedTemplate;
+
+/// Gallery size from which a search uses every core by default.
+pub const PARALLEL_FROM: usize = 20_000;
+
+/// The outcome of a 1:1 comparison: accept iff `score >= threshold`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Decision {
+    /// Similarity in [0, 1].
+    pub score: f64,
+    /// The threshold the score was held against.
+    pub threshold: f64,
+    /// `score >= threshold`.
+    pub matched: bool,
+}
+
+fn check_threshold(threshold: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&threshold) {
+        Ok(())
+    } else {
+        Err(Error::param("threshold", "must be a number in [0, 1]"))
+    }
+}
+
+/// 1:1 verification of a probe against a reference template.
+pub fn verify(
+    reference: &ProtectedTemplate,
+    probe: &ProtectedTemplate,
+    threshold: f64,
+) -> Result<Decision> {
+    check_threshold(threshold)?;
+    let score = reference.similarity(probe)?;
+    Ok(Decision {
+        score,
+        threshold,
+        matched: score >= threshold,
+    })
+}
+
+/// One entry of a search result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Candidate {
+    /// The caller's id of the gallery entry.
+    pub id: u64,
+    /// Similarity in [0, 1].
+    pub score: f64,
+}
+
+/// The identity of the codes a gallery accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Identity {
+    scheme: SchemeId,
+    params_id: [u8; 8],
+    fingerprint: KeyFingerprint,
+    layout: CodeLayout,
+}
+
+impl Identity {
+    fn of(t: &ProtectedTemplate) -> Self {
+        Self {
+            scheme: t.scheme(),
+            params_id: t.params_id(),
+            fingerprint: t.fingerprint(),
+            layout: t.layout(),
+        }
+    }
+
+    fn check(&self, t: &ProtectedTemplate) -> Result<()> {
+        let other = Self::of(t);
+        if other.scheme != self.scheme {
+            return Err(Error::SchemeMismatch(
+                "the template comes from a different scheme",
+            ));
+        }
+        if other.params_id != self.params_id || other.layout != self.layout {
+            return Err(Error::SchemeMismatch(
+                "the template comes from different scheme parameters",
+            ));
+        }
+        if other.fingerprint != self.fingerprint {
+            return Err(Error::KeyMismatch);
+        }
+        Ok(())
+    }
+}
+
+/// A 1:N gallery of protected templates keyed by caller ids.
+#[derive(Clone, Debug)]
+pub struct Gallery {
+    identity: Identity,
+    ids: Vec<u64>,
+    codes: Vec<u64>,
+    index: HashMap<u64, usize>,
+    threads: usize,
+}
+
+impl Gallery {
+    /// An empty gallery for the templates of `protector`.
+    pub fn new(protector: &Protector) -> Self {
+        Self::with_identity(Identity::of(
+            &protector.template(vec![0; protector.layout().words()]),
+        ))
+    }
+
+    /// An empty gallery for templates made like `example` (same scheme,
+    /// parameters and key).
+    pub fn like(example: &ProtectedTemplate) -> Self {
+        Self::with_identity(Identity::of(example))
+    }
+
+    fn with_identity(identity: Identity) -> Self {
+        Self {
+            identity,
+            ids: Vec::new(),
+            codes: Vec::new(),
+            index: HashMap::new(),
+            threads: 0,
+        }
+    }
+
+    /// Number of templates.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when the gallery holds no template.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Whether `id` is present.
+    pub fn contains(&self, id: u64) -> bool {
+        self.index.contains_key(&id)
+    }
+
+    /// The ids, in storage order.
+    pub fn ids(&self) -> &[u64] {
+        &self.ids
+    }
+
+    /// Shape of the codes.
+    pub fn layout(&self) -> CodeLayout {
+        self.identity.layout
+    }
+
+    /// Bytes of memory per template in the scan buffer.
+    pub fn bytes_per_template(&self) -> usize {
+        self.identity.layout.words() * 8 + std::mem::size_of::<u64>()
+    }
+
+    /// Sets the number of search threads; 0 (the default) means one thread
+    /// below [`PARALLEL_FROM`] templates and every core above.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads;
+    }
+
+    /// The thread count setting (0 = automatic).
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn effective_threads(&self, work: usize) -> usize {
+        let t = match self.threads {
+            0 if work < PARALLEL_FROM => 1,
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            t => t,
+        };
+        t.min(work.max(1))
+    }
+
+    /// Adds a template under `id`.
+    pub fn add(&mut self, id: u64, template: &ProtectedTemplate) -> Result<()> {
+        self.add_batch(&[id], std::slice::from_ref(template))
+    }
+
+    /// Adds templates under ids; all or nothing (a duplicate id, within the
+    /// batch or with the gallery, or a foreign template adds none).
+    pub fn add_batch(&mut self, ids: &[u64], templates: &[ProtectedTemplate]) -> Result<()> {
+        if ids.len() != templates.len() {
+            return Err(Error::param("ids", "as many ids as templates are needed"));
+        }
+        for t in templates {
+            self.identity.check(t)?;
+        }
+        self.check_new_ids(ids)?;
+        self.codes
+            .reserve(templates.len() * self.identity.layout.words());
+        for (&id, t) in ids.iter().zip(templates) {
+            self.push(id, t.words());
+        }
+        Ok(())
+    }
+
+    /// Adds packed codes (`ids.len() * layout().words()` words, as made by
+    /// [`Protector::protect_batch_packed`] of this gallery's protector).
+    pub fn add_packed(&mut self, protector: &Protector, ids: &[u64], codes: &[u64]) -> Result<()> {
+        let probe = protector.template(vec![0; protector.layout().words()]);
+        self.identity.check(&probe)?;
+        let words = self.identity.layout.words();
+        if codes.len() != ids.len() * words {
+            return Err(Error::param(
+                "codes",
+                "length differs from ids x words per code",
+            ));
+        }
+        self.check_new_ids(ids)?;
+        for (&id, code) in ids.iter().zip(codes.chunks_exact(words)) {
+            self.push(id, code);
+        }
+        Ok(())
+    }
+
+    fn check_new_ids(&self, ids: &[u64]) -> Result<()> {
+        let mut seen = std::collections::HashSet::with_capacity(ids.len());
+        for &id in ids {
+            if self.index.contains_key(&id) || !seen.insert(id) {
+                return Err(Error::DuplicateId(id));
+            }
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, id: u64, code: &[u64]) {
+        self.index.insert(id, self.ids.len());
+        self.ids.push(id);
+        self.codes.extend_from_slice(code);
+    }
+
+    /// Removes the template under `id`.
+    pub fn remove(&mut self, id: u64) -> Result<()> {
+        let pos = self.index.remove(&id).ok_or(Error::NotFound(id))?;
+        let words = self.identity.layout.words();
+        let last = self.ids.len() - 1;
+        if pos != last {
+            self.codes
+                .copy_within(last * words..(last + 1) * words, pos * words);
+            self.ids[pos] = self.ids[last];
+            self.index.insert(self.ids[pos], pos);
+        }
+        self.ids.pop();
+        self.codes.truncate(last * words);
+        Ok(())
+    }
+
+    /// Removes every id present in `ids`; returns how many were removed.
+    pub fn remove_batch(&mut self, ids: &[u64]) -> usize {
+        ids.iter().filter(|&&id| self.remove(id).is_ok()).count()
+    }
+
+    /// The template stored under `id`.
+    pub fn get(&self, id: u64) -> Option<ProtectedTemplate> {
+        let pos = *self.index.get(&id)?;
+        let words = self.identity.layout.words();
+        let i = self.identity;
+        Some(ProtectedTemplate::new(
+            i.scheme,
+            i.params_id,
+            i.fingerprint,
+            i.layout,
+            self.codes[pos * words..(pos + 1) * words].to_vec(),
+        ))
+    }
+
+    /// The best `k` candidates for `probe`, restricted to scores
+    /// `>= threshold` when one is given; sorted by score descending, ties by
+    /// ascending id.
+    pub fn search(
+        &self,
+        probe: &ProtectedTemplate,
+        k: usize,
+        threshold: Option<f64>,
+    ) -> Result<Vec<Candidate>> {
+        self.identity.check(probe)?;
+        let max_mis = self.search_bounds(k, threshold)?;
+        let Some(max_mis) = max_mis else {
+            return Ok(Vec::new());
+        };
+        let words = self.identity.layout.words();
+        let n = self.len();
+        let threads = self.effective_threads(n);
+        let per = n.div_ceil(threads).max(1);
+        let mut hits: Vec<(u32, u64)> = if threads <= 1 {
+            self.scan(0, n, probe.words(), k, max_mis)
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..n)
+                    .step_by(per)
+                    .map(|start| {
+                        s.spawn(move || {
+                            self.scan(start, (start + per).min(n), probe.words(), k, max_mis)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("search worker panicked"))
+                    .collect()
+            })
+        };
+        let _ = words;
+        hits.sort_unstable();
+        hits.truncate(k);
+        Ok(self.candidates(hits))
+    }
+
+    /// [`Gallery::search`] for many probes, spread over threads by probe.
+    pub fn search_batch(
+        &self,
+        probes: &[ProtectedTemplate],
+        k: usize,
+        threshold: Option<f64>,
+    ) -> Result<Vec<Vec<Candidate>>> {
+        for p in probes {
+            self.identity.check(p)?;
+        }
+        let Some(max_mis) = self.search_bounds(k, threshold)? else {
+            return Ok(vec![Vec::new(); probes.len()]);
+        };
+        let n = self.len();
+        let one = |p: &ProtectedTemplate| {
+            let mut hits = self.scan(0, n, p.words(), k, max_mis);
+            hits.sort_unstable();
+            self.candidates(hits)
+        };
+        let threads = self
+            .effective_threads(n.saturating_mul(probes.len()))
+            .min(probes.len().max(1));
+        if threads <= 1 {
+            return Ok(probes.iter().map(one).collect());
+        }
+        let per = probes.len().div_ceil(threads);
+        Ok(std::thread::scope(|s| {
+            let handles: Vec<_> = probes
+                .chunks(per)
+                .map(|chunk| s.spawn(move || chunk.iter().map(one).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("search worker panicked"))
+                .collect()
+        }))
+    }
+
+    /// Similarity of `probe` with every entry, in storage order (see [`Gallery::ids`]).
+    pub fn scores(&self, probe: &ProtectedTemplate) -> Result<Vec<f64>> {
+        self.identity.check(probe)?;
+        let layout = self.identity.layout;
+        Ok(self
+            .codes
+            .chunks_exact(layout.words())
+            .map(|c| layout.score(layout.mismatches(c, probe.words())))
+            .collect())
+    }
+
+    fn search_bounds(&self, k: usize, threshold: Option<f64>) -> Result<Option<u32>> {
+        if k == 0 {
+            return Err(Error::param("k", "must be at least 1"));
+        }
+        let layout = self.identity.layout;
+        match threshold {
+            None => Ok(Some(layout.len() as u32)),
+            Some(t) => {
+                check_threshold(t)?;
+                Ok(layout.max_mismatches(t))
+            }
+        }
+    }
+
+    fn candidates(&self, hits: Vec<(u32, u64)>) -> Vec<Candidate> {
+        let layout = self.identity.layout;
+        hits.into_iter()
+            .map(|(m, id)| Candidate {
+                id,
+                score: layout.score(m),
+            })
+            .collect()
+    }
+
+    /// The best `k` (mismatches, id) among entries `start..end` with at most
+    /// `max_mis` mismatches, unsorted.
+    fn scan(
+        &self,
+        start: usize,
+        end: usize,
+        probe: &[u64],
+        k: usize,
+        max_mis: u32,
+    ) -> Vec<(u32, u64)> {
+        match self.identity.layout.width() {
+            1 => self.scan_width::<1>(start, end, probe, k, max_mis),
+            4 => self.scan_width::<4>(start, end, probe, k, max_mis),
+            _ => self.scan_width::<8>(start, end, probe, k, max_mis),
+        }
+    }
+
+    fn scan_width<const W: u8>(
+        &self,
+        start: usize,
+        end: usize,
+        probe: &[u64],
+        k: usize,
+        max_mis: u32,
+    ) -> Vec<(u32, u64)> {
+        let words = probe.len();
+        let mut heap: BinaryHeap<(u32, u64)> = BinaryHeap::with_capacity(k + 1);
+        let mut bound = max_mis;
+        let codes = &self.codes[start * words..end * words];
+        for (code, &id) in codes.chunks_exact(words).zip(&self.ids[start..end]) {
+            let m = crate::codes::mismatches(W, code, probe);
+            if m > bound {
+                continue;
+            }
+            if heap.len() < k {
+                heap.push((m, id));
+                if heap.len() == k {
+                    bound = bound.min(heap.peek().expect("k >= 1").0);
+                }
+            } else if (m, id) < *heap.peek().expect("k >= 1") {
+                heap.pop();
+                heap.push((m, id));
+                bound = bound.min(heap.peek().expect("k >= 1").0);
+            }
+        }
+        heap.into_vec()
+    }
+}

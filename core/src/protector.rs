@@ -1,0 +1,230 @@
+//! A scheme bound to a key: the object that protects feature vectors and
+//! compares the templates it made.
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::codes::CodeLayout;
+use crate::error::{Error, Result};
+use crate::features;
+use crate::keys::{KeyFingerprint, MasterKey, TransformKey};
+use crate::matching::Decision;
+use crate::schemes::{SchemeParams, Transform};
+use crate::template::ProtectedTemplate;
+
+/// Rows per thread below which batch protection stays on one thread.
+const ROWS_PER_THREAD: usize = 64;
+
+/// Protects feature vectors under one transform key.
+///
+/// Holds the transform's secret matrices (zeroized on drop); `Send + Sync`,
+/// so one protector can serve many threads.
+pub struct Protector {
+    params: SchemeParams,
+    params_id: [u8; 8],
+    layout: CodeLayout,
+    fingerprint: KeyFingerprint,
+    transform: Box<dyn Transform>,
+}
+
+impl Protector {
+    /// The protector of `params` for an application, a version and
+    /// optionally a subject, under keys derived from `master`.
+    ///
+    /// Bumping `version` renews the templates of an application: templates
+    /// made under the old version no longer match (and comparing them with
+    /// new ones is a [`Error::KeyMismatch`]).
+    pub fn new(
+        params: SchemeParams,
+        master: &MasterKey,
+        application: &str,
+        version: u32,
+        subject: Option<&[u8]>,
+    ) -> Result<Self> {
+        if application.is_empty() {
+            return Err(Error::param("application", "must not be empty"));
+        }
+        let key = master.transform_key(&params.digest(), application, version, subject);
+        Ok(Self::with_transform_key(params, &key))
+    }
+
+    /// The protector of `params` under an explicit transform key.
+    pub fn with_transform_key(params: SchemeParams, key: &TransformKey) -> Self {
+        let transform = params.build(key);
+        Self {
+            params_id: params.id(),
+            layout: params.layout(),
+            fingerprint: key.fingerprint(),
+            params,
+            transform,
+        }
+    }
+
+    /// The scheme parameters.
+    pub fn params(&self) -> &SchemeParams {
+        &self.params
+    }
+
+    /// Feature dimension.
+    pub fn dim(&self) -> usize {
+        self.params.dim()
+    }
+
+    /// Shape of the codes.
+    pub fn layout(&self) -> CodeLayout {
+        self.layout
+    }
+
+    /// Fingerprint of the transform key.
+    pub fn fingerprint(&self) -> KeyFingerprint {
+        self.fingerprint
+    }
+
+    /// Protects one feature vector.
+    pub fn protect(&self, x: &[f32]) -> Result<ProtectedTemplate> {
+        let mut words = vec![0u64; self.layout.words()];
+        self.protect_packed(x, &mut words)?;
+        Ok(self.template(words))
+    }
+
+    /// Protects one feature vector into a packed code (`layout().words()` long).
+    pub fn protect_packed(&self, x: &[f32], out: &mut [u64]) -> Result<()> {
+        if out.len() != self.layout.words() {
+            return Err(Error::param(
+                "out",
+                "length differs from the code's word count",
+            ));
+        }
+        let y = self.params.preprocess().apply(x, self.dim())?;
+        let mut elements = Zeroizing::new(vec![0u8; self.layout.len()]);
+        self.transform.apply(&y, &mut elements);
+        self.layout.pack_into(&elements, out);
+        Ok(())
+    }
+
+    /// Protects a row-major batch (`rows.len() = n * dim`) into `n * words`
+    /// packed words, on several threads for large batches. Either every row
+    /// is protected or the error of the first bad row is returned with its
+    /// row index.
+    pub fn protect_batch_packed(&self, rows: &[f32]) -> Result<Vec<u64>> {
+        let dim = self.dim();
+        let n = features::validate_batch(rows, dim).map_err(|e| match e {
+            Error::WrongDimension { .. } => Error::param(
+                "rows",
+                format!(
+                    "length {} is not a multiple of the dimension {dim}",
+                    rows.len()
+                ),
+            ),
+            other => other,
+        })?;
+        let words = self.layout.words();
+        let mut out = vec![0u64; n * words];
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(n.div_ceil(ROWS_PER_THREAD))
+            .max(1);
+        let per = n.div_ceil(threads).max(1);
+        let result: Result<()> = std::thread::scope(|s| {
+            let handles: Vec<_> = rows
+                .chunks(per * dim)
+                .zip(out.chunks_mut(per * words))
+                .enumerate()
+                .map(|(chunk, (r, o))| {
+                    s.spawn(move || {
+                        for (i, (x, w)) in r
+                            .chunks_exact(dim)
+                            .zip(o.chunks_exact_mut(words))
+                            .enumerate()
+                        {
+                            self.protect_packed(x, w).map_err(|e| match e {
+                                Error::ZeroNorm => Error::param(
+                                    "rows",
+                                    format!(
+                                        "row {} has zero length after preprocessing",
+                                        chunk * per + i
+                                    ),
+                                ),
+                                other => other,
+                            })?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .try_for_each(|h| h.join().expect("protect worker panicked"))
+        });
+        result?;
+        Ok(out)
+    }
+
+    /// Protects a row-major batch into templates.
+    pub fn protect_batch(&self, rows: &[f32]) -> Result<Vec<ProtectedTemplate>> {
+        let packed = self.protect_batch_packed(rows)?;
+        Ok(packed
+            .chunks_exact(self.layout.words())
+            .map(|w| self.template(w.to_vec()))
+            .collect())
+    }
+
+    /// A template of this protector from a packed code.
+    pub fn template(&self, words: Vec<u64>) -> ProtectedTemplate {
+        ProtectedTemplate::new(
+            self.params.scheme_id(),
+            self.params_id,
+            self.fingerprint,
+            self.layout,
+            words,
+        )
+    }
+
+    /// Checks that `t` was made by this protector's scheme, parameters and key.
+    pub fn check(&self, t: &ProtectedTemplate) -> Result<()> {
+        if t.scheme() != self.params.scheme_id() {
+            return Err(Error::SchemeMismatch(
+                "the template comes from a different scheme",
+            ));
+        }
+        if t.params_id() != self.params_id || t.layout() != self.layout {
+            return Err(Error::SchemeMismatch(
+                "the template comes from different scheme parameters",
+            ));
+        }
+        if t.fingerprint() != self.fingerprint {
+            return Err(Error::KeyMismatch);
+        }
+        Ok(())
+    }
+
+    /// Similarity in [0, 1] of two templates of this protector.
+    pub fn compare(&self, a: &ProtectedTemplate, b: &ProtectedTemplate) -> Result<f64> {
+        self.check(a)?;
+        self.check(b)?;
+        a.similarity(b)
+    }
+
+    /// 1:1 decision: accept iff the similarity is `>= threshold`.
+    pub fn verify(
+        &self,
+        reference: &ProtectedTemplate,
+        probe: &ProtectedTemplate,
+        threshold: f64,
+    ) -> Result<Decision> {
+        self.check(reference)?;
+        crate::matching::verify(reference, probe, threshold)
+    }
+}
+
+impl fmt::Debug for Protector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Protector")
+            .field("scheme", &self.params.scheme_id().name())
+            .field("dim", &self.params.dim())
+            .field("code_len", &self.layout.len())
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
+    }
+}
