@@ -23,6 +23,7 @@ pub mod keys;
 pub mod matching;
 pub mod protector;
 pub mod schemes;
+pub mod synthetic;
 pub mod template;
 
 pub use error::{DecodeError, Error, Result};
