@@ -140,6 +140,20 @@ impl CodeLayout {
             b[..chunk.len()].copy_from_slice(chunk);
             words[i] = u64::from_le_bytes(b);
         }
+        self.check_words(&words)?;
+        Ok(words)
+    }
+
+    /// Checks a packed code: word count, zero padding bits, every element
+    /// inside the alphabet.
+    pub fn check_words(&self, words: &[u64]) -> Result<()> {
+        let what = "code";
+        if words.len() != self.words() {
+            return Err(Error::decode(
+                what,
+                DecodeError::Invalid("word count differs from the layout"),
+            ));
+        }
         let used = self.len() * self.width as usize;
         if used % 64 != 0 && words[used / 64] >> (used % 64) != 0 {
             return Err(Error::decode(
@@ -149,7 +163,7 @@ impl CodeLayout {
         }
         if self.width > 1
             && self
-                .unpack(&words)
+                .unpack(words)
                 .iter()
                 .any(|&e| u16::from(e) >= self.alphabet)
         {
@@ -158,7 +172,7 @@ impl CodeLayout {
                 DecodeError::Invalid("element outside the alphabet"),
             ));
         }
-        Ok(words)
+        Ok(())
     }
 
     /// Number of elements that differ between two packed codes.

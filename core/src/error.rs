@@ -87,6 +87,15 @@ pub enum Error {
         kind: &'static str,
     },
 
+    /// A row of a batch is bad; `source` says how.
+    #[error("row {row}: {source}")]
+    Row {
+        /// Index of the first bad row.
+        row: usize,
+        /// What is wrong with it.
+        source: Box<Error>,
+    },
+
     /// After centring, the vector has zero (or subnormal) length and cannot
     /// be L2-normalised or projected meaningfully.
     #[error("feature vector has zero length after preprocessing")]
@@ -137,6 +146,13 @@ impl Error {
         Self::InvalidParameter {
             name,
             reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn row(row: usize, source: Error) -> Self {
+        Self::Row {
+            row,
+            source: Box::new(source),
         }
     }
 

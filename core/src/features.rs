@@ -52,10 +52,13 @@ pub fn validate_batch(rows: &[f32], dim: usize) -> Result<usize> {
         });
     }
     check_finite(rows).map_err(|e| match e {
-        Error::NonFinite { index, kind } => Error::NonFinite {
-            index: index % dim,
-            kind,
-        },
+        Error::NonFinite { index, kind } => Error::row(
+            index / dim,
+            Error::NonFinite {
+                index: index % dim,
+                kind,
+            },
+        ),
         other => other,
     })?;
     Ok(rows.len() / dim)
@@ -178,10 +181,13 @@ mod tests {
         rows[4] = f32::INFINITY;
         assert_eq!(
             validate_batch(&rows, 3).unwrap_err(),
-            Error::NonFinite {
-                index: 1,
-                kind: "infinity"
-            }
+            Error::row(
+                1,
+                Error::NonFinite {
+                    index: 1,
+                    kind: "infinity"
+                }
+            )
         );
     }
 

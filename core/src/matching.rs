@@ -115,7 +115,7 @@ impl Gallery {
     /// An empty gallery for the templates of `protector`.
     pub fn new(protector: &Protector) -> Self {
         Self::with_identity(Identity::of(
-            &protector.template(vec![0; protector.layout().words()]),
+            &protector.template_unchecked(vec![0; protector.layout().words()]),
         ))
     }
 
@@ -211,14 +211,18 @@ impl Gallery {
     /// Adds packed codes (`ids.len() * layout().words()` words, as made by
     /// [`Protector::protect_batch_packed`] of this gallery's protector).
     pub fn add_packed(&mut self, protector: &Protector, ids: &[u64], codes: &[u64]) -> Result<()> {
-        let probe = protector.template(vec![0; protector.layout().words()]);
+        let probe = protector.template_unchecked(vec![0; protector.layout().words()]);
         self.identity.check(&probe)?;
-        let words = self.identity.layout.words();
+        let layout = self.identity.layout;
+        let words = layout.words();
         if codes.len() != ids.len() * words {
             return Err(Error::param(
                 "codes",
                 "length differs from ids x words per code",
             ));
+        }
+        for (row, code) in codes.chunks_exact(words).enumerate() {
+            layout.check_words(code).map_err(|e| Error::row(row, e))?;
         }
         self.check_new_ids(ids)?;
         for (&id, code) in ids.iter().zip(codes.chunks_exact(words)) {
@@ -292,7 +296,6 @@ impl Gallery {
         let Some(max_mis) = max_mis else {
             return Ok(Vec::new());
         };
-        let words = self.identity.layout.words();
         let n = self.len();
         let threads = self.effective_threads(n);
         let per = n.div_ceil(threads).max(1);
@@ -314,7 +317,6 @@ impl Gallery {
                     .collect()
             })
         };
-        let _ = words;
         hits.sort_unstable();
         hits.truncate(k);
         Ok(self.candidates(hits))
@@ -419,7 +421,7 @@ impl Gallery {
         max_mis: u32,
     ) -> Vec<(u32, u64)> {
         let words = probe.len();
-        let mut heap: BinaryHeap<(u32, u64)> = BinaryHeap::with_capacity(k + 1);
+        let mut heap: BinaryHeap<(u32, u64)> = BinaryHeap::with_capacity(k.min(end - start) + 1);
         let mut bound = max_mis;
         let codes = &self.codes[start * words..end * words];
         for (code, &id) in codes.chunks_exact(words).zip(&self.ids[start..end]) {

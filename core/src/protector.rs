@@ -85,7 +85,7 @@ impl Protector {
     pub fn protect(&self, x: &[f32]) -> Result<ProtectedTemplate> {
         let mut words = vec![0u64; self.layout.words()];
         self.protect_packed(x, &mut words)?;
-        Ok(self.template(words))
+        Ok(self.template_unchecked(words))
     }
 
     /// Protects one feature vector into a packed code (`layout().words()` long).
@@ -105,8 +105,8 @@ impl Protector {
 
     /// Protects a row-major batch (`rows.len() = n * dim`) into `n * words`
     /// packed words, on several threads for large batches. Either every row
-    /// is protected or the error of the first bad row is returned with its
-    /// row index.
+    /// is protected or the error of the first bad row is returned as
+    /// [`Error::Row`] with its row index.
     pub fn protect_batch_packed(&self, rows: &[f32]) -> Result<Vec<u64>> {
         let dim = self.dim();
         let n = features::validate_batch(rows, dim).map_err(|e| match e {
@@ -138,16 +138,8 @@ impl Protector {
                             .zip(o.chunks_exact_mut(words))
                             .enumerate()
                         {
-                            self.protect_packed(x, w).map_err(|e| match e {
-                                Error::ZeroNorm => Error::param(
-                                    "rows",
-                                    format!(
-                                        "row {} has zero length after preprocessing",
-                                        chunk * per + i
-                                    ),
-                                ),
-                                other => other,
-                            })?;
+                            self.protect_packed(x, w)
+                                .map_err(|e| Error::row(chunk * per + i, e))?;
                         }
                         Ok(())
                     })
@@ -166,12 +158,20 @@ impl Protector {
         let packed = self.protect_batch_packed(rows)?;
         Ok(packed
             .chunks_exact(self.layout.words())
-            .map(|w| self.template(w.to_vec()))
+            .map(|w| self.template_unchecked(w.to_vec()))
             .collect())
     }
 
-    /// A template of this protector from a packed code.
-    pub fn template(&self, words: Vec<u64>) -> ProtectedTemplate {
+    /// A template of this protector from a packed code (as made by
+    /// [`Protector::protect_batch_packed`]); the code is checked: word count,
+    /// zero padding and every element inside the alphabet.
+    pub fn template(&self, words: Vec<u64>) -> Result<ProtectedTemplate> {
+        self.layout.check_words(&words)?;
+        Ok(self.template_unchecked(words))
+    }
+
+    /// A template from a code this crate made.
+    pub(crate) fn template_unchecked(&self, words: Vec<u64>) -> ProtectedTemplate {
         ProtectedTemplate::new(
             self.params.scheme_id(),
             self.params_id,

@@ -654,10 +654,11 @@ fn bad_k_and_thresholds_are_invalid_parameters() {
         assert!(exact.iter().any(|c| c.id == 0));
         assert!(exact.iter().all(|c| c.score == 1.0));
         assert!(p.verify(&ts[0], &ts[1], 0.0).unwrap().matched);
-        // k larger than the gallery returns the whole gallery. (Not
-        // usize::MAX: the scan sizes its heap by k; see the report.)
+        // k larger than the gallery returns the whole gallery, without
+        // allocating for k.
         assert_eq!(g.search(&ts[0], 1_000, None).unwrap().len(), 4);
-        assert_eq!(g.search_batch(&ts, 1_000, None).unwrap()[0].len(), 4);
+        assert_eq!(g.search(&ts[0], usize::MAX, None).unwrap().len(), 4);
+        assert_eq!(g.search_batch(&ts, 1 << 40, None).unwrap()[0].len(), 4);
         // An empty probe batch is an empty answer.
         assert_eq!(
             g.search_batch(&[], 1, None).unwrap(),
@@ -708,8 +709,12 @@ fn batch_errors_are_typed() {
             index: 3,
             kind: "NaN",
         };
-        assert_eq!(p.protect_batch(&nan), Err(want.clone()));
-        assert_eq!(p.protect_batch_packed(&nan), Err(want.clone()));
+        let in_row = |row, e: &Error| Error::Row {
+            row,
+            source: Box::new(e.clone()),
+        };
+        assert_eq!(p.protect_batch(&nan), Err(in_row(5, &want)));
+        assert_eq!(p.protect_batch_packed(&nan), Err(in_row(5, &want)));
         assert_eq!(p.protect(&nan[5 * dim..6 * dim]), Err(want));
 
         let mut inf = rows.clone();
@@ -718,7 +723,7 @@ fn batch_errors_are_typed() {
             index: 1,
             kind: "infinity",
         };
-        assert_eq!(p.protect_batch(&inf), Err(want.clone()));
+        assert_eq!(p.protect_batch(&inf), Err(in_row(250, &want)));
         assert_eq!(p.protect(&inf[250 * dim..251 * dim]), Err(want));
 
         let mut long = rows.clone();
@@ -752,26 +757,22 @@ fn batch_errors_are_typed() {
 
         // Zero rows cannot be projected: the first bad row is named, in
         // whichever thread's share of the batch it falls.
-        let zero_reason = |rows: &[f32]| match p.protect_batch_packed(rows) {
-            Err(Error::InvalidParameter {
-                name: "rows",
-                reason,
-            }) => reason,
-            other => panic!("{other:?}"),
-        };
         let mut zero = rows.clone();
         zero[250 * dim..251 * dim].fill(0.0);
-        assert!(
-            zero_reason(&zero).contains("row 250 "),
-            "{}",
-            zero_reason(&zero)
+        assert_eq!(
+            p.protect_batch_packed(&zero),
+            Err(in_row(250, &Error::ZeroNorm))
         );
         zero[5 * dim..6 * dim].fill(0.0);
-        assert!(
-            zero_reason(&zero).contains("row 5 "),
-            "{}",
-            zero_reason(&zero)
+        assert_eq!(
+            p.protect_batch_packed(&zero),
+            Err(in_row(5, &Error::ZeroNorm))
         );
+        assert!(p
+            .protect_batch(&zero)
+            .unwrap_err()
+            .to_string()
+            .starts_with("row 5: "));
         assert_eq!(p.protect(&zero[5 * dim..6 * dim]), Err(Error::ZeroNorm));
     }
 }
@@ -890,4 +891,35 @@ fn noisy_probe_finds_its_reference() {
             assert!(hits[0].score > hits[1].score + 0.2, "{hits:?}");
         }
     }
+}
+
+#[test]
+fn foreign_packed_codes_are_refused() {
+    // BioHash(8, 5): one word, bits 5.. are padding.
+    let mk = MasterKey::from_bytes(&[5; 32]).unwrap();
+    let p = Protector::new(SchemeParams::biohash(8, 5).unwrap(), &mk, "app", 1, None).unwrap();
+    assert!(p.template(vec![0b10110]).is_ok());
+    for bad in [vec![u64::MAX], vec![1 << 5], vec![0, 0, 0], vec![]] {
+        assert!(
+            matches!(p.template(bad.clone()), Err(Error::Decode { .. })),
+            "{bad:?}"
+        );
+    }
+    let mut g = Gallery::new(&p);
+    assert!(matches!(
+        g.add_packed(&p, &[1, 2], &[0b1, u64::MAX]),
+        Err(Error::Row { row: 1, .. })
+    ));
+    assert!(g.is_empty());
+    // IoM window 10 in 4-bit fields: 10..15 are outside the alphabet.
+    let p = Protector::new(
+        SchemeParams::iom_grp(8, 3, 10).unwrap(),
+        &mk,
+        "app",
+        1,
+        None,
+    )
+    .unwrap();
+    assert!(p.template(vec![0x999]).is_ok());
+    assert!(p.template(vec![0x9A9]).is_err());
 }
