@@ -122,6 +122,28 @@ impl Dataset {
     pub fn row(&self, i: usize) -> &[f32] {
         &self.rows[i * self.dim..(i + 1) * self.dim]
     }
+
+    /// Splits into the rows of subjects `< subjects` and the rest: disjoint
+    /// people from one population, e.g. to fit a centring vector on some
+    /// and measure on the others.
+    pub fn split_subjects(&self, subjects: u32) -> (Dataset, Dataset) {
+        let mut parts = [self.empty(), self.empty()];
+        for (i, &l) in self.labels.iter().enumerate() {
+            let part = &mut parts[usize::from(l >= subjects)];
+            part.rows.extend_from_slice(self.row(i));
+            part.labels.push(l);
+        }
+        let [a, b] = parts;
+        (a, b)
+    }
+
+    fn empty(&self) -> Dataset {
+        Dataset {
+            rows: Vec::new(),
+            labels: Vec::new(),
+            dim: self.dim,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +171,10 @@ mod tests {
         }
         .generate()
         .is_err());
+        let (x, y) = a.split_subjects(1);
+        assert_eq!((x.labels, y.labels), (vec![0, 0], vec![1, 1, 2, 2]));
+        assert_eq!(x.rows, a.rows[..8]);
+        assert_eq!(y.rows, a.rows[8..]);
     }
 
     #[test]
