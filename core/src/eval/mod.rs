@@ -34,6 +34,9 @@
 //!   the FVC2000 value, as pyeer computes it.
 //! - [`ci`]: [`clopper_pearson`], the exact binomial confidence interval of
 //!   a rate.
+//! - [`identification`]: [`SearchScores`], [`cmc`], [`fnir_at_fpir`],
+//!   [`fnir_fpir_curve`], [`identification_point`]; NIST FRVT 1:N
+//!   definitions, ties counted against the mate.
 //!
 //! # Scale
 //!
@@ -63,10 +66,15 @@
 //! ```
 
 pub mod ci;
+pub mod identification;
 pub mod scores;
 pub mod verification;
 
 pub use ci::clopper_pearson;
+pub use identification::{
+    cmc, fnir_at_fpir, fnir_fpir_curve, identification_point, IdentificationCurve,
+    IdentificationPoint, SearchScores,
+};
 pub use scores::{ScoreDistribution, ScoreHistogram, SortedScores};
 pub use verification::{
     det, det_from, eer, eer_from, fnmr_at_fmr, fnmr_at_fmr_from, operating_point,
