@@ -37,6 +37,9 @@
 //! - [`identification`]: [`SearchScores`], [`cmc`], [`fnir_at_fpir`],
 //!   [`fnir_fpir_curve`], [`identification_point`]; NIST FRVT 1:N
 //!   definitions, ties counted against the mate.
+//! - [`mod@differentials`]: [`differentials()`] and
+//!   [`DifferentialCounter`]: per-group FMR and FNMR with intervals,
+//!   max/min and max/geometric-mean ratios, Gini coefficients and GARBE.
 //!
 //! # Scale
 //!
@@ -66,11 +69,16 @@
 //! ```
 
 pub mod ci;
+pub mod differentials;
 pub mod identification;
 pub mod scores;
 pub mod verification;
 
 pub use ci::clopper_pearson;
+pub use differentials::{
+    differentials, DifferentialCounter, DifferentialOptions, Differentials, Disparity, GroupRates,
+    RateEstimate, GARBE_DEFAULT_ALPHA,
+};
 pub use identification::{
     cmc, fnir_at_fpir, fnir_fpir_curve, identification_point, IdentificationCurve,
     IdentificationPoint, SearchScores,
