@@ -40,6 +40,9 @@
 //! - [`mod@differentials`]: [`differentials()`] and
 //!   [`DifferentialCounter`]: per-group FMR and FNMR with intervals,
 //!   max/min and max/geometric-mean ratios, Gini coefficients and GARBE.
+//! - [`mod@unlinkability`]: [`unlinkability()`], `D<->(s)` and `D<->sys` of
+//!   Gomez-Barrero et al. (IEEE TIFS 2018), as their reference
+//!   implementation computes them.
 //!
 //! # Scale
 //!
@@ -72,6 +75,7 @@ pub mod ci;
 pub mod differentials;
 pub mod identification;
 pub mod scores;
+pub mod unlinkability;
 pub mod verification;
 
 pub use ci::clopper_pearson;
@@ -84,6 +88,7 @@ pub use identification::{
     IdentificationPoint, SearchScores,
 };
 pub use scores::{ScoreDistribution, ScoreHistogram, SortedScores};
+pub use unlinkability::{unlinkability, Unlinkability};
 pub use verification::{
     det, det_from, eer, eer_from, fnmr_at_fmr, fnmr_at_fmr_from, operating_point,
     operating_point_from, roc, roc_from, threshold_at_fmr, threshold_at_fmr_from, Curve, Eer,
