@@ -273,11 +273,11 @@ pub fn roc_from<G: ScoreDistribution, I: ScoreDistribution>(
 ///    the FVC2000 interval `[EER_low, EER_high]`.
 ///
 /// One difference from pyeer, in a degenerate case only: if FMR exceeds
-/// FNMR at every observed score (the largest score is an impostor score
-/// tied with, or above, every genuine score at a rate that keeps FMR higher),
-/// pyeer warns and returns EER 1; here the candidate `next_up(max score)`
-/// (FMR 0, FNMR 1) is appended so that the curves always cross, and the
-/// method above is applied. For example, all scores equal gives EER 0.5.
+/// FNMR at every observed score (possible only when the largest score is an
+/// impostor score), pyeer warns and returns EER 1; here the candidate
+/// `next_up(max score)` (FMR 0, FNMR 1) is appended so that the curves
+/// always cross, and the method above is applied. For example, all scores
+/// equal gives EER 0.5 at that score.
 ///
 /// Copies each slice once; [`eer_from`] copies nothing and keeps O(1) state.
 ///
