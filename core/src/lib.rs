@@ -18,6 +18,7 @@
 
 pub mod codes;
 pub mod error;
+pub mod eval;
 pub mod features;
 pub mod keys;
 pub mod matching;
