@@ -27,6 +27,11 @@ pub mod schemes;
 pub mod synthetic;
 pub mod template;
 
+/// The README's example is compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctest;
+
 pub use error::{DecodeError, Error, Result};
 pub use features::fit_centre;
 pub use keys::{KeyFingerprint, MasterKey, TransformKey};

@@ -17,6 +17,11 @@ use crate::protector::Protector;
 use crate::schemes::SchemeId;
 use crate::template::ProtectedTemplate;
 
+/// Threshold calibration: the smallest threshold whose false match rate on
+/// a set of impostor scores is at most a target, with the rate achieved
+/// (`eval::threshold_at_fmr`; `eval::threshold_at_fmr_from` for histograms).
+pub use crate::eval::threshold_at_fmr as calibrate_threshold;
+
 /// Gallery size from which a search uses every core by default.
 pub const PARALLEL_FROM: usize = 20_000;
 

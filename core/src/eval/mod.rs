@@ -40,6 +40,9 @@
 //! - [`mod@differentials`]: [`differentials()`] and
 //!   [`DifferentialCounter`]: per-group FMR and FNMR with intervals,
 //!   max/min and max/geometric-mean ratios, Gini coefficients and GARBE.
+//! - [`protocol`] ([`protection_report`]): the auditor's protocol on a
+//!   labelled set of feature vectors: unprotected, normal and stolen-key
+//!   accuracy and cross-application unlinkability of one scheme.
 //! - [`mod@unlinkability`]: [`unlinkability()`], `D<->(s)` and `D<->sys` of
 //!   Gomez-Barrero et al. (IEEE TIFS 2018), as their reference
 //!   implementation computes them.
@@ -74,6 +77,7 @@
 pub mod ci;
 pub mod differentials;
 pub mod identification;
+pub mod protocol;
 pub mod scores;
 pub mod unlinkability;
 pub mod verification;
@@ -87,6 +91,7 @@ pub use identification::{
     cmc, fnir_at_fpir, fnir_fpir_curve, identification_point, IdentificationCurve,
     IdentificationPoint, SearchScores,
 };
+pub use protocol::{protection_report, ProtectionReport, ProtocolOptions, ScenarioReport};
 pub use scores::{ScoreDistribution, ScoreHistogram, SortedScores};
 pub use unlinkability::{unlinkability, Unlinkability};
 pub use verification::{
