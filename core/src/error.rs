@@ -136,6 +136,103 @@ pub enum Error {
     #[error("id {0} is not in the gallery")]
     NotFound(u64),
 
+    /// A stored record failed authentication: it was edited, moved to
+    /// another purpose or row, or corrupted.
+    #[error("integrity failure in record {record}: the record was altered, moved or corrupted")]
+    Integrity {
+        /// The record's id.
+        record: i64,
+    },
+
+    /// A purpose the store is not configured with.
+    #[error("unknown purpose `{0}`")]
+    UnknownPurpose(String),
+
+    /// A retention longer than the purpose allows (or not positive).
+    #[error("retention of {requested} s is outside the purpose's limit of {max} s")]
+    RetentionTooLong {
+        /// Requested retention in seconds.
+        requested: i64,
+        /// The purpose's maximum in seconds.
+        max: i64,
+    },
+
+    /// The record exists but its retention period has ended.
+    #[error("record {record} has expired")]
+    Expired {
+        /// The record's id.
+        record: i64,
+    },
+
+    /// A legal hold blocks the deletion.
+    #[error("blocked by legal hold {hold} on {target}: {reason}")]
+    Held {
+        /// The hold's id.
+        hold: i64,
+        /// What is held: `subject` or `record N`.
+        target: String,
+        /// The reason recorded with the hold.
+        reason: String,
+    },
+
+    /// No such record, hold, subject or event.
+    #[error("not found: {0}")]
+    Missing(String),
+
+    /// The master key is not the one this store was created with.
+    #[error("wrong master key for this store")]
+    WrongKey,
+
+    /// The file is not a btp store.
+    #[error("not a btp store: {0}")]
+    NotAStore(String),
+
+    /// The store was written by a newer btp.
+    #[error("store schema version {found} is newer than this build reads ({supported})")]
+    UnsupportedSchema {
+        /// Version found in the file.
+        found: i64,
+        /// Newest version this build reads.
+        supported: i64,
+    },
+
+    /// A storage key reached its safe number of encryptions with random
+    /// nonces: rotate the purpose's key.
+    #[error(
+        "storage key {version} of purpose `{purpose}` reached its encryption limit: rotate the key"
+    )]
+    KeyExhausted {
+        /// The purpose.
+        purpose: String,
+        /// The storage key version.
+        version: u32,
+    },
+
+    /// The audit chain does not verify.
+    #[error("audit log broken at sequence {seq}: {reason}")]
+    AuditBroken {
+        /// First sequence number that fails.
+        seq: u64,
+        /// What failed.
+        reason: String,
+    },
+
+    /// The database file is damaged.
+    #[error("database corrupted: {0}")]
+    Corrupt(String),
+
+    /// Another connection holds the database lock past the busy timeout.
+    #[error("database busy: {0}")]
+    Busy(String),
+
+    /// Reading or writing the file failed (disk full, I/O error, permissions).
+    #[error("I/O error: {0}")]
+    Io(String),
+
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Database(String),
+
     /// Score arrays that cannot be evaluated (empty, NaN, out of range).
     #[error("invalid scores: {0}")]
     InvalidScores(String),
@@ -158,5 +255,33 @@ impl Error {
 
     pub(crate) fn decode(what: &'static str, source: DecodeError) -> Self {
         Self::Decode { what, source }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi::ErrorCode;
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                ErrorCode::NotADatabase => {
+                    Self::NotAStore("the file is not an SQLite database".into())
+                }
+                ErrorCode::DatabaseCorrupt => Self::Corrupt(e.to_string()),
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Self::Busy(e.to_string()),
+                ErrorCode::DiskFull
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::CannotOpen
+                | ErrorCode::PermissionDenied
+                | ErrorCode::ReadOnly => Self::Io(e.to_string()),
+                _ => Self::Database(e.to_string()),
+            },
+            _ => Self::Database(e.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e.to_string())
     }
 }
