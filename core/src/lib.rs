@@ -24,6 +24,7 @@ pub mod keys;
 pub mod matching;
 pub mod protector;
 pub mod schemes;
+pub mod store;
 pub mod synthetic;
 pub mod template;
 

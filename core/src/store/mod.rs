@@ -1,0 +1,2 @@
+//! The encrypted template store and its tamper-evident audit log.
+pub mod audit;
