@@ -337,7 +337,11 @@ mod tests {
         // Exactly halfway between two shortest candidates.
         let tie = f64::from_bits(0x43143ff3c1cb0959);
         assert_eq!(format!("{tie:.2}"), "1424953923781206.25");
-        assert_eq!(format!("{tie:e}"), "1.4249539237812063e15", "Rust rounds the tie up");
+        assert_eq!(
+            format!("{tie:e}"),
+            "1.4249539237812063e15",
+            "Rust rounds the tie up"
+        );
         assert_eq!(num(tie), "1424953923781206.2");
         assert_eq!(num(5e-324), "5e-324");
         // Not ties: the nearest wins whatever its parity.

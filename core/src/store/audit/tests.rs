@@ -383,6 +383,77 @@ fn a_modified_field_is_caught_at_its_seq() {
 }
 
 #[test]
+fn a_respelled_column_is_caught() {
+    // The same data in another spelling: only the canonical-form check can
+    // tell, since the MAC is over the parsed values.
+    let respell: [(&str, fn(&str) -> String); 3] = [
+        ("records", |t| t.replace(',', ", ")),
+        ("subjects", |t| format!(" {t}")),
+        ("detail", |t| {
+            serde_json::to_string_pretty(&serde_json::from_str::<Value>(t).unwrap()).unwrap()
+        }),
+    ];
+    for (column, f) in respell {
+        let mut conn = db();
+        let ev = NewEvent::new("a", Action::Identify, "r")
+            .records([1, 2])
+            .subjects([subject(1)])
+            .detail("k", 2)
+            .detail("scores", json!([0.5, 0.25]));
+        add(&mut conn, &key(), 1, &ev);
+        add(&mut conn, &key(), 2, &ev);
+        unguard(&conn);
+        let text: String = conn
+            .query_row(
+                &format!("SELECT {column} FROM audit WHERE seq = 2"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let respelled = f(&text);
+        assert_ne!(respelled, text);
+        conn.execute(
+            &format!("UPDATE audit SET {column} = ?1 WHERE seq = 2"),
+            [&respelled],
+        )
+        .unwrap();
+        assert_eq!(broken_at(verify(&conn, &key())), 2, "{column}");
+        assert_eq!(broken_at(events(&conn, &EventFilter::default())), 2);
+    }
+}
+
+#[test]
+fn a_spliced_event_from_another_history_is_caught() {
+    // Two histories under the same key agree on events 1..=5 and differ at
+    // 6 (e.g. the file was rolled back and the store went on). Each event 6
+    // is genuine; moving one into the other history breaks the chain at
+    // its successor, and at the held head when it is the last.
+    let key = key();
+    let mut a = chain(5);
+    let mut b = chain(5);
+    for i in 5..8 {
+        add(&mut a, &key, 2000, &sample(i));
+        add(&mut b, &key, 2000, &sample(i + 20));
+    }
+    let a_head = head(&a).unwrap().unwrap();
+    unguard(&a);
+    let b6 = row_values(&b, 6);
+    a.execute("DELETE FROM audit WHERE seq = 6", []).unwrap();
+    insert_row(&a, &b6);
+    assert_eq!(broken_at(verify(&a, &key)), 7);
+
+    let mut a = chain(5);
+    add(&mut a, &key, 2000, &sample(5));
+    let held = head(&a).unwrap().unwrap();
+    unguard(&a);
+    a.execute("DELETE FROM audit WHERE seq = 6", []).unwrap();
+    insert_row(&a, &b6);
+    verify(&a, &key).unwrap();
+    assert_eq!(broken_at(check_head(&a, &key, &held)), 6);
+    assert_ne!(held, a_head);
+}
+
+#[test]
 fn a_deleted_middle_event_is_caught() {
     for target in [1u64, 2, 6, 9] {
         let conn = chain(10);
