@@ -630,6 +630,50 @@ fn triggers_keep_honest_code_append_only() {
     verify(&conn, &key()).unwrap();
 }
 
+#[test]
+fn concurrent_writers_do_not_fork_the_chain() {
+    // Four connections to one file append at once, each in BEGIN IMMEDIATE
+    // transactions as the store does: the chain stays linear.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
+    conn.execute_batch(SCHEMA).unwrap();
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut conn = Connection::open(&path).unwrap();
+                conn.busy_timeout(std::time::Duration::from_secs(60))
+                    .unwrap();
+                let key = key();
+                let actor = format!("writer-{w}");
+                for i in 0..40 {
+                    let tx = conn
+                        .transaction_with_behavior(TransactionBehavior::Immediate)
+                        .unwrap();
+                    append(&tx, &key, i, &NewEvent::new(&actor, Action::Verify, "load")).unwrap();
+                    tx.commit().unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let report = verify(&conn, &key()).unwrap();
+    assert_eq!((report.first_seq, report.events), (Some(1), 160));
+    // A writer that computed its seq from a stale tail cannot add a branch.
+    let mut row = row_values(&conn, 160);
+    row[2] = SqlValue::Text("stale".into());
+    assert!(conn
+        .execute(
+            &format!("INSERT INTO audit ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+            params_from_iter(&row),
+        )
+        .is_err());
+}
+
 // ---------------------------------------------------------------------------
 // Pruning
 // ---------------------------------------------------------------------------
