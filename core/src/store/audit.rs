@@ -772,6 +772,11 @@ fn u64_seq(seq: i64) -> u64 {
 /// Decodes one stored row strictly: right types, valid UTF-8 and JSON, and
 /// every JSON column exactly in its canonical form.
 fn decode_row(row: &Row<'_>) -> Result<AuditEvent> {
+    decode_row_detail(row).map(|(event, _)| event)
+}
+
+/// [`decode_row`], also returning the (canonical) detail text.
+fn decode_row_detail(row: &Row<'_>) -> Result<(AuditEvent, String)> {
     let raw_seq = match row.get_ref(0)? {
         ValueRef::Integer(i) => i,
         _ => return Err(broken(1, "a row has a non-integer seq")),
@@ -855,7 +860,7 @@ fn decode_row(row: &Row<'_>) -> Result<AuditEvent> {
         _ => return Err(bad("mac", "is not a blob")),
     };
 
-    Ok(AuditEvent {
+    let event = AuditEvent {
         seq,
         time,
         actor,
@@ -867,7 +872,8 @@ fn decode_row(row: &Row<'_>) -> Result<AuditEvent> {
         outcome,
         detail,
         mac,
-    })
+    };
+    Ok((event, detail_raw.to_owned()))
 }
 
 /// The prune anchor, if the log was ever pruned.
@@ -962,6 +968,13 @@ impl<'k> Chain<'k> {
     }
 
     fn push(&mut self, event: &AuditEvent) -> Result<()> {
+        let detail = detail_text(&event.detail)
+            .map_err(|why| broken(event.seq, format!("detail has no canonical form: {why}")))?;
+        self.push_with_detail(event, &detail)
+    }
+
+    /// [`Chain::push`] with the canonical text of `event.detail` at hand.
+    fn push_with_detail(&mut self, event: &AuditEvent, detail: &str) -> Result<()> {
         if event.seq > self.next_seq {
             return Err(broken(
                 self.next_seq,
@@ -981,9 +994,7 @@ impl<'k> Chain<'k> {
                 ),
             ));
         }
-        let detail = detail_text(&event.detail)
-            .map_err(|why| broken(event.seq, format!("detail has no canonical form: {why}")))?;
-        let mac = Fields::of(event, &detail)
+        let mac = Fields::of(event, detail)
             .mac(self.key, &self.prev)
             .ok_or_else(|| broken(event.seq, "a field is too long to encode"))?;
         if !ct_eq(&mac, &event.mac) {
@@ -1139,7 +1150,8 @@ pub(crate) fn verify(conn: &Connection, key: &DerivedKey) -> Result<AuditReport>
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit ORDER BY seq"))?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        chain.push(&decode_row(row)?)?;
+        let (event, detail) = decode_row_detail(row)?;
+        chain.push_with_detail(&event, &detail)?;
     }
     chain.finish_whole(anchor)
 }
