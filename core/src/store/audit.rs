@@ -38,14 +38,14 @@
 //! reordered event, and a changed MAC each make verification fail at the
 //! first sequence number that is wrong. Without the key nobody can append or
 //! repair an event; with a copy of the latest [`AuditHead`] kept elsewhere
-//! ([`head`], [`check_head`]) truncation and rollback of the file are
+//! (`head`, `check_head`) truncation and rollback of the file are
 //! detected too.
 //!
-//! # Table layout (created by [`SCHEMA`])
+//! # Table layout (created by `SCHEMA`)
 //!
 //! | column | type | content |
 //! |---|---|---|
-//! | `seq` | INTEGER PRIMARY KEY | 1, 2, 3, … assigned by [`append`]; no gaps |
+//! | `seq` | INTEGER PRIMARY KEY | 1, 2, 3, … assigned by `append`; no gaps |
 //! | `time` | INTEGER | unix seconds, from the caller's clock |
 //! | `actor`, `action`, `reason`, `outcome` | TEXT | `action` as its kebab-case string |
 //! | `purpose` | TEXT NULL | |
@@ -55,7 +55,7 @@
 //! | `mac` | BLOB(32) | |
 //!
 //! Indexes on `time` and `(purpose, time)` serve range reads and statistics.
-//! The MAC is over the encodings above; [`verify`] recomputes them from the
+//! The MAC is over the encodings above; `verify` recomputes them from the
 //! stored columns and also requires each stored text to be exactly its
 //! canonical form, so no byte of a row can change unnoticed, not even
 //! whitespace. Triggers make the table append-only for honest code: `UPDATE`
@@ -65,24 +65,24 @@
 //!
 //! # Retention and the prune anchor
 //!
-//! The log has its own retention: [`prune`] deletes the oldest events. It
+//! The log has its own retention: `prune` deletes the oldest events. It
 //! stores the `(seq, mac)` of the last deleted event in the one-row table
 //! `audit_anchor`, which is where the chain of the remaining events starts,
 //! and appends an [`Action::AuditPrune`] event whose MAC'd detail states the
 //! same anchor (`pruned_through`, `anchor_mac`) with `count` and `before`.
-//! [`verify`] requires the anchor to agree with the latest audit-prune event
+//! `verify` requires the anchor to agree with the latest audit-prune event
 //! and the first event to follow the anchor. So deleting old events by hand
 //! (no anchor: the log no longer starts at 1), forging an anchor for them
 //! (no audit-prune event states it) and editing the anchor (the first event
 //! no longer chains from it) are all detected. Pruning removes a prefix of
 //! the chain: the events before the first one with `time >= before` (if the
 //! caller's clock went backwards, a later-numbered old event waits until the
-//! events before it expire). [`prune`] verifies the whole log first and
+//! events before it expire). `prune` verifies the whole log first and
 //! refuses to prune a broken one, so pruning cannot launder tampering.
 //!
 //! # Concurrency
 //!
-//! [`append`] reads the previous MAC and inserts inside the caller's
+//! `append` reads the previous MAC and inserts inside the caller's
 //! transaction (the store uses `BEGIN IMMEDIATE`), so two writers cannot
 //! fork the chain; `seq` being the primary key makes a fork impossible even
 //! for a careless caller.
@@ -90,7 +90,7 @@
 //! # What detail may hold
 //!
 //! Scores, thresholds, `k`, counts: small facts. As a guard against logging
-//! a feature vector or a template by mistake, [`append`] refuses a detail
+//! a feature vector or a template by mistake, `append` refuses a detail
 //! with an array of more than [`MAX_ARRAY_NUMBERS`] numbers, more than
 //! [`MAX_DETAIL_NUMBERS`] numbers in all, a string (or member name) longer
 //! than [`MAX_DETAIL_STRING`] bytes (a hex or base64 encoded vector), more
@@ -103,7 +103,7 @@
 //!
 //! # Export
 //!
-//! [`export_jsonl`] writes one canonical JSON object per event;
+//! `export_jsonl` writes one canonical JSON object per event;
 //! [`parse_jsonl_line`] accepts exactly that text (any other spelling of the
 //! same data is refused, so two readers cannot see different events in one
 //! line) and [`verify_events`] verifies the result offline with the key.
@@ -228,7 +228,7 @@ pub enum Action {
     RotateKeyStart,
     /// A storage key rotation finished (`rotate-key-finish`).
     RotateKeyFinish,
-    /// Old audit events were pruned; written by [`prune`] only (`audit-prune`).
+    /// Old audit events were pruned; written by `prune` only (`audit-prune`).
     AuditPrune,
 }
 
@@ -401,7 +401,7 @@ impl AuditEvent {
 }
 
 /// The last event of a log: keep a copy outside the store (printed, sent to
-/// another system) to detect later truncation or rollback with [`check_head`].
+/// another system) to detect later truncation or rollback with `check_head`.
 /// Also the form of a prune anchor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AuditHead {
@@ -446,7 +446,7 @@ pub struct EventFilter {
     pub subject: Option<[u8; 32]>,
 }
 
-/// What [`prune`] did.
+/// What `prune` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PruneReport {
     /// Events deleted now.
@@ -1398,7 +1398,7 @@ const LINE_FIELDS: [&str; 11] = [
 
 /// Parses one exported line (an optional trailing `\n` or `\r\n` allowed).
 ///
-/// The line must be exactly what [`export_jsonl`] writes: an object with the
+/// The line must be exactly what `export_jsonl` writes: an object with the
 /// fields of [`AuditEvent`] in order, `action` as its name, `subjects` and
 /// `mac` as lowercase hex, `detail` in RFC 8785 form, no whitespace. Anything
 /// else, including another spelling of the same data or a duplicated key,
@@ -1499,14 +1499,14 @@ pub fn parse_jsonl_line(line: &str) -> Result<AuditEvent> {
 }
 
 /// Verifies a contiguous run of events (e.g. parsed from an export) as
-/// [`verify`] verifies the table.
+/// `verify` verifies the table.
 ///
 /// `anchor` is the `(seq, mac)` of the event before the first one, e.g. a
 /// head kept from an earlier export. With `None` the events must be a whole
 /// log: they start at 1 from [`GENESIS`], or, for a pruned log, at the anchor
 /// its latest audit-prune event states (authenticated by that event's MAC
 /// once the chain verifies), and that event must account for exactly the
-/// missing prefix, as in [`verify`].
+/// missing prefix, as in `verify`.
 pub fn verify_events(
     events: &[AuditEvent],
     key: &DerivedKey,

@@ -386,7 +386,8 @@ fn a_modified_field_is_caught_at_its_seq() {
 fn a_respelled_column_is_caught() {
     // The same data in another spelling: only the canonical-form check can
     // tell, since the MAC is over the parsed values.
-    let respell: [(&str, fn(&str) -> String); 3] = [
+    type Respell = fn(&str) -> String;
+    let respell: [(&str, Respell); 3] = [
         ("records", |t| t.replace(',', ", ")),
         ("subjects", |t| format!(" {t}")),
         ("detail", |t| {
