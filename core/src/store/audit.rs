@@ -35,10 +35,13 @@
 //! JSON library's formatting (see `jcs.rs`): the MAC does not depend on how
 //! the map was built nor on a serde_json upgrade. Because `seq` and
 //! `mac_{n-1}` are MAC'd, a changed field, a deleted, inserted, replayed or
-//! reordered event, and a changed MAC each make verification fail at the
-//! first sequence number that is wrong. Without the key nobody can append or
-//! repair an event; with a copy of the latest [`AuditHead`] kept elsewhere
-//! (`head`, `check_head`) truncation and rollback of the file are
+//! reordered event, and a changed MAC each make verification fail with
+//! [`Error::AuditBroken`] naming the first sequence number proven wrong (for
+//! a deleted event, its own number). Chaining also catches a genuine event
+//! spliced in from another history of the same store (a restored backup),
+//! and makes a head cover every event before it. Without the key nobody can
+//! append or repair an event; with a copy of the latest [`AuditHead`] kept
+//! elsewhere (`head`, `check_head`) truncation and rollback of the file are
 //! detected too.
 //!
 //! # Table layout (created by `SCHEMA`)
@@ -110,7 +113,8 @@
 //! A complete export of a pruned log verifies by itself: its latest
 //! audit-prune event states the anchor the first event chains from.
 
-#![cfg_attr(not(test), allow(dead_code))] // The store module calls these.
+// Until the store's code (not on this branch) calls the crate-private API.
+#![cfg_attr(not(test), allow(dead_code))]
 
 mod jcs;
 #[cfg(test)]
