@@ -155,7 +155,7 @@ impl CodeLayout {
             ));
         }
         let used = self.len() * self.width as usize;
-        if used % 64 != 0 && words[used / 64] >> (used % 64) != 0 {
+        if !used.is_multiple_of(64) && words[used / 64] >> (used % 64) != 0 {
             return Err(Error::decode(
                 what,
                 DecodeError::Invalid("non-zero padding bits"),

@@ -41,7 +41,7 @@ fn check_finite(x: &[f32]) -> Result<()> {
 
 /// Checks a row-major batch of vectors of dimension `dim`; returns the row count.
 pub fn validate_batch(rows: &[f32], dim: usize) -> Result<usize> {
-    if dim == 0 || rows.len() % dim != 0 {
+    if dim == 0 || !rows.len().is_multiple_of(dim) {
         return Err(Error::WrongDimension {
             expected: dim,
             got: if dim == 0 {

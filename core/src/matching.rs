@@ -116,6 +116,14 @@ pub struct Gallery {
     threads: usize,
 }
 
+impl Drop for Gallery {
+    /// Protected codes are still personal data: wipe them, spare capacity
+    /// included (removals leave old codes there).
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.codes);
+    }
+}
+
 impl Gallery {
     /// An empty gallery for the templates of `protector`.
     pub fn new(protector: &Protector) -> Self {

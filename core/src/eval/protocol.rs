@@ -202,7 +202,7 @@ pub fn protection_report(
             if labels[i] == labels[j] {
                 mated.push(layout.score(layout.mismatches(a, b)));
             } else {
-                if q % stride == 0 {
+                if q.is_multiple_of(stride) {
                     nonmated.push(layout.score(layout.mismatches(a, b)));
                 }
                 q += 1;

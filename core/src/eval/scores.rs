@@ -54,22 +54,11 @@ fn canonicalise(role: &str, scores: &mut [f64]) -> Result<()> {
     Ok(())
 }
 
-/// The smallest `f64` strictly greater than the finite `x`.
-///
-/// `f64::next_up` is stable only from Rust 1.86; this crate supports 1.80.
-/// For `f64::MAX` the answer is `+inf`.
+/// The smallest `f64` strictly greater than the finite `x` (`+inf` for
+/// `f64::MAX`).
 pub(crate) fn next_up(x: f64) -> f64 {
     debug_assert!(x.is_finite());
-    if x == 0.0 {
-        // Smallest positive subnormal, for both +0.0 and -0.0.
-        return f64::from_bits(1);
-    }
-    let bits = x.to_bits();
-    if x > 0.0 {
-        f64::from_bits(bits + 1)
-    } else {
-        f64::from_bits(bits - 1)
-    }
+    x.next_up()
 }
 
 /// `count / total` as the rate every metric here reports.

@@ -114,7 +114,6 @@
 //! audit-prune event states the anchor the first event chains from.
 
 // Until the store's code (not on this branch) calls the crate-private API.
-#![cfg_attr(not(test), allow(dead_code))]
 
 mod jcs;
 #[cfg(test)]
@@ -466,10 +465,12 @@ pub struct PurposeActivity {
     pub purpose: String,
     /// Number of events of each action that occurred (absent = none).
     pub counts: BTreeMap<&'static str, u64>,
-    /// Records deleted by retention: the sum of `detail["deleted"]` of
-    /// `sweep` events (non-negative integers only).
+    /// Records deleted by retention: from `detail["per_purpose"]` of
+    /// `sweep` events when present (`{purpose: count}`), else the sum of
+    /// `detail["deleted"]` of the purpose's sweep events.
     pub swept_records: u64,
-    /// Records erased on request: the sum of the record counts of `erase` events.
+    /// Records erased on request: from `detail["per_purpose"]` of `erase`
+    /// events when present, else the record counts of the purpose's events.
     pub erased_records: u64,
 }
 
@@ -1568,10 +1569,12 @@ pub(crate) fn stats(conn: &Connection, from: i64, to: i64) -> Result<Vec<Purpose
     let mut stmt = conn.prepare(
         "SELECT COALESCE(purpose, ''), action, COUNT(*),
                 SUM(CASE WHEN action = 'sweep'
+                          AND json_type(detail, '$.per_purpose') IS NULL
                           AND json_type(detail, '$.deleted') = 'integer'
                           AND json_extract(detail, '$.deleted') > 0
                          THEN json_extract(detail, '$.deleted') ELSE 0 END),
-                SUM(CASE WHEN action = 'erase' THEN json_array_length(records) ELSE 0 END)
+                SUM(CASE WHEN action = 'erase' AND json_type(detail, '$.per_purpose') IS NULL
+                         THEN json_array_length(records) ELSE 0 END)
          FROM audit WHERE time >= ?1 AND time < ?2
          GROUP BY 1, 2 ORDER BY 1, 2",
     )?;
@@ -1585,7 +1588,7 @@ pub(crate) fn stats(conn: &Connection, from: i64, to: i64) -> Result<Vec<Purpose
         let count = u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0);
         let swept = u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0);
         let erased = u64::try_from(row.get::<_, i64>(4)?).unwrap_or(0);
-        if out.last().map_or(true, |p| p.purpose != purpose) {
+        if out.last().is_none_or(|p| p.purpose != purpose) {
             out.push(PurposeActivity {
                 purpose,
                 counts: BTreeMap::new(),
@@ -1597,6 +1600,42 @@ pub(crate) fn stats(conn: &Connection, from: i64, to: i64) -> Result<Vec<Purpose
         activity.counts.insert(action.as_str(), count);
         activity.swept_records += swept;
         activity.erased_records += erased;
+    }
+    drop(rows);
+    // Sweeps and erasures across purposes split their counts in
+    // `detail.per_purpose` ({purpose: records}).
+    let mut stmt = conn.prepare(
+        "SELECT p.key, a.action, SUM(p.value)
+         FROM audit a, json_each(a.detail, '$.per_purpose') p
+         WHERE a.action IN ('sweep', 'erase') AND a.time >= ?1 AND a.time < ?2
+           AND json_type(a.detail, '$.per_purpose') = 'object' AND p.type = 'integer' AND p.value > 0
+         GROUP BY 1, 2",
+    )?;
+    let split: Vec<(String, String, i64)> = stmt
+        .query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (purpose, action, n) in split {
+        let i = match out.binary_search_by(|p| p.purpose.as_str().cmp(&purpose)) {
+            Ok(i) => i,
+            Err(i) => {
+                out.insert(
+                    i,
+                    PurposeActivity {
+                        purpose,
+                        counts: BTreeMap::new(),
+                        swept_records: 0,
+                        erased_records: 0,
+                    },
+                );
+                i
+            }
+        };
+        let n = u64::try_from(n).unwrap_or(0);
+        if action == "sweep" {
+            out[i].swept_records += n;
+        } else {
+            out[i].erased_records += n;
+        }
     }
     Ok(out)
 }

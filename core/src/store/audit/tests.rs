@@ -88,10 +88,10 @@ fn sample(i: usize) -> NewEvent<'static> {
             "request of the subject",
         ][i % 4],
     );
-    if i % 3 != 0 {
+    if !i.is_multiple_of(3) {
         ev = ev.purpose(PURPOSES[i % PURPOSES.len()]);
     }
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         ev = ev.records((0..(i % 4) as i64).map(|r| r * 1000 - 7 + i as i64));
     }
     if i % 5 != 1 {
