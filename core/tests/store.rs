@@ -837,3 +837,94 @@ fn long_candidate_lists_are_audited() {
     assert_eq!(ev.detail["scores"].as_array().unwrap().len(), 64);
     store.verify_audit().unwrap();
 }
+
+#[test]
+fn retained_probes_are_kept_apart_and_expire() {
+    let f = fixture();
+    let store = f.open();
+    store
+        .enroll(
+            "border",
+            &subject(1),
+            Sample::Features(f.x(1, 0)),
+            Retention::Maximum,
+            &ctx(),
+        )
+        .unwrap();
+    let probe = store
+        .retain_probe(
+            "border",
+            "case-77",
+            Sample::Features(f.x(2, 0)),
+            Retention::For(Duration::from_secs(DAY)),
+            &ctx(),
+        )
+        .unwrap();
+    // The retained probe is evidence, not a gallery entry.
+    let found = store
+        .identify("border", Sample::Features(f.x(2, 1)), 10, Some(0.0), &ctx())
+        .unwrap();
+    assert!(found.candidates.iter().all(|c| c.record != probe));
+    let (case, t) = store.retained_probe(probe).unwrap();
+    assert_eq!(case, "case-77");
+    assert_eq!(
+        t,
+        store
+            .protector("border")
+            .unwrap()
+            .protect(f.x(2, 0))
+            .unwrap()
+    );
+    f.advance(DAY);
+    assert_eq!(
+        store.retained_probe(probe),
+        Err(Error::Expired { record: probe })
+    );
+    let report = store.sweep(None, &ctx()).unwrap();
+    assert_eq!(report.deleted["border"], vec![probe]);
+    assert!(matches!(
+        store.retained_probe(probe),
+        Err(Error::Missing(_))
+    ));
+}
+
+#[test]
+fn audit_pruning_keeps_the_rest_verifiable() {
+    let f = fixture();
+    let store = f.open();
+    for s in 0..5 {
+        store
+            .enroll(
+                "border",
+                &subject(s),
+                Sample::Features(f.x(s, 0)),
+                Retention::Maximum,
+                &ctx(),
+            )
+            .unwrap();
+    }
+    f.advance(400 * DAY);
+    store
+        .enroll(
+            "border",
+            &subject(6),
+            Sample::Features(f.x(6, 0)),
+            Retention::Maximum,
+            &ctx(),
+        )
+        .unwrap();
+    let before = store
+        .audit_events(&btp::store::EventFilter::default())
+        .unwrap()
+        .len();
+    let report = store
+        .prune_audit(store.now() - 365 * DAY as i64, &ctx())
+        .unwrap();
+    assert!(report.pruned >= 5, "{report:?}");
+    let after = store
+        .audit_events(&btp::store::EventFilter::default())
+        .unwrap()
+        .len();
+    assert_eq!(after as u64, before as u64 - report.pruned + 1);
+    store.verify_audit().unwrap();
+}
