@@ -404,24 +404,40 @@ impl Store {
     }
 
     /// Checkpoints the WAL into the database file and truncates it, so that
-    /// deleted bytes are gone from both files.
+    /// deleted bytes are gone from both files. Retries while other handles
+    /// read or checkpoint, up to the busy timeout; [`Error::Busy`] if it
+    /// still cannot complete.
     pub fn checkpoint(&self) -> Result<()> {
         let conn = self.lock();
-        checkpoint(&conn)
+        if checkpoint(&conn, self.options.busy_timeout)? {
+            Ok(())
+        } else {
+            Err(Error::Busy(
+                "the WAL checkpoint could not complete: another handle holds a read snapshot or is checkpointing".into(),
+            ))
+        }
     }
 }
 
-fn checkpoint(conn: &Connection) -> Result<()> {
-    let (busy, _, _): (i64, i64, i64) =
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
-    if busy != 0 {
-        return Err(Error::Busy(
-            "the WAL checkpoint could not complete: a reader holds it".into(),
-        ));
+/// Truncating WAL checkpoint, retried with backoff for up to `timeout`.
+/// Returns whether it completed. Operations that delete data call it after
+/// committing: a checkpoint that cannot complete yet does not undo them, so
+/// they report it (`checkpointed: false`) instead of failing; the next
+/// checkpoint (a later sweep, erasure or [`Store::checkpoint`]) finishes it.
+fn checkpoint(conn: &Connection, timeout: Duration) -> Result<bool> {
+    let start = std::time::Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            return Ok(true);
+        }
+        if start.elapsed() + pause > timeout {
+            return Ok(false);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(200));
     }
-    Ok(())
 }
 
 fn system_now() -> Timestamp {

@@ -77,6 +77,11 @@ pub struct ErasureReport {
     pub erased: BTreeMap<String, Vec<RecordId>>,
     /// Sequence number of the audit event.
     pub event: u64,
+    /// Whether the WAL checkpoint that removes the erased bytes from the
+    /// files completed. False when another handle held it past the busy
+    /// timeout: the records are erased all the same, and the next checkpoint
+    /// (a later sweep or erasure, or `Store::checkpoint`) removes the bytes.
+    pub checkpointed: bool,
 }
 
 /// What a sweep deleted.
@@ -91,6 +96,9 @@ pub struct SweepReport {
     pub held: u64,
     /// Sequence number of the audit event.
     pub event: u64,
+    /// Whether the closing WAL checkpoint completed (see
+    /// [`ErasureReport::checkpointed`]).
+    pub checkpointed: bool,
 }
 
 impl SweepReport {
@@ -420,7 +428,10 @@ impl Store {
         let mut conn = self.lock();
         let found = rows(
             &conn,
-            &format!("SELECT {ROW_COLUMNS} FROM records WHERE subject_hash = ?1 AND purpose = ?2 AND kind = 0 ORDER BY id"),
+            &format!(
+                "SELECT {ROW_COLUMNS} FROM records INDEXED BY records_subject
+                 WHERE subject_hash = ?1 AND purpose = ?2 AND kind = 0 ORDER BY id"
+            ),
             params![&hash[..], purpose],
         )?;
         let live: Vec<&Row> = found.iter().filter(|r| r.expires_at > now).collect();
@@ -761,8 +772,12 @@ impl Store {
         let event = audit::append(&tx, &self.audit_key, now, &ev)?;
         tx.commit()?;
         self.forget(&erased);
-        checkpoint(&conn)?;
-        Ok(ErasureReport { erased, event })
+        let checkpointed = checkpoint(&conn, self.options.busy_timeout)?;
+        Ok(ErasureReport {
+            erased,
+            event,
+            checkpointed,
+        })
     }
 
     /// Drops deleted records from this handle's galleries at once.
@@ -852,7 +867,7 @@ impl Store {
                      WHERE r.expires_at <= ?1 AND NOT EXISTS (
                          SELECT 1 FROM holds h WHERE h.released_at IS NULL
                            AND (h.record_id = r.id OR h.subject_hash = r.subject_hash))
-                     ORDER BY r.id LIMIT ?2",
+                     ORDER BY r.expires_at, r.id LIMIT ?2",
                 )?;
                 let r = stmt
                     .query_map(params![now, batch], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -907,7 +922,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('changes_floor', ?1)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [floor.to_string()],
+                [floor.to_string().into_bytes()],
             )?;
         }
         let mut ev = NewEvent::new(ctx.actor, Action::Sweep, ctx.reason);
@@ -925,12 +940,13 @@ impl Store {
         let event = audit::append(&tx, &self.audit_key, self.now(), &ev)?;
         tx.commit()?;
         self.forget(&deleted);
-        checkpoint(&conn)?;
+        let checkpointed = checkpoint(&conn, self.options.busy_timeout)?;
         Ok(SweepReport {
             now,
             deleted,
             held: held as u64,
             event,
+            checkpointed,
         })
     }
 
@@ -993,16 +1009,24 @@ impl Store {
             pair
         };
         let mut reencrypted = 0u64;
+        // Walk the table once in id order (rowid range scans, no sort);
+        // records at the new version are skipped, so a resumed rotation
+        // picks up where the interrupted one stopped.
+        let mut after: RecordId = 0;
         loop {
             let tx = immediate(&mut conn)?;
             let batch = rows(
                 &tx,
-                &format!("SELECT {ROW_COLUMNS} FROM records WHERE purpose = ?1 AND key_version <> ?2 ORDER BY id LIMIT ?3"),
-                params![purpose, to, self.options.batch_size as i64],
+                &format!(
+                    "SELECT {ROW_COLUMNS} FROM records
+                     WHERE id > ?4 AND +purpose = ?1 AND key_version <> ?2 ORDER BY id LIMIT ?3"
+                ),
+                params![purpose, to, self.options.batch_size as i64, after],
             )?;
-            if batch.is_empty() {
+            let Some(last) = batch.last() else {
                 break;
-            }
+            };
+            after = last.id;
             for mut r in batch {
                 let (subject, bytes) = self.cipher(purpose, r.key_version).open(
                     &self.binding(&r),
@@ -1026,7 +1050,8 @@ impl Store {
         ev.detail.insert("reencrypted".into(), json!(reencrypted));
         audit::append(&tx, &self.audit_key, self.now(), &ev)?;
         tx.commit()?;
-        checkpoint(&conn)?;
+        // Old bytes leave the files at this or the next checkpoint.
+        checkpoint(&conn, self.options.busy_timeout)?;
         Ok((purpose.to_owned(), from as u32, to as u32, reencrypted))
     }
 
@@ -1092,7 +1117,8 @@ impl Store {
         let tx = immediate(&mut conn)?;
         let report = audit::prune(&tx, &self.audit_key, now, before, ctx.actor, ctx.reason)?;
         tx.commit()?;
-        checkpoint(&conn)?;
+        // Old bytes leave the files at this or the next checkpoint.
+        checkpoint(&conn, self.options.busy_timeout)?;
         Ok(report)
     }
 }

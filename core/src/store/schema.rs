@@ -74,6 +74,8 @@ CREATE TABLE holds (
     released_at  INTEGER,
     CHECK ((subject_hash IS NULL) <> (record_id IS NULL))
 ) STRICT;
+CREATE INDEX holds_subject ON holds(subject_hash) WHERE released_at IS NULL;
+CREATE INDEX holds_record ON holds(record_id) WHERE released_at IS NULL;
 CREATE TABLE gallery_changes (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
     purpose   TEXT NOT NULL,
