@@ -327,6 +327,33 @@ impl Store {
         retention: Retention,
         ctx: &Context<'_>,
     ) -> Result<RecordId> {
+        self.store_sample(purpose, subject, sample, retention, KIND_TEMPLATE, ctx)
+    }
+
+    /// Retains a probe as evidence under a case reference, encrypted like a
+    /// template, with its own expiry. Retained probes are never matched.
+    pub fn retain_probe(
+        &self,
+        purpose: &str,
+        case: &str,
+        sample: Sample<'_>,
+        retention: Retention,
+        ctx: &Context<'_>,
+    ) -> Result<RecordId> {
+        self.store_sample(purpose, case, sample, retention, KIND_PROBE, ctx)
+    }
+
+    /// Writes one record of `kind` (a template or a retained probe) under
+    /// `subject` (a subject id or a case reference) with its audit event.
+    fn store_sample(
+        &self,
+        purpose: &str,
+        subject: &str,
+        sample: Sample<'_>,
+        retention: Retention,
+        kind: u8,
+        ctx: &Context<'_>,
+    ) -> Result<RecordId> {
         ctx.check()?;
         let served = self.served(purpose)?;
         let hash = self.subject_hash(subject)?;
@@ -340,50 +367,17 @@ impl Store {
             purpose,
             subject,
             hash,
-            KIND_TEMPLATE,
+            kind,
             now,
             expires_at,
             &template.to_bytes(),
         )?;
-        let mut ev = NewEvent::new(ctx.actor, Action::Enroll, ctx.reason);
-        ev.purpose = Some(purpose);
-        ev.records = vec![id];
-        ev.subjects = vec![hash];
-        ev.detail.insert("expires_at".into(), expires_at.into());
-        audit::append(&tx, &self.audit_key, now, &ev)?;
-        tx.commit()?;
-        Ok(id)
-    }
-
-    /// Retains a probe as evidence under a case reference, encrypted like a
-    /// template, with its own expiry. Retained probes are never matched.
-    pub fn retain_probe(
-        &self,
-        purpose: &str,
-        case: &str,
-        sample: Sample<'_>,
-        retention: Retention,
-        ctx: &Context<'_>,
-    ) -> Result<RecordId> {
-        ctx.check()?;
-        let served = self.served(purpose)?;
-        let hash = self.subject_hash(case)?;
-        let template = self.template_of(served, sample)?;
-        let now = self.now();
-        let expires_at = self.expiry(served, retention, now)?;
-        let mut conn = self.lock();
-        let tx = immediate(&mut conn)?;
-        let id = self.insert(
-            &tx,
-            purpose,
-            case,
-            hash,
-            KIND_PROBE,
-            now,
-            expires_at,
-            &template.to_bytes(),
-        )?;
-        let mut ev = NewEvent::new(ctx.actor, Action::RetainProbe, ctx.reason);
+        let action = if kind == KIND_PROBE {
+            Action::RetainProbe
+        } else {
+            Action::Enroll
+        };
+        let mut ev = NewEvent::new(ctx.actor, action, ctx.reason);
         ev.purpose = Some(purpose);
         ev.records = vec![id];
         ev.subjects = vec![hash];
