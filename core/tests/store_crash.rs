@@ -1145,3 +1145,78 @@ fn enrolment_loop_killed_at_random_moments() {
     assert_eq!(present(&db), committed.keys().copied().collect());
     tally.report("enroll", op_time);
 }
+
+/// Two processes write one file at once: a child enrols its batch while
+/// the parent enrols another through its own handle and identifies. No
+/// write is lost, and each side's enrolments are visible to the other.
+#[test]
+fn two_processes_enrol_concurrently() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("two.db");
+    drop(open(&db, T0));
+    let child_from = 0;
+    let parent_from = ENROLL_MAX;
+    let parent_people = enrol_batch(parent_from);
+    let child_people = enrol_batch(child_from);
+    let (outcome, parent_ids) = std::thread::scope(|s| {
+        let child = s.spawn(|| run_child("enroll", &db, T0, child_from, Kill::Never));
+        let store = open(&db, T0);
+        let mut ids = Vec::new();
+        for k in 0..ENROLL_MAX / 4 {
+            let id = store
+                .enroll(
+                    "border",
+                    &enrollee(parent_from + k),
+                    Sample::Features(x(&parent_people, k, 0)),
+                    Retention::Maximum,
+                    &ctx(),
+                )
+                .unwrap();
+            ids.push(id);
+            if k % 10 == 0 {
+                store
+                    .identify(
+                        "border",
+                        Sample::Features(x(&parent_people, k, 1)),
+                        3,
+                        None,
+                        &ctx(),
+                    )
+                    .unwrap();
+            }
+        }
+        (child.join().unwrap(), ids)
+    });
+    assert!(!outcome.killed);
+    let child_ids: Vec<RecordId> = outcome.values("COMMITTED").map(|v| v[1]).collect();
+    assert_eq!(child_ids.len(), ENROLL_MAX);
+    let all = present(&db);
+    assert_eq!(all.len(), child_ids.len() + parent_ids.len());
+    assert!(child_ids
+        .iter()
+        .chain(&parent_ids)
+        .all(|id| all.contains(id)));
+    // Each side's enrolments are found by a fresh handle and by identify.
+    let store = open(&db, T0);
+    let v = store
+        .verify(
+            "border",
+            &enrollee(child_from + 7),
+            Sample::Features(x(&child_people, 7, 1)),
+            &ctx(),
+        )
+        .unwrap();
+    assert!(v.decision.matched);
+    let found = store
+        .identify(
+            "border",
+            Sample::Features(x(&parent_people, 3, 1)),
+            1,
+            None,
+            &ctx(),
+        )
+        .unwrap();
+    assert_eq!(found.candidates[0].subject, enrollee(parent_from + 3));
+    store.verify_audit().unwrap();
+}
