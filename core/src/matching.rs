@@ -12,10 +12,8 @@ use std::collections::{BinaryHeap, HashMap};
 
 use crate::codes::CodeLayout;
 use crate::error::{Error, Result};
-use crate::keys::KeyFingerprint;
 use crate::protector::Protector;
-use crate::schemes::SchemeId;
-use crate::template::ProtectedTemplate;
+use crate::template::{Origin, ProtectedTemplate};
 
 /// Threshold calibration: the smallest threshold whose false match rate on
 /// a set of impostor scores is at most a target, with the rate achieved
@@ -68,48 +66,11 @@ pub struct Candidate {
     pub score: f64,
 }
 
-/// The identity of the codes a gallery accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Identity {
-    scheme: SchemeId,
-    params_id: [u8; 8],
-    fingerprint: KeyFingerprint,
-    layout: CodeLayout,
-}
-
-impl Identity {
-    fn of(t: &ProtectedTemplate) -> Self {
-        Self {
-            scheme: t.scheme(),
-            params_id: t.params_id(),
-            fingerprint: t.fingerprint(),
-            layout: t.layout(),
-        }
-    }
-
-    fn check(&self, t: &ProtectedTemplate) -> Result<()> {
-        let other = Self::of(t);
-        if other.scheme != self.scheme {
-            return Err(Error::SchemeMismatch(
-                "the template comes from a different scheme",
-            ));
-        }
-        if other.params_id != self.params_id || other.layout != self.layout {
-            return Err(Error::SchemeMismatch(
-                "the template comes from different scheme parameters",
-            ));
-        }
-        if other.fingerprint != self.fingerprint {
-            return Err(Error::KeyMismatch);
-        }
-        Ok(())
-    }
-}
-
 /// A 1:N gallery of protected templates keyed by caller ids.
 #[derive(Clone, Debug)]
 pub struct Gallery {
-    identity: Identity,
+    /// What made the templates this gallery accepts.
+    identity: Origin,
     ids: Vec<u64>,
     codes: Vec<u64>,
     index: HashMap<u64, usize>,
@@ -127,18 +88,16 @@ impl Drop for Gallery {
 impl Gallery {
     /// An empty gallery for the templates of `protector`.
     pub fn new(protector: &Protector) -> Self {
-        Self::with_identity(Identity::of(
-            &protector.template_unchecked(vec![0; protector.layout().words()]),
-        ))
+        Self::with_identity(protector.origin())
     }
 
     /// An empty gallery for templates made like `example` (same scheme,
     /// parameters and key).
     pub fn like(example: &ProtectedTemplate) -> Self {
-        Self::with_identity(Identity::of(example))
+        Self::with_identity(Origin::of(example))
     }
 
-    fn with_identity(identity: Identity) -> Self {
+    fn with_identity(identity: Origin) -> Self {
         Self {
             identity,
             ids: Vec::new(),
@@ -224,8 +183,11 @@ impl Gallery {
     /// Adds packed codes (`ids.len() * layout().words()` words, as made by
     /// [`Protector::protect_batch_packed`] of this gallery's protector).
     pub fn add_packed(&mut self, protector: &Protector, ids: &[u64], codes: &[u64]) -> Result<()> {
-        let probe = protector.template_unchecked(vec![0; protector.layout().words()]);
-        self.identity.check(&probe)?;
+        if protector.origin() != self.identity {
+            // Report the mismatch as for a template of that protector.
+            self.identity
+                .check(&protector.template_unchecked(vec![0; protector.layout().words()]))?;
+        }
         let layout = self.identity.layout;
         let words = layout.words();
         if codes.len() != ids.len() * words {

@@ -11,7 +11,7 @@ use crate::features;
 use crate::keys::{KeyFingerprint, MasterKey, TransformKey};
 use crate::matching::Decision;
 use crate::schemes::{SchemeParams, Transform};
-use crate::template::ProtectedTemplate;
+use crate::template::{Origin, ProtectedTemplate};
 
 /// Rows per thread below which batch protection stays on one thread.
 const ROWS_PER_THREAD: usize = 64;
@@ -183,20 +183,17 @@ impl Protector {
 
     /// Checks that `t` was made by this protector's scheme, parameters and key.
     pub fn check(&self, t: &ProtectedTemplate) -> Result<()> {
-        if t.scheme() != self.params.scheme_id() {
-            return Err(Error::SchemeMismatch(
-                "the template comes from a different scheme",
-            ));
+        self.origin().check(t)
+    }
+
+    /// What this protector's templates carry.
+    pub(crate) fn origin(&self) -> Origin {
+        Origin {
+            scheme: self.params.scheme_id(),
+            params_id: self.params_id,
+            layout: self.layout,
+            fingerprint: self.fingerprint,
         }
-        if t.params_id() != self.params_id || t.layout() != self.layout {
-            return Err(Error::SchemeMismatch(
-                "the template comes from different scheme parameters",
-            ));
-        }
-        if t.fingerprint() != self.fingerprint {
-            return Err(Error::KeyMismatch);
-        }
-        Ok(())
     }
 
     /// Similarity in [0, 1] of two templates of this protector.

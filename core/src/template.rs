@@ -183,20 +183,7 @@ impl ProtectedTemplate {
 
     /// Checks that `other` was made by the same scheme, parameters and key.
     pub fn check_compatible(&self, other: &Self) -> Result<()> {
-        if self.scheme != other.scheme {
-            return Err(Error::SchemeMismatch(
-                "the templates come from different schemes",
-            ));
-        }
-        if self.params_id != other.params_id || self.layout != other.layout {
-            return Err(Error::SchemeMismatch(
-                "the templates come from different scheme parameters",
-            ));
-        }
-        if self.fingerprint != other.fingerprint {
-            return Err(Error::KeyMismatch);
-        }
-        Ok(())
+        Origin::of(self).check(other)
     }
 
     /// Similarity in [0, 1] with `other`, after [`Self::check_compatible`].
@@ -205,6 +192,45 @@ impl ProtectedTemplate {
         Ok(self
             .layout
             .score(self.layout.mismatches(&self.words, &other.words)))
+    }
+}
+
+/// What made a template: scheme, parameters, code shape and key. Templates
+/// of different origins are never compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub scheme: SchemeId,
+    pub params_id: [u8; 8],
+    pub layout: CodeLayout,
+    pub fingerprint: KeyFingerprint,
+}
+
+impl Origin {
+    pub(crate) fn of(t: &ProtectedTemplate) -> Self {
+        Self {
+            scheme: t.scheme,
+            params_id: t.params_id,
+            layout: t.layout,
+            fingerprint: t.fingerprint,
+        }
+    }
+
+    /// `SchemeMismatch` or `KeyMismatch` unless `t` has this origin.
+    pub(crate) fn check(&self, t: &ProtectedTemplate) -> Result<()> {
+        if t.scheme != self.scheme {
+            return Err(Error::SchemeMismatch(
+                "the template comes from a different scheme",
+            ));
+        }
+        if t.params_id != self.params_id || t.layout != self.layout {
+            return Err(Error::SchemeMismatch(
+                "the template comes from different scheme parameters",
+            ));
+        }
+        if t.fingerprint != self.fingerprint {
+            return Err(Error::KeyMismatch);
+        }
+        Ok(())
     }
 }
 
