@@ -123,15 +123,7 @@ impl ProtectedTemplate {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let err = |e| Error::decode("template", e);
         let mut r = Reader::new(bytes);
-        if r.take(4).map_err(err)? != MAGIC {
-            return Err(err(DecodeError::BadMagic));
-        }
-        let version = r.u8().map_err(err)?;
-        if version != FORMAT_VERSION {
-            return Err(err(DecodeError::UnsupportedVersion(version)));
-        }
-        let id = r.u8().map_err(err)?;
-        let scheme = SchemeId::from_u8(id).ok_or(err(DecodeError::UnknownScheme(id)))?;
+        let scheme = r.header(MAGIC, FORMAT_VERSION).map_err(err)?;
         if r.u16().map_err(err)? != 0 {
             return Err(err(DecodeError::Invalid("reserved bytes are not zero")));
         }

@@ -298,15 +298,7 @@ impl SchemeParams {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let err = |e| Error::decode("scheme parameters", e);
         let mut r = Reader::new(bytes);
-        if r.take(4).map_err(err)? != MAGIC {
-            return Err(err(DecodeError::BadMagic));
-        }
-        let version = r.u8().map_err(err)?;
-        if version != FORMAT_VERSION {
-            return Err(err(DecodeError::UnsupportedVersion(version)));
-        }
-        let id = r.u8().map_err(err)?;
-        let scheme = SchemeId::from_u8(id).ok_or(err(DecodeError::UnknownScheme(id)))?;
+        let scheme = r.header(MAGIC, FORMAT_VERSION).map_err(err)?;
         let dim = r.u32().map_err(err)?;
         let spec = match scheme {
             SchemeId::IomGrp => SchemeSpec::IomGrp {
@@ -417,6 +409,19 @@ impl<'a> Reader<'a> {
                 got: self.bytes.len(),
             }),
         }
+    }
+
+    /// The common start of btp objects: magic, format version, scheme id.
+    pub(crate) fn header(&mut self, magic: &[u8; 4], version: u8) -> Result<SchemeId, DecodeError> {
+        if self.take(4)? != magic {
+            return Err(DecodeError::BadMagic);
+        }
+        let v = self.u8()?;
+        if v != version {
+            return Err(DecodeError::UnsupportedVersion(v));
+        }
+        let id = self.u8()?;
+        SchemeId::from_u8(id).ok_or(DecodeError::UnknownScheme(id))
     }
 
     pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
