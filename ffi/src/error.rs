@@ -1,0 +1,339 @@
+//! Result codes, their static strings, and the thread-local last-error message.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+
+use btp_core::Error;
+
+/// The result of every btp function: `BTP_RESULT_OK` (0) or the reason it
+/// failed. The values are fixed: new codes may be added, existing ones never
+/// change meaning. Codes 20..=33 come from the encrypted store and 40 from
+/// evaluation (their entry points are not in this release of the header).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum btp_result {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was NULL (or NULL with a non-zero length).
+    NullArgument = 1,
+    /// An argument or scheme parameter out of its range (also: a string
+    /// that is not UTF-8, a misaligned array).
+    InvalidParameter = 2,
+    /// Key bytes of the wrong length (a master key is 32 bytes).
+    InvalidKeyLength = 3,
+    /// A feature vector (or batch) of the wrong length for the scheme.
+    WrongDimension = 4,
+    /// A feature vector holds NaN or an infinity.
+    NonFinite = 5,
+    /// A feature vector of zero length after centring: cannot be protected.
+    ZeroNorm = 6,
+    /// The caller's buffer is too small; the needed size was written out.
+    BufferTooSmall = 7,
+    /// Two templates (or a template and a protector or gallery) were made
+    /// under different keys: a different master key, application, version
+    /// or subject. Never a low score.
+    KeyMismatch = 10,
+    /// Different schemes or scheme parameters.
+    SchemeMismatch = 11,
+    /// Bytes that do not decode (truncated, altered, not a btp object).
+    Decode = 12,
+    /// A gallery id that is already present.
+    DuplicateId = 13,
+    /// A gallery id, record, hold, subject or event that is not present.
+    NotFound = 14,
+    /// The operating system's random number generator failed.
+    Rng = 15,
+    /// Store: a record failed authentication (altered, moved or corrupted).
+    Integrity = 20,
+    /// Store: a purpose the store is not configured with.
+    UnknownPurpose = 21,
+    /// Store: a retention longer than the purpose allows.
+    RetentionTooLong = 22,
+    /// Store: the record's retention period has ended.
+    Expired = 23,
+    /// Store: a legal hold blocks the deletion.
+    Held = 24,
+    /// Store: the master key is not the one the store was created with.
+    WrongKey = 25,
+    /// Store: the file is not a btp store.
+    NotAStore = 26,
+    /// Store: written by a newer btp.
+    UnsupportedSchema = 27,
+    /// Store: a storage key reached its encryption limit; rotate it.
+    KeyExhausted = 28,
+    /// Store: the audit chain does not verify.
+    AuditBroken = 29,
+    /// Store: the database file is damaged.
+    Corrupt = 30,
+    /// Store: another connection holds the lock past the busy timeout.
+    Busy = 31,
+    /// Reading or writing a file failed (disk full, I/O error, permissions).
+    Io = 32,
+    /// Any other database failure.
+    Database = 33,
+    /// Evaluation: score arrays that cannot be evaluated.
+    InvalidScores = 40,
+    /// An error of the Rust library this build of the C ABI does not map.
+    Other = 98,
+    /// A bug: the library panicked. The panic was caught; the objects the
+    /// call was given may be in an unspecified (but memory-safe) state.
+    Panic = 99,
+}
+
+/// Every code, in value order.
+const ALL: [btp_result; 31] = [
+    btp_result::Ok,
+    btp_result::NullArgument,
+    btp_result::InvalidParameter,
+    btp_result::InvalidKeyLength,
+    btp_result::WrongDimension,
+    btp_result::NonFinite,
+    btp_result::ZeroNorm,
+    btp_result::BufferTooSmall,
+    btp_result::KeyMismatch,
+    btp_result::SchemeMismatch,
+    btp_result::Decode,
+    btp_result::DuplicateId,
+    btp_result::NotFound,
+    btp_result::Rng,
+    btp_result::Integrity,
+    btp_result::UnknownPurpose,
+    btp_result::RetentionTooLong,
+    btp_result::Expired,
+    btp_result::Held,
+    btp_result::WrongKey,
+    btp_result::NotAStore,
+    btp_result::UnsupportedSchema,
+    btp_result::KeyExhausted,
+    btp_result::AuditBroken,
+    btp_result::Corrupt,
+    btp_result::Busy,
+    btp_result::Io,
+    btp_result::Database,
+    btp_result::InvalidScores,
+    btp_result::Other,
+    btp_result::Panic,
+];
+
+impl btp_result {
+    /// The code's fixed description, NUL-terminated.
+    pub fn as_cstr(self) -> &'static CStr {
+        match self {
+            Self::Ok => c"ok",
+            Self::NullArgument => c"a required pointer argument is NULL",
+            Self::InvalidParameter => c"invalid argument or parameter",
+            Self::InvalidKeyLength => c"invalid key length",
+            Self::WrongDimension => c"wrong feature vector dimension",
+            Self::NonFinite => c"feature vector holds NaN or infinity",
+            Self::ZeroNorm => c"feature vector has zero length after preprocessing",
+            Self::BufferTooSmall => c"buffer too small",
+            Self::KeyMismatch => c"key mismatch: made under different keys",
+            Self::SchemeMismatch => c"scheme mismatch: different scheme or parameters",
+            Self::Decode => c"cannot decode bytes",
+            Self::DuplicateId => c"id already present",
+            Self::NotFound => c"not found",
+            Self::Rng => c"the operating system random number generator failed",
+            Self::Integrity => c"integrity failure: record altered, moved or corrupted",
+            Self::UnknownPurpose => c"unknown purpose",
+            Self::RetentionTooLong => c"retention outside the purpose's limit",
+            Self::Expired => c"record expired",
+            Self::Held => c"blocked by a legal hold",
+            Self::WrongKey => c"wrong master key for this store",
+            Self::NotAStore => c"not a btp store",
+            Self::UnsupportedSchema => c"store schema newer than this build",
+            Self::KeyExhausted => c"storage key exhausted: rotate the key",
+            Self::AuditBroken => c"audit log broken",
+            Self::Corrupt => c"database corrupted",
+            Self::Busy => c"database busy",
+            Self::Io => c"I/O error",
+            Self::Database => c"database error",
+            Self::InvalidScores => c"invalid scores",
+            Self::Other => c"other error",
+            Self::Panic => c"internal error: the library panicked",
+        }
+    }
+
+    /// The code of a raw value, if it is one.
+    pub fn from_u32(code: u32) -> Option<Self> {
+        ALL.into_iter().find(|c| *c as u32 == code)
+    }
+}
+
+impl From<&Error> for btp_result {
+    fn from(e: &Error) -> Self {
+        match e {
+            Error::InvalidKeyLength { .. } => Self::InvalidKeyLength,
+            Error::Rng => Self::Rng,
+            Error::WrongDimension { .. } => Self::WrongDimension,
+            Error::NonFinite { .. } => Self::NonFinite,
+            Error::Row { source, .. } => Self::from(&**source),
+            Error::ZeroNorm => Self::ZeroNorm,
+            Error::InvalidParameter { .. } => Self::InvalidParameter,
+            Error::KeyMismatch => Self::KeyMismatch,
+            Error::SchemeMismatch(_) => Self::SchemeMismatch,
+            Error::Decode { .. } => Self::Decode,
+            Error::DuplicateId(_) => Self::DuplicateId,
+            Error::NotFound(_) | Error::Missing(_) => Self::NotFound,
+            Error::Integrity { .. } => Self::Integrity,
+            Error::UnknownPurpose(_) => Self::UnknownPurpose,
+            Error::RetentionTooLong { .. } => Self::RetentionTooLong,
+            Error::Expired { .. } => Self::Expired,
+            Error::Held { .. } => Self::Held,
+            Error::WrongKey => Self::WrongKey,
+            Error::NotAStore(_) => Self::NotAStore,
+            Error::UnsupportedSchema { .. } => Self::UnsupportedSchema,
+            Error::KeyExhausted { .. } => Self::KeyExhausted,
+            Error::AuditBroken { .. } => Self::AuditBroken,
+            Error::Corrupt(_) => Self::Corrupt,
+            Error::Busy(_) => Self::Busy,
+            Error::Io(_) => Self::Io,
+            Error::Database(_) => Self::Database,
+            Error::InvalidScores(_) => Self::InvalidScores,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// A failure on its way to C: the code and the message for the last error.
+#[derive(Debug)]
+pub struct FfiError {
+    /// The code returned to C.
+    pub code: btp_result,
+    /// The message stored as the thread's last error.
+    pub message: String,
+}
+
+impl FfiError {
+    /// A failure with a code and a message.
+    pub fn new(code: btp_result, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `name` is NULL (or NULL with a non-zero length).
+    pub fn null(name: &str) -> Self {
+        Self::new(
+            btp_result::NullArgument,
+            format!("argument `{name}` is NULL"),
+        )
+    }
+
+    /// `name` is out of range.
+    pub fn invalid(name: &str, reason: &str) -> Self {
+        Self::new(
+            btp_result::InvalidParameter,
+            format!("invalid argument `{name}`: {reason}"),
+        )
+    }
+}
+
+impl From<Error> for FfiError {
+    fn from(e: Error) -> Self {
+        Self::new(btp_result::from(&e), e.to_string())
+    }
+}
+
+/// What entry points return inside the guard.
+pub type FfiResult<T = ()> = Result<T, FfiError>;
+
+thread_local! {
+    /// `None` until a call fails on this thread, and after a call succeeds.
+    static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
+}
+
+/// Replaces the thread's last-error message (interior NULs become spaces).
+pub(crate) fn set_last_error(message: &str) {
+    let bytes: Vec<u8> = message
+        .bytes()
+        .map(|b| if b == 0 { b' ' } else { b })
+        .collect();
+    let c = CString::new(bytes).unwrap_or_default();
+    LAST_ERROR.with(|m| *m.borrow_mut() = Some(c));
+}
+
+/// Empties the thread's last-error message (done on entry to every call).
+pub(crate) fn clear_last_error() {
+    LAST_ERROR.with(|m| m.borrow_mut().take());
+}
+
+/// The static description of a result code: never NULL, never freed.
+/// Unknown values give `"unknown result code"`.
+///
+/// # Safety
+/// Always safe to call; any value is accepted.
+#[no_mangle]
+pub unsafe extern "C" fn btp_result_str(code: u32) -> *const c_char {
+    match btp_result::from_u32(code) {
+        Some(c) => c.as_cstr().as_ptr(),
+        None => c"unknown result code".as_ptr(),
+    }
+}
+
+/// The message of the most recent btp call on this thread if it failed, or
+/// an empty string if it succeeded. Never NULL. Messages name the problem
+/// (argument, dimension, offset) and never contain key material or feature
+/// values.
+///
+/// The pointer is valid until the next btp call on the same thread (other
+/// than `btp_last_error_message`, `btp_last_error`, `btp_result_str` and
+/// `btp_version`); copy the text to keep it. Do not free it.
+///
+/// # Safety
+/// Always safe to call.
+#[no_mangle]
+pub unsafe extern "C" fn btp_last_error_message() -> *const c_char {
+    LAST_ERROR.with(|m| m.borrow().as_deref().unwrap_or(c"").as_ptr())
+}
+
+/// Copies the thread's last-error message (see `btp_last_error_message`)
+/// into `buf` with its terminating NUL. `*needed` receives the size in bytes
+/// the copy needs, NUL included. If `len` is smaller, nothing is copied and
+/// `BTP_RESULT_BUFFER_TOO_SMALL` is returned; `buf` may be NULL when `len`
+/// is 0 (a size query). Does not change the last-error message.
+///
+/// # Safety
+/// `buf` must be NULL or point to `len` writable bytes; `needed` must be
+/// NULL or point to a writable `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn btp_last_error(
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> btp_result {
+    if needed.is_null() {
+        return btp_result::NullArgument;
+    }
+    LAST_ERROR.with(|m| {
+        let m = m.borrow();
+        let bytes = m.as_deref().unwrap_or(c"").to_bytes_with_nul();
+        // SAFETY: `needed` is non-NULL and writable by the caller's contract.
+        unsafe { needed.write(bytes.len()) };
+        if len < bytes.len() {
+            return btp_result::BufferTooSmall;
+        }
+        if buf.is_null() {
+            return btp_result::NullArgument;
+        }
+        // SAFETY: `buf` holds `len >= bytes.len()` writable bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), bytes.len()) };
+        btp_result::Ok
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_and_described() {
+        let mut seen = std::collections::HashSet::new();
+        for c in &ALL {
+            assert!(seen.insert(*c as u32), "{c:?} listed twice");
+            assert!(!c.as_cstr().to_bytes().is_empty());
+            assert_eq!(btp_result::from_u32(*c as u32), Some(*c));
+        }
+        assert_eq!(btp_result::from_u32(1000), None);
+    }
+}

@@ -1,0 +1,58 @@
+//! The master key handle.
+
+use btp_core::MasterKey;
+
+use crate::error::btp_result;
+use crate::guard::{ffi_call, ffi_free};
+use crate::ptr::{self, OutHandle};
+
+/// The root secret of a deployment: 32 bytes, zeroized when freed.
+///
+/// Thread safety: immutable after creation; one key may be used by any
+/// number of threads at once. Free it once, after every use has returned.
+pub struct btp_master_key(pub(crate) MasterKey);
+
+/// A new master key from the operating system's random number generator.
+///
+/// # Safety
+/// `out` must be NULL or writable; on success it receives a handle to free
+/// with `btp_master_key_free`, on failure NULL.
+#[no_mangle]
+pub unsafe extern "C" fn btp_master_key_generate(out: *mut *mut btp_master_key) -> btp_result {
+    ffi_call("btp_master_key_generate", || {
+        let out = unsafe { OutHandle::new(out, "out") }?;
+        unsafe { out.set(btp_master_key(MasterKey::generate()?)) };
+        Ok(())
+    })
+}
+
+/// A master key from exactly 32 bytes (else `BTP_RESULT_INVALID_KEY_LENGTH`).
+/// The library keeps its own copy: the caller should wipe `bytes`.
+///
+/// # Safety
+/// `bytes` must be NULL or point to `len` readable bytes; `out` must be NULL
+/// or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_master_key_from_bytes(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut btp_master_key,
+) -> btp_result {
+    ffi_call("btp_master_key_from_bytes", || {
+        let out = unsafe { OutHandle::new(out, "out") }?;
+        let bytes = unsafe { ptr::slice(bytes, len, "bytes") }?;
+        unsafe { out.set(btp_master_key(MasterKey::from_bytes(bytes)?)) };
+        Ok(())
+    })
+}
+
+/// Frees a master key, wiping its bytes. NULL does nothing. Set your pointer
+/// to NULL afterwards: freeing the same handle twice is undefined behaviour.
+///
+/// # Safety
+/// `key` must be NULL or a handle from this library not yet freed, and no
+/// other thread may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn btp_master_key_free(key: *mut btp_master_key) {
+    ffi_free(|| unsafe { ptr::free(key) });
+}
