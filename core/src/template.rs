@@ -22,12 +22,10 @@
 //! typed errors. The checksum catches accidental corruption; authenticity
 //! at rest is the store's AES-GCM.
 
-use sha2::{Digest, Sha256};
-
 use crate::codes::CodeLayout;
 use crate::error::{DecodeError, Error, Result};
 use crate::keys::{KeyFingerprint, FINGERPRINT_LEN};
-use crate::schemes::{Reader, SchemeId};
+use crate::schemes::{append_checksum, Reader, SchemeId};
 
 const MAGIC: &[u8; 4] = b"BTPT";
 /// The template format version this build writes and reads.
@@ -35,7 +33,7 @@ pub const FORMAT_VERSION: u8 = 1;
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 32;
 /// Bytes after the payload.
-pub const CHECKSUM_LEN: usize = 4;
+pub const CHECKSUM_LEN: usize = crate::schemes::CHECKSUM_LEN;
 
 /// A protected (cancellable) template: a packed code plus what made it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -114,8 +112,7 @@ impl ProtectedTemplate {
         out.push(self.layout.width());
         out.push(0);
         out.extend_from_slice(&self.layout.to_bytes(&self.words));
-        let sum = Sha256::digest(&out);
-        out.extend_from_slice(&sum[..CHECKSUM_LEN]);
+        append_checksum(&mut out);
         out
     }
 
@@ -152,14 +149,7 @@ impl ProtectedTemplate {
             )));
         }
         let payload = r.take(layout.bytes()).map_err(err)?;
-        let body_len = r.pos;
-        let sum = r.take(CHECKSUM_LEN).map_err(err)?;
-        if r.pos != bytes.len() {
-            return Err(err(DecodeError::TrailingBytes(bytes.len() - r.pos)));
-        }
-        if sum != &Sha256::digest(&bytes[..body_len])[..CHECKSUM_LEN] {
-            return Err(err(DecodeError::ChecksumMismatch));
-        }
+        r.finish_checksummed().map_err(err)?;
         let words = layout.from_bytes(payload).map_err(|e| match e {
             Error::Decode { source, .. } => err(source),
             other => other,

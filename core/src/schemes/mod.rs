@@ -51,7 +51,9 @@ pub const MAX_COEFFICIENTS: u64 = 1 << 26;
 
 const MAGIC: &[u8; 4] = b"BTPP";
 const FORMAT_VERSION: u8 = 1;
-const CHECKSUM_LEN: usize = 4;
+/// Bytes of the checksum that ends every encoded btp object: the first
+/// bytes of the SHA-256 of everything before it.
+pub(crate) const CHECKSUM_LEN: usize = 4;
 
 /// Which scheme; the numbers are the wire ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -288,8 +290,7 @@ impl SchemeParams {
         for v in centre.unwrap_or(&[]) {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        let sum = Sha256::digest(&out);
-        out.extend_from_slice(&sum[..CHECKSUM_LEN]);
+        append_checksum(&mut out);
         out
     }
 
@@ -331,14 +332,7 @@ impl SchemeParams {
         } else {
             None
         };
-        let body_len = r.pos;
-        let sum = r.take(CHECKSUM_LEN).map_err(err)?;
-        if r.pos != bytes.len() {
-            return Err(err(DecodeError::TrailingBytes(bytes.len() - r.pos)));
-        }
-        if sum != &Sha256::digest(&bytes[..body_len])[..CHECKSUM_LEN] {
-            return Err(err(DecodeError::ChecksumMismatch));
-        }
+        r.finish_checksummed().map_err(err)?;
         let preprocess = Preprocess {
             centre,
             l2: flags & 1 != 0,
@@ -385,6 +379,12 @@ pub(crate) trait Transform: Send + Sync {
     fn apply(&self, x: &[f32], out: &mut [u8]);
 }
 
+/// Appends the checksum of `out` (see [`CHECKSUM_LEN`]).
+pub(crate) fn append_checksum(out: &mut Vec<u8>) {
+    let sum = Sha256::digest(&*out);
+    out.extend_from_slice(&sum[..CHECKSUM_LEN]);
+}
+
 /// Bounds-checked reader for the decoders.
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
@@ -409,6 +409,20 @@ impl<'a> Reader<'a> {
                 got: self.bytes.len(),
             }),
         }
+    }
+
+    /// Reads the closing checksum: it must end the input and match
+    /// everything before it.
+    pub(crate) fn finish_checksummed(&mut self) -> Result<(), DecodeError> {
+        let body = self.pos;
+        let sum = self.take(CHECKSUM_LEN)?;
+        if self.pos != self.bytes.len() {
+            return Err(DecodeError::TrailingBytes(self.bytes.len() - self.pos));
+        }
+        if sum != &Sha256::digest(&self.bytes[..body])[..CHECKSUM_LEN] {
+            return Err(DecodeError::ChecksumMismatch);
+        }
+        Ok(())
     }
 
     /// The common start of btp objects: magic, format version, scheme id.
