@@ -165,10 +165,6 @@ enum btp_result
    */
   BTP_RESULT_INVALID_SCORES = 40,
   /**
-   * An error of the Rust library this build of the C ABI does not map.
-   */
-  BTP_RESULT_OTHER = 98,
-  /**
    * A bug: the library panicked. The panic was caught; the objects the
    * call was given may be in an unspecified (but memory-safe) state.
    */

@@ -238,7 +238,137 @@ pub enum Error {
     InvalidScores(String),
 }
 
+/// The class of an [`Error`], for bindings and callers that branch on the
+/// kind of failure rather than its details: the C ABI maps each kind to one
+/// result code and the Python package to one exception class.
+///
+/// Unlike [`Error`], this enum is exhaustive: a binding that matches it
+/// without a wildcard stops compiling when a kind is added, so no failure
+/// can silently map to "other".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// [`Error::InvalidKeyLength`].
+    InvalidKeyLength,
+    /// [`Error::Rng`].
+    Rng,
+    /// [`Error::WrongDimension`].
+    WrongDimension,
+    /// [`Error::NonFinite`].
+    NonFinite,
+    /// [`Error::ZeroNorm`].
+    ZeroNorm,
+    /// [`Error::InvalidParameter`].
+    InvalidParameter,
+    /// [`Error::KeyMismatch`].
+    KeyMismatch,
+    /// [`Error::SchemeMismatch`].
+    SchemeMismatch,
+    /// [`Error::Decode`].
+    Decode,
+    /// [`Error::DuplicateId`].
+    DuplicateId,
+    /// [`Error::NotFound`] and [`Error::Missing`]: an id, record, hold,
+    /// subject or event that is not present.
+    NotFound,
+    /// [`Error::Integrity`].
+    Integrity,
+    /// [`Error::UnknownPurpose`].
+    UnknownPurpose,
+    /// [`Error::RetentionTooLong`].
+    RetentionTooLong,
+    /// [`Error::Expired`].
+    Expired,
+    /// [`Error::Held`].
+    Held,
+    /// [`Error::WrongKey`].
+    WrongKey,
+    /// [`Error::NotAStore`].
+    NotAStore,
+    /// [`Error::UnsupportedSchema`].
+    UnsupportedSchema,
+    /// [`Error::KeyExhausted`].
+    KeyExhausted,
+    /// [`Error::AuditBroken`].
+    AuditBroken,
+    /// [`Error::Corrupt`].
+    Corrupt,
+    /// [`Error::Busy`].
+    Busy,
+    /// [`Error::Io`].
+    Io,
+    /// [`Error::Database`].
+    Database,
+    /// [`Error::InvalidScores`].
+    InvalidScores,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 26] = [
+        Self::InvalidKeyLength,
+        Self::Rng,
+        Self::WrongDimension,
+        Self::NonFinite,
+        Self::ZeroNorm,
+        Self::InvalidParameter,
+        Self::KeyMismatch,
+        Self::SchemeMismatch,
+        Self::Decode,
+        Self::DuplicateId,
+        Self::NotFound,
+        Self::Integrity,
+        Self::UnknownPurpose,
+        Self::RetentionTooLong,
+        Self::Expired,
+        Self::Held,
+        Self::WrongKey,
+        Self::NotAStore,
+        Self::UnsupportedSchema,
+        Self::KeyExhausted,
+        Self::AuditBroken,
+        Self::Corrupt,
+        Self::Busy,
+        Self::Io,
+        Self::Database,
+        Self::InvalidScores,
+    ];
+}
+
 impl Error {
+    /// The error's kind. A batch's [`Error::Row`] has the kind of the error
+    /// in its row.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidKeyLength { .. } => ErrorKind::InvalidKeyLength,
+            Self::Rng => ErrorKind::Rng,
+            Self::WrongDimension { .. } => ErrorKind::WrongDimension,
+            Self::NonFinite { .. } => ErrorKind::NonFinite,
+            Self::Row { source, .. } => source.kind(),
+            Self::ZeroNorm => ErrorKind::ZeroNorm,
+            Self::InvalidParameter { .. } => ErrorKind::InvalidParameter,
+            Self::KeyMismatch => ErrorKind::KeyMismatch,
+            Self::SchemeMismatch(_) => ErrorKind::SchemeMismatch,
+            Self::Decode { .. } => ErrorKind::Decode,
+            Self::DuplicateId(_) => ErrorKind::DuplicateId,
+            Self::NotFound(_) | Self::Missing(_) => ErrorKind::NotFound,
+            Self::Integrity { .. } => ErrorKind::Integrity,
+            Self::UnknownPurpose(_) => ErrorKind::UnknownPurpose,
+            Self::RetentionTooLong { .. } => ErrorKind::RetentionTooLong,
+            Self::Expired { .. } => ErrorKind::Expired,
+            Self::Held { .. } => ErrorKind::Held,
+            Self::WrongKey => ErrorKind::WrongKey,
+            Self::NotAStore(_) => ErrorKind::NotAStore,
+            Self::UnsupportedSchema { .. } => ErrorKind::UnsupportedSchema,
+            Self::KeyExhausted { .. } => ErrorKind::KeyExhausted,
+            Self::AuditBroken { .. } => ErrorKind::AuditBroken,
+            Self::Corrupt(_) => ErrorKind::Corrupt,
+            Self::Busy(_) => ErrorKind::Busy,
+            Self::Io(_) => ErrorKind::Io,
+            Self::Database(_) => ErrorKind::Database,
+            Self::InvalidScores(_) => ErrorKind::InvalidScores,
+        }
+    }
+
     pub(crate) fn param(name: &'static str, reason: impl Into<String>) -> Self {
         Self::InvalidParameter {
             name,
@@ -283,5 +413,19 @@ impl From<rusqlite::Error> for Error {
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Self::Io(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once_and_rows_take_their_source_kind() {
+        let set: std::collections::HashSet<_> = ErrorKind::ALL.iter().collect();
+        assert_eq!(set.len(), ErrorKind::ALL.len());
+        let e = Error::row(3, Error::ZeroNorm);
+        assert_eq!(e.kind(), ErrorKind::ZeroNorm);
+        assert_eq!(Error::Missing("x".into()).kind(), ErrorKind::NotFound);
     }
 }

@@ -33,7 +33,7 @@ pub mod template;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctest;
 
-pub use error::{DecodeError, Error, Result};
+pub use error::{DecodeError, Error, ErrorKind, Result};
 pub use features::fit_centre;
 pub use keys::{KeyFingerprint, MasterKey, TransformKey};
 pub use matching::{Candidate, Decision, Gallery};

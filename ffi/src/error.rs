@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 
-use btp_core::Error;
+use btp_core::{Error, ErrorKind};
 
 /// The result of every btp function: `BTP_RESULT_OK` (0) or the reason it
 /// failed. The values are fixed: new codes may be added, existing ones never
@@ -73,15 +73,13 @@ pub enum btp_result {
     Database = 33,
     /// Evaluation: score arrays that cannot be evaluated.
     InvalidScores = 40,
-    /// An error of the Rust library this build of the C ABI does not map.
-    Other = 98,
     /// A bug: the library panicked. The panic was caught; the objects the
     /// call was given may be in an unspecified (but memory-safe) state.
     Panic = 99,
 }
 
 /// Every code, in value order.
-const ALL: [btp_result; 31] = [
+const ALL: [btp_result; 30] = [
     btp_result::Ok,
     btp_result::NullArgument,
     btp_result::InvalidParameter,
@@ -111,7 +109,6 @@ const ALL: [btp_result; 31] = [
     btp_result::Io,
     btp_result::Database,
     btp_result::InvalidScores,
-    btp_result::Other,
     btp_result::Panic,
 ];
 
@@ -148,7 +145,6 @@ impl btp_result {
             Self::Io => c"I/O error",
             Self::Database => c"database error",
             Self::InvalidScores => c"invalid scores",
-            Self::Other => c"other error",
             Self::Panic => c"internal error: the library panicked",
         }
     }
@@ -159,38 +155,44 @@ impl btp_result {
     }
 }
 
+impl From<ErrorKind> for btp_result {
+    /// Exhaustive on purpose: a new kind in the core stops this crate from
+    /// compiling until it has a code.
+    fn from(k: ErrorKind) -> Self {
+        match k {
+            ErrorKind::InvalidKeyLength => Self::InvalidKeyLength,
+            ErrorKind::Rng => Self::Rng,
+            ErrorKind::WrongDimension => Self::WrongDimension,
+            ErrorKind::NonFinite => Self::NonFinite,
+            ErrorKind::ZeroNorm => Self::ZeroNorm,
+            ErrorKind::InvalidParameter => Self::InvalidParameter,
+            ErrorKind::KeyMismatch => Self::KeyMismatch,
+            ErrorKind::SchemeMismatch => Self::SchemeMismatch,
+            ErrorKind::Decode => Self::Decode,
+            ErrorKind::DuplicateId => Self::DuplicateId,
+            ErrorKind::NotFound => Self::NotFound,
+            ErrorKind::Integrity => Self::Integrity,
+            ErrorKind::UnknownPurpose => Self::UnknownPurpose,
+            ErrorKind::RetentionTooLong => Self::RetentionTooLong,
+            ErrorKind::Expired => Self::Expired,
+            ErrorKind::Held => Self::Held,
+            ErrorKind::WrongKey => Self::WrongKey,
+            ErrorKind::NotAStore => Self::NotAStore,
+            ErrorKind::UnsupportedSchema => Self::UnsupportedSchema,
+            ErrorKind::KeyExhausted => Self::KeyExhausted,
+            ErrorKind::AuditBroken => Self::AuditBroken,
+            ErrorKind::Corrupt => Self::Corrupt,
+            ErrorKind::Busy => Self::Busy,
+            ErrorKind::Io => Self::Io,
+            ErrorKind::Database => Self::Database,
+            ErrorKind::InvalidScores => Self::InvalidScores,
+        }
+    }
+}
+
 impl From<&Error> for btp_result {
     fn from(e: &Error) -> Self {
-        match e {
-            Error::InvalidKeyLength { .. } => Self::InvalidKeyLength,
-            Error::Rng => Self::Rng,
-            Error::WrongDimension { .. } => Self::WrongDimension,
-            Error::NonFinite { .. } => Self::NonFinite,
-            Error::Row { source, .. } => Self::from(&**source),
-            Error::ZeroNorm => Self::ZeroNorm,
-            Error::InvalidParameter { .. } => Self::InvalidParameter,
-            Error::KeyMismatch => Self::KeyMismatch,
-            Error::SchemeMismatch(_) => Self::SchemeMismatch,
-            Error::Decode { .. } => Self::Decode,
-            Error::DuplicateId(_) => Self::DuplicateId,
-            Error::NotFound(_) | Error::Missing(_) => Self::NotFound,
-            Error::Integrity { .. } => Self::Integrity,
-            Error::UnknownPurpose(_) => Self::UnknownPurpose,
-            Error::RetentionTooLong { .. } => Self::RetentionTooLong,
-            Error::Expired { .. } => Self::Expired,
-            Error::Held { .. } => Self::Held,
-            Error::WrongKey => Self::WrongKey,
-            Error::NotAStore(_) => Self::NotAStore,
-            Error::UnsupportedSchema { .. } => Self::UnsupportedSchema,
-            Error::KeyExhausted { .. } => Self::KeyExhausted,
-            Error::AuditBroken { .. } => Self::AuditBroken,
-            Error::Corrupt(_) => Self::Corrupt,
-            Error::Busy(_) => Self::Busy,
-            Error::Io(_) => Self::Io,
-            Error::Database(_) => Self::Database,
-            Error::InvalidScores(_) => Self::InvalidScores,
-            _ => Self::Other,
-        }
+        e.kind().into()
     }
 }
 
@@ -335,5 +337,18 @@ mod tests {
             assert_eq!(btp_result::from_u32(*c as u32), Some(*c));
         }
         assert_eq!(btp_result::from_u32(1000), None);
+    }
+
+    #[test]
+    fn every_core_error_kind_has_its_own_code() {
+        let mut seen = std::collections::HashSet::new();
+        for k in ErrorKind::ALL {
+            let c = btp_result::from(k);
+            assert!(!matches!(
+                c,
+                btp_result::Ok | btp_result::Panic
+            ));
+            assert!(seen.insert(c as u32), "{k:?} shares code {c:?}");
+        }
     }
 }

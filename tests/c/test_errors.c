@@ -40,7 +40,7 @@ static void test_codes_and_messages(void) {
       BTP_RESULT_HELD, BTP_RESULT_WRONG_KEY, BTP_RESULT_NOT_A_STORE,
       BTP_RESULT_UNSUPPORTED_SCHEMA, BTP_RESULT_KEY_EXHAUSTED, BTP_RESULT_AUDIT_BROKEN,
       BTP_RESULT_CORRUPT, BTP_RESULT_BUSY, BTP_RESULT_IO, BTP_RESULT_DATABASE,
-      BTP_RESULT_INVALID_SCORES, BTP_RESULT_OTHER, BTP_RESULT_PANIC};
+      BTP_RESULT_INVALID_SCORES, BTP_RESULT_PANIC};
   const char *unknown = btp_result_str(12345);
   CHECK(unknown != NULL && strcmp(unknown, "unknown result code") == 0);
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {

@@ -98,6 +98,9 @@ pub(crate) fn configure(conn: &Connection, busy_timeout: std::time::Duration) ->
     conn.busy_timeout(busy_timeout)?;
     // Deleted content is overwritten with zeros, in the file and the WAL.
     conn.pragma_update(None, "secure_delete", "ON")?;
+    // Check each b-tree cell's size as it is read: damaged pages become
+    // SQLITE_CORRUPT (`Error::Corrupt`) more often instead of wrong answers.
+    conn.pragma_update(None, "cell_size_check", "ON")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
