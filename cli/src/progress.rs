@@ -32,7 +32,7 @@ impl Progress {
     pub fn bar(self, len: u64, what: &str) -> ProgressBar {
         let bar = ProgressBar::with_draw_target(Some(len), self.target());
         bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta} left)")
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta} left)")
                 .expect("a valid template")
                 .progress_chars("=> "),
         );

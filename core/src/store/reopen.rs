@@ -158,9 +158,11 @@ fn check_policy(conn: &Connection, key: &DerivedKey, p: &Purpose) -> Result<()> 
             };
             match audit::events(conn, &before)?.pop() {
                 Some(e) if e.seq + 1 == event.seq => Some(e.head()),
-                _ => Some(anchor(conn)?.filter(|a| a.seq + 1 == event.seq).ok_or_else(|| {
-                    broken("the event before it is missing".into())
-                })?),
+                _ => Some(
+                    anchor(conn)?
+                        .filter(|a| a.seq + 1 == event.seq)
+                        .ok_or_else(|| broken("the event before it is missing".into()))?,
+                ),
             }
         }
     };
@@ -240,6 +242,40 @@ mod tests {
             Store::open_existing(&path, &key(2)),
             Err(Error::WrongKey)
         ));
+        s.verify_audit().unwrap();
+    }
+
+    #[test]
+    fn a_pruned_log_still_opens() {
+        use std::sync::atomic::{AtomicI64, Ordering};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let clock = Arc::new(AtomicI64::new(1_000));
+        let options = || {
+            let c = clock.clone();
+            StoreOptions {
+                clock: Some(Arc::new(move || c.load(Ordering::SeqCst))),
+                ..StoreOptions::default()
+            }
+        };
+        let ctx = Context::new("t", "test");
+        // Events 1 (store created) and 2 (purpose added) at t = 1000.
+        drop(Store::open_with(&path, &key(1), &[purpose("a", 0.4)], options()).unwrap());
+        clock.store(2_000, Ordering::SeqCst);
+        // Event 3 at t = 2000 changes the policy; pruning before 2000
+        // leaves it chained from the prune anchor (event 2).
+        let s = Store::open_with(&path, &key(1), &[purpose("a", 0.5)], options()).unwrap();
+        assert_eq!(s.prune_audit(2_000, &ctx).unwrap().pruned_through, Some(2));
+        drop(s);
+        let s = Store::open_existing_with(&path, &key(1), options()).unwrap();
+        assert_eq!(s.purposes().next().unwrap().threshold, 0.5);
+        // Once every purpose-added event is pruned the stored policy is taken.
+        clock.store(3_000, Ordering::SeqCst);
+        s.prune_audit(3_000, &ctx).unwrap();
+        drop(s);
+        let s = Store::open_existing_with(&path, &key(1), options()).unwrap();
+        assert_eq!(s.purposes().next().unwrap().threshold, 0.5);
         s.verify_audit().unwrap();
     }
 
