@@ -134,7 +134,7 @@ fn purpose(e: Entry, base: &Path) -> Result<Purpose> {
                 rows.rows()
             )));
         }
-        params = params.with_centre(rows.values)?;
+        params = params.with_centre(rows.values.to_vec())?;
     }
     let max_retention = Duration::from_secs(parse_duration(&e.max_retention)?);
     let mut p = Purpose::new(&e.name, params, &e.application, e.threshold, max_retention)?;

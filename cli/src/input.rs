@@ -3,13 +3,15 @@
 //! Feature vectors come as `.npy` (float32 or float64, 1-D for one vector,
 //! 2-D for one vector per row) or as CSV: `subject,x1,...,xd` per line for
 //! enrolment, or a probe's values separated by commas or whitespace.
-//! Messages name files, lines and positions, never values.
+//! Messages name files, lines and positions, never values. Feature values
+//! are biometric data: the buffers that hold them are zeroized when dropped.
 
 use std::io::Read;
 use std::path::Path;
 
 use ndarray::ArrayD;
 use ndarray_npy::{ReadNpyError, ReadNpyExt};
+use zeroize::Zeroizing;
 
 use crate::error::{io_error, CliError, Result};
 
@@ -17,7 +19,7 @@ use crate::error::{io_error, CliError, Result};
 #[derive(Debug, Default)]
 pub struct Rows {
     /// `rows() * dim` values.
-    pub values: Vec<f32>,
+    pub values: Zeroizing<Vec<f32>>,
     /// Values per row.
     pub dim: usize,
     /// Where each row came from (`line 3`), for messages.
@@ -41,8 +43,8 @@ fn is_npy(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
 }
 
-fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+fn read_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(Vec::new());
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| io_error(path, &e))?;
@@ -90,7 +92,9 @@ pub fn read_npy(path: &Path) -> Result<Rows> {
             path.display()
         )));
     }
-    let values = a.iter().map(|&v| v as f32).collect();
+    let values = Zeroizing::new(a.iter().map(|&v| v as f32).collect());
+    let mut a = a;
+    a.fill(0.0);
     Ok(Rows {
         values,
         dim,
@@ -204,7 +208,7 @@ fn read_ids(path: &Path) -> Result<Vec<String>> {
 
 /// One probe vector: a 1-D `.npy` (or 2-D with one row), or text with the
 /// values separated by commas or whitespace.
-pub fn read_probe(path: &Path) -> Result<Vec<f32>> {
+pub fn read_probe(path: &Path) -> Result<Zeroizing<Vec<f32>>> {
     if is_npy(path) {
         let rows = read_npy(path)?;
         if rows.rows() != 1 {
@@ -216,7 +220,7 @@ pub fn read_probe(path: &Path) -> Result<Vec<f32>> {
         }
         return Ok(rows.values);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| io_error(path, &e))?);
     let values = text
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|t| !t.is_empty())
@@ -230,7 +234,7 @@ pub fn read_probe(path: &Path) -> Result<Vec<f32>> {
     if values.is_empty() {
         return Err(CliError::input(format!("{}: no values", path.display())));
     }
-    Ok(values)
+    Ok(Zeroizing::new(values))
 }
 
 /// Scores: a 1-D `.npy` or text with one number per line (blank lines and

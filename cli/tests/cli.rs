@@ -1212,3 +1212,26 @@ fn demo_runs_and_leaves_nothing_behind() {
         "already holds",
     );
 }
+
+#[test]
+fn audit_export_to_a_reader_that_stops_early_is_not_an_error() {
+    let env = Env::new().init();
+    env.enroll_csv(12);
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("btp"));
+    cmd.current_dir(env.dir.path())
+        .env_remove("BTP_KEY")
+        .env("BTP_STORE", env.store())
+        .env("BTP_KEY_FILE", env.key())
+        .args(["audit", "export"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty());
+}

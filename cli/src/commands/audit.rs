@@ -131,10 +131,35 @@ pub fn export(
             )))
         }
         None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            store.export_audit(&filter, &mut lock)?;
-            Ok(None)
+            // A reader that stops early (`| head`) is not an error.
+            let mut out = StopQuietly {
+                inner: std::io::stdout().lock(),
+                closed: false,
+            };
+            match store.export_audit(&filter, &mut out) {
+                Err(_) if out.closed => Ok(None),
+                other => other.map(|_| None).map_err(Into::into),
+            }
         }
+    }
+}
+
+/// Stdout that remembers whether the reader went away (broken pipe).
+struct StopQuietly<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for StopQuietly<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
+        })
     }
 }
