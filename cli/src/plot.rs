@@ -73,24 +73,26 @@ fn percent(p: f64) -> String {
 
 /// The SVG text of a DET curve with its EER point.
 pub fn det_svg(curve: &Curve, eer: &Eer, title: &str) -> String {
-    // The low end: a decade below the smallest non-zero rate shown.
-    let smallest = curve
-        .fmr
-        .iter()
-        .chain(&curve.fnmr)
-        .copied()
-        .filter(|&r| r > 0.0)
-        .fold(1.0_f64, f64::min);
-    let lo = TICKS
-        .iter()
-        .copied()
-        .rfind(|&t| t <= smallest.min(0.01))
-        .unwrap_or(TICKS[0]);
-    let (zlo, zhi) = (probit(lo), probit(HI));
+    // Each axis starts at the tick below its smallest non-zero rate.
+    let low_end = |rates: &[f64]| {
+        let smallest = rates
+            .iter()
+            .copied()
+            .filter(|&r| r > 0.0)
+            .fold(0.01_f64, f64::min);
+        TICKS
+            .iter()
+            .copied()
+            .rfind(|&t| t <= smallest)
+            .unwrap_or(TICKS[0])
+    };
+    let (xlo, ylo) = (low_end(&curve.fmr), low_end(&curve.fnmr));
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
-    let x = |r: f64| LEFT + (probit(r.clamp(lo, HI)) - zlo) / (zhi - zlo) * plot_w;
-    let y = |r: f64| TOP + plot_h - (probit(r.clamp(lo, HI)) - zlo) / (zhi - zlo) * plot_h;
+    let scale =
+        |r: f64, lo: f64| (probit(r.clamp(lo, HI)) - probit(lo)) / (probit(HI) - probit(lo));
+    let x = |r: f64| LEFT + scale(r, xlo) * plot_w;
+    let y = |r: f64| TOP + plot_h - scale(r, ylo) * plot_h;
 
     let mut s = String::new();
     let _ = writeln!(
@@ -102,29 +104,46 @@ pub fn det_svg(curve: &Curve, eer: &Eer, title: &str) -> String {
         W / 2.0,
         escape(title)
     );
-    let ticks: Vec<f64> = TICKS
-        .iter()
-        .copied()
-        .filter(|&t| t >= lo)
-        .chain([HI])
-        .collect();
-    for &t in &ticks {
-        let (tx, ty) = (x(t), y(t));
+    let ticks = |lo: f64| TICKS.iter().copied().filter(move |&t| t >= lo).chain([HI]);
+    // Grid lines at every tick; labels only where they do not crowd.
+    let mut last_label = f64::NEG_INFINITY;
+    for t in ticks(xlo) {
+        let tx = x(t);
         let _ = writeln!(
             s,
-            r##"<line x1="{tx:.1}" y1="{TOP}" x2="{tx:.1}" y2="{:.1}" stroke="#ddd"/>
-<line x1="{LEFT}" y1="{ty:.1}" x2="{:.1}" y2="{ty:.1}" stroke="#ddd"/>
-<text x="{tx:.1}" y="{:.1}" text-anchor="middle">{}</text>
-<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
-            TOP + plot_h,
-            LEFT + plot_w,
-            TOP + plot_h + 18.0,
-            percent(t),
-            LEFT - 6.0,
-            ty + 4.0,
-            percent(t)
+            r##"<line x1="{tx:.1}" y1="{TOP}" x2="{tx:.1}" y2="{:.1}" stroke="#ddd"/>"##,
+            TOP + plot_h
         );
+        if tx - last_label >= 42.0 {
+            last_label = tx;
+            let _ = writeln!(
+                s,
+                r#"<text x="{tx:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                TOP + plot_h + 18.0,
+                percent(t)
+            );
+        }
     }
+    let mut last_label = f64::INFINITY;
+    for t in ticks(ylo) {
+        let ty = y(t);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{LEFT}" y1="{ty:.1}" x2="{:.1}" y2="{ty:.1}" stroke="#ddd"/>"##,
+            LEFT + plot_w
+        );
+        if last_label - ty >= 16.0 {
+            last_label = ty;
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                LEFT - 6.0,
+                ty + 4.0,
+                percent(t)
+            );
+        }
+    }
+    let lo = xlo.max(ylo);
     let _ = writeln!(
         s,
         r##"<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#444"/>
