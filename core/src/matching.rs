@@ -387,7 +387,44 @@ impl Gallery {
         }
     }
 
+    /// The scan, compiled once more for AVX2 + POPCNT and chosen at run
+    /// time: the portable x86-64 baseline has no popcount instruction, and
+    /// with it the 1:N scan runs at about half the memory bandwidth.
     fn scan_width<const W: u8>(
+        &self,
+        start: usize,
+        end: usize,
+        probe: &[u64],
+        k: usize,
+        max_mis: u32,
+    ) -> Vec<(u32, u64)> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("popcnt")
+        {
+            #[allow(unsafe_code)]
+            // SAFETY: the function only needs AVX2 and POPCNT, which this
+            // CPU has (checked just above); it is otherwise the same safe code.
+            return unsafe { self.scan_width_avx2::<W>(start, end, probe, k, max_mis) };
+        }
+        self.scan_width_body::<W>(start, end, probe, k, max_mis)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,popcnt")]
+    fn scan_width_avx2<const W: u8>(
+        &self,
+        start: usize,
+        end: usize,
+        probe: &[u64],
+        k: usize,
+        max_mis: u32,
+    ) -> Vec<(u32, u64)> {
+        self.scan_width_body::<W>(start, end, probe, k, max_mis)
+    }
+
+    #[inline(always)]
+    fn scan_width_body<const W: u8>(
         &self,
         start: usize,
         end: usize,
@@ -416,5 +453,51 @@ impl Gallery {
             }
         }
         heap.into_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MasterKey, SchemeParams};
+
+    /// The CPU-specific scan and the portable one find the same entries.
+    #[test]
+    fn dispatched_and_portable_scans_agree() {
+        let mk = MasterKey::from_bytes(&[7; 32]).unwrap();
+        for params in [
+            SchemeParams::iom_grp(16, 40, 16).unwrap(),
+            SchemeParams::biohash(16, 16).unwrap(),
+            SchemeParams::iom_grp(16, 30, 200).unwrap(),
+        ] {
+            let prot = Protector::new(params, &mk, "t", 1, None).unwrap();
+            let mut state = 0x2545_f491_4f6c_dd1du64;
+            let rows: Vec<f32> = (0..300 * 16)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state % 2001) as f32 / 1000.0 - 1.0
+                })
+                .collect();
+            let codes = prot.protect_batch_packed(&rows).unwrap();
+            let ids: Vec<u64> = (0..300).map(|i| 1000 - i).collect();
+            let mut g = Gallery::new(&prot);
+            g.add_packed(&prot, &ids, &codes).unwrap();
+            let probe = prot.protect(&rows[..16]).unwrap();
+            let width = prot.layout().width();
+            for k in [1, 7, 300] {
+                let mut a = g.scan(0, 300, probe.words(), k, u32::MAX);
+                let mut b = match width {
+                    1 => g.scan_width_body::<1>(0, 300, probe.words(), k, u32::MAX),
+                    4 => g.scan_width_body::<4>(0, 300, probe.words(), k, u32::MAX),
+                    _ => g.scan_width_body::<8>(0, 300, probe.words(), k, u32::MAX),
+                };
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b);
+                assert_eq!(a.len(), k);
+            }
+        }
     }
 }
