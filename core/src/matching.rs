@@ -432,12 +432,54 @@ impl Gallery {
         k: usize,
         max_mis: u32,
     ) -> Vec<(u32, u64)> {
-        let words = probe.len();
+        // Common code sizes get a loop with the word count known at compile
+        // time (unrolled, no per-entry length logic): 2 words is 128-bit
+        // BioHash, 32 words a 512-hash IoM code with 16-wide windows.
+        match probe.len() {
+            2 => self.scan_fixed::<W, 2>(start, end, probe, k, max_mis),
+            4 => self.scan_fixed::<W, 4>(start, end, probe, k, max_mis),
+            8 => self.scan_fixed::<W, 8>(start, end, probe, k, max_mis),
+            16 => self.scan_fixed::<W, 16>(start, end, probe, k, max_mis),
+            32 => self.scan_fixed::<W, 32>(start, end, probe, k, max_mis),
+            64 => self.scan_fixed::<W, 64>(start, end, probe, k, max_mis),
+            words => self.scan_with(start, end, words, k, max_mis, |code| {
+                crate::codes::mismatches(W, code, probe)
+            }),
+        }
+    }
+
+    #[inline(always)]
+    fn scan_fixed<const W: u8, const N: usize>(
+        &self,
+        start: usize,
+        end: usize,
+        probe: &[u64],
+        k: usize,
+        max_mis: u32,
+    ) -> Vec<(u32, u64)> {
+        let probe: &[u64; N] = probe.try_into().expect("the probe has N words");
+        self.scan_with(start, end, N, k, max_mis, |code| {
+            let code: &[u64; N] = code.try_into().expect("entries have N words");
+            crate::codes::mismatches(W, code, probe)
+        })
+    }
+
+    /// The bounded-heap top-k over entries `start..end` by `distance`.
+    #[inline(always)]
+    fn scan_with(
+        &self,
+        start: usize,
+        end: usize,
+        words: usize,
+        k: usize,
+        max_mis: u32,
+        distance: impl Fn(&[u64]) -> u32,
+    ) -> Vec<(u32, u64)> {
         let mut heap: BinaryHeap<(u32, u64)> = BinaryHeap::with_capacity(k.min(end - start) + 1);
         let mut bound = max_mis;
         let codes = &self.codes[start * words..end * words];
         for (code, &id) in codes.chunks_exact(words).zip(&self.ids[start..end]) {
-            let m = crate::codes::mismatches(W, code, probe);
+            let m = distance(code);
             if m > bound {
                 continue;
             }
