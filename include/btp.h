@@ -37,8 +37,8 @@
 /**
  * The result of every btp function: `BTP_RESULT_OK` (0) or the reason it
  * failed. The values are fixed: new codes may be added, existing ones never
- * change meaning. Codes 20..=33 come from the encrypted store and 40 from
- * evaluation (their entry points are not in this release of the header).
+ * change meaning. Codes 20..=33 come from the encrypted store (`btp_store_*`)
+ * and 40 from evaluation (`btp_eval_*`).
  */
 enum btp_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -182,9 +182,9 @@ typedef uint32_t btp_result;
  * A 1:N gallery of the templates of one protector, keyed by caller ids.
  * Holds copies of the codes (wiped when freed); does not keep the protector.
  *
- * Thread safety: not synchronised. `btp_gallery_add`, `_remove`,
+ * Thread safety: not synchronised. `btp_gallery_add*`, `_remove*`,
  * `_set_threads` and `_free` need exclusive access: no other call on the
- * same gallery may run at the same time. `btp_gallery_search` and
+ * same gallery may run at the same time. `btp_gallery_search*` and
  * `btp_gallery_len` only read: any number of threads may run them at once
  * while no write runs. A gallery may be moved between threads.
  */
@@ -265,6 +265,18 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Wipes and frees a buffer the library allocated (`*_alloc` functions,
+ * `btp_store_export_audit`). `len` must be the length returned with
+ * `ptr`. NULL does nothing (whatever `len`). Set your pointer to NULL
+ * afterwards: freeing the same buffer twice is undefined behaviour.
+ *
+ * # Safety
+ * `ptr` must be NULL or a buffer from this library, not yet freed, with
+ * its length `len`; no other thread may be using it.
+ */
+void btp_bytes_free(uint8_t *ptr, size_t len);
+
+/**
  * The static description of a result code: never NULL, never freed.
  * Unknown values give `"unknown result code"`.
  *
@@ -322,12 +334,62 @@ btp_result btp_gallery_new(const struct btp_protector *prot, struct btp_gallery 
 btp_result btp_gallery_add(struct btp_gallery *g, uint64_t id, const struct btp_template *t);
 
 /**
+ * Adds copies of `templates[i]` under `ids[i]`: all or nothing (a
+ * duplicate id, within the batch or with the gallery, or a template of
+ * another protector adds none). `ids_len` must equal `templates_len`
+ * (else `BTP_RESULT_INVALID_PARAMETER`). The templates stay the caller's.
+ *
+ * # Safety
+ * `g` must be a live handle or NULL; `ids` NULL or `ids_len` readable ids;
+ * `templates` NULL or `templates_len` readable pointers to live templates;
+ * exclusive access to `g`.
+ */
+btp_result btp_gallery_add_batch(struct btp_gallery *g,
+                                 const uint64_t *ids,
+                                 size_t ids_len,
+                                 const struct btp_template *const *templates,
+                                 size_t templates_len);
+
+/**
+ * Protects the row-major feature vectors `rows` (`ids_len` rows of the
+ * protector's dimension, so `rows_len = ids_len * dim`) with `prot` and
+ * adds the codes under `ids`: all or nothing, without making template
+ * handles. `prot` must be the gallery's protector (else
+ * `BTP_RESULT_KEY_MISMATCH` / `_SCHEME_MISMATCH`). A bad row gives its
+ * error; the message names the row. The feature vectors are not kept.
+ *
+ * # Safety
+ * `g`, `prot` must be live handles or NULL; `ids` NULL or `ids_len`
+ * readable ids; `rows` NULL or `rows_len` readable floats; exclusive
+ * access to `g`.
+ */
+btp_result btp_gallery_add_features(struct btp_gallery *g,
+                                    const struct btp_protector *prot,
+                                    const uint64_t *ids,
+                                    size_t ids_len,
+                                    const float *rows,
+                                    size_t rows_len);
+
+/**
  * Removes the entry under `id` (`BTP_RESULT_NOT_FOUND` if absent).
  *
  * # Safety
  * `g` must be a live handle or NULL; exclusive access to `g`.
  */
 btp_result btp_gallery_remove(struct btp_gallery *g, uint64_t id);
+
+/**
+ * Removes every entry whose id is in `ids` (absent ids are skipped);
+ * `*removed` receives how many were removed.
+ *
+ * # Safety
+ * `g` must be a live handle or NULL; `ids` NULL or `ids_len` readable
+ * ids; `removed` NULL or writable; exclusive access to `g`.
+ */
+btp_result btp_gallery_remove_batch(struct btp_gallery *g,
+                                    const uint64_t *ids,
+                                    size_t ids_len,
+                                    size_t *removed);
 
 /**
  * The number of entries.
@@ -366,6 +428,32 @@ btp_result btp_gallery_search(const struct btp_gallery *g,
                               struct btp_candidate *out,
                               size_t out_len,
                               size_t *found);
+
+/**
+ * `btp_gallery_search` for `probes_len` probes at once (spread over
+ * threads by probe), into fixed slots: probe `i` gets the `k` candidates
+ * `out[i * k ..]`, of which the first `found[i]` are filled (sorted as in
+ * `btp_gallery_search`); the remaining slots of each probe are zeroed.
+ * `out_len` must be at least `probes_len * k` and `found_len` at least
+ * `probes_len`, else `BTP_RESULT_BUFFER_TOO_SMALL` before any search and
+ * nothing is written. All probes are checked first: one of another
+ * protector fails the whole call.
+ *
+ * # Safety
+ * `g` must be a live handle or NULL; `probes` NULL or `probes_len`
+ * readable pointers to live templates; `out` NULL or `out_len` writable
+ * candidates; `found` NULL or `found_len` writable sizes; no write to `g`
+ * may run at the same time.
+ */
+btp_result btp_gallery_search_batch(const struct btp_gallery *g,
+                                    const struct btp_template *const *probes,
+                                    size_t probes_len,
+                                    size_t k,
+                                    double threshold,
+                                    struct btp_candidate *out,
+                                    size_t out_len,
+                                    size_t *found,
+                                    size_t found_len);
 
 /**
  * Frees a gallery, wiping its codes. NULL does nothing. Set your pointer
@@ -484,6 +572,20 @@ btp_result btp_params_to_bytes(const struct btp_params *params,
                                uint8_t *buf,
                                size_t len,
                                size_t *needed);
+
+/**
+ * The canonical encoding of `params` in a library buffer: `*out` receives
+ * the bytes and `*out_len` their number; release them with
+ * `btp_bytes_free(*out, *out_len)`. On failure `*out` is NULL and
+ * `*out_len` 0.
+ *
+ * # Safety
+ * `params` must be a live handle or NULL; `out` and `out_len` must be NULL
+ * or writable.
+ */
+btp_result btp_params_to_bytes_alloc(const struct btp_params *params,
+                                     uint8_t **out,
+                                     size_t *out_len);
 
 /**
  * Parameters from their canonical encoding (strict: `BTP_RESULT_DECODE`
@@ -629,6 +731,20 @@ btp_result btp_template_to_bytes(const struct btp_template *t,
                                  uint8_t *buf,
                                  size_t len,
                                  size_t *needed);
+
+/**
+ * The versioned wire encoding of `t` in a library buffer: `*out` receives
+ * the bytes and `*out_len` their number. Release them with
+ * `btp_bytes_free(*out, *out_len)` (which wipes them). On failure `*out`
+ * is NULL and `*out_len` 0.
+ *
+ * # Safety
+ * `t` must be a live handle or NULL; `out` and `out_len` must be NULL or
+ * writable.
+ */
+btp_result btp_template_to_bytes_alloc(const struct btp_template *t,
+                                       uint8_t **out,
+                                       size_t *out_len);
 
 /**
  * A template from its wire encoding (strict: `BTP_RESULT_DECODE` for

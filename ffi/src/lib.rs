@@ -15,11 +15,13 @@
 //! - [`error`]: result codes, their strings, the thread-local last error.
 //! - [`guard`]: the panic-catching wrapper of every entry point.
 //! - [`ptr`]: checked conversion of C pointers, slices, strings and handles.
+//! - [`bytes`]: library-allocated output buffers and `btp_bytes_free`.
 //! - [`version`], [`keys`], [`params`], [`protector`], [`template`],
 //!   [`gallery`]: the entry points, one object each.
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
+pub mod bytes;
 pub mod error;
 pub mod gallery;
 pub mod guard;
