@@ -229,6 +229,64 @@ typedef struct btp_protector btp_protector;
 typedef struct btp_template btp_template;
 
 /**
+ * An equal error rate and where it was found (the FVC2000 value, as pyeer
+ * computes it).
+ */
+typedef struct btp_eer {
+  /**
+   * `(fmr + fnmr) / 2` at `threshold`.
+   */
+  double eer;
+  /**
+   * The threshold at which the EER was taken.
+   */
+  double threshold;
+  /**
+   * FMR at the threshold.
+   */
+  double fmr;
+  /**
+   * FNMR at the threshold.
+   */
+  double fnmr;
+} btp_eer;
+
+/**
+ * Error rates and their counts at one threshold (the counts allow a
+ * confidence interval on each rate).
+ */
+typedef struct btp_operating_point {
+  /**
+   * The decision threshold: accept iff `score >= threshold`.
+   */
+  double threshold;
+  /**
+   * False match rate `false_matches / impostors` (the achieved FMR).
+   */
+  double fmr;
+  /**
+   * False non-match rate `false_non_matches / genuines`.
+   */
+  double fnmr;
+  /**
+   * Impostor comparisons accepted at the threshold.
+   */
+  uint64_t false_matches;
+  /**
+   * Number of impostor comparisons.
+   */
+  uint64_t impostors;
+  /**
+   * Genuine comparisons rejected at the threshold.
+   */
+  uint64_t false_non_matches;
+  /**
+   * Number of genuine comparisons.
+   */
+  uint64_t genuines;
+} btp_operating_point;
+
+/**
  * One search result.
  */
 typedef struct btp_candidate {
@@ -312,6 +370,84 @@ const char *btp_last_error_message(void);
  * NULL or point to a writable `size_t`.
  */
 btp_result btp_last_error(char *buf, size_t len, size_t *needed);
+
+/**
+ * The equal error rate of genuine (mated) and impostor (non-mated) scores.
+ *
+ * # Safety
+ * `genuine` NULL or `genuine_len` readable doubles; `impostor` NULL or
+ * `impostor_len` readable doubles; `out` NULL or writable.
+ */
+btp_result btp_eval_eer(const double *genuine,
+                        size_t genuine_len,
+                        const double *impostor,
+                        size_t impostor_len,
+                        struct btp_eer *out);
+
+/**
+ * The FNMR at the threshold `btp_eval_threshold_at_fmr` gives for
+ * `target_fmr` (in [0, 1], else `BTP_RESULT_INVALID_PARAMETER`), with the
+ * threshold, the achieved FMR and the counts.
+ *
+ * # Safety
+ * As `btp_eval_eer`.
+ */
+btp_result btp_eval_fnmr_at_fmr(const double *genuine,
+                                size_t genuine_len,
+                                const double *impostor,
+                                size_t impostor_len,
+                                double target_fmr,
+                                struct btp_operating_point *out);
+
+/**
+ * The smallest threshold among the impostor scores whose FMR is at most
+ * `target_fmr` (in [0, 1]); above every impostor score when even the
+ * largest would exceed it. `*threshold` receives it and `*fmr` the FMR
+ * achieved there.
+ *
+ * # Safety
+ * `impostor` NULL or `impostor_len` readable doubles; `threshold` and
+ * `fmr` NULL or writable.
+ */
+btp_result btp_eval_threshold_at_fmr(const double *impostor,
+                                     size_t impostor_len,
+                                     double target_fmr,
+                                     double *threshold,
+                                     double *fmr);
+
+/**
+ * Unlinkability of mated and non-mated linkage scores (Gomez-Barrero et
+ * al., IEEE TIFS 2018, as their reference implementation computes it):
+ * `*d_sys` receives the global measure `D<->sys` in [0, 1] (0: unlinkable,
+ * 1: fully linkable).
+ *
+ * - `bins`: histogram bins, at least 2 (the reference uses 100).
+ * - `range_lo`, `range_hi`: the histogram range (`lo < hi`, scores outside
+ *   are ignored), or both NaN for the smallest and largest score.
+ * - `omega`: the prior ratio P(mated) / P(non-mated), positive (reference:
+ *   1).
+ * - `d_local`, `bin_centres`: optional outputs of the local measure
+ *   `D<->(s)` and the bin centres, `bins` values each. Pass NULL with
+ *   `curve_len` 0 for neither; a non-NULL array needs `curve_len >= bins`,
+ *   else `BTP_RESULT_BUFFER_TOO_SMALL` (checked first: nothing written).
+ *
+ * # Safety
+ * `mated`, `nonmated` NULL or their lengths of readable doubles; `d_sys`
+ * NULL or writable; `d_local`, `bin_centres` NULL or `curve_len` writable
+ * doubles, not overlapping each other.
+ */
+btp_result btp_eval_unlinkability(const double *mated,
+                                  size_t mated_len,
+                                  const double *nonmated,
+                                  size_t nonmated_len,
+                                  size_t bins,
+                                  double range_lo,
+                                  double range_hi,
+                                  double omega,
+                                  double *d_sys,
+                                  double *d_local,
+                                  double *bin_centres,
+                                  size_t curve_len);
 
 /**
  * An empty gallery for the templates of `prot` (which may be freed

@@ -17,12 +17,13 @@
 //! - [`ptr`]: checked conversion of C pointers, slices, strings and handles.
 //! - [`bytes`]: library-allocated output buffers and `btp_bytes_free`.
 //! - [`version`], [`keys`], [`params`], [`protector`], [`template`],
-//!   [`gallery`]: the entry points, one object each.
+//!   [`gallery`], [`eval`]: the entry points, one object each.
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
 pub mod bytes;
 pub mod error;
+pub mod eval;
 pub mod gallery;
 pub mod guard;
 pub mod keys;
