@@ -18,6 +18,10 @@
 //! - [`bytes`]: library-allocated output buffers and `btp_bytes_free`.
 //! - [`version`], [`keys`], [`params`], [`protector`], [`template`],
 //!   [`gallery`], [`eval`]: the entry points, one object each.
+//! - [`store`] (purposes, options, opening, maintenance), [`store_ops`]
+//!   (records: enrol, verify, identify, review, erase, hold, sweep,
+//!   rotate) and [`store_audit`] (audit log and statistics): the encrypted
+//!   store.
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
@@ -30,6 +34,9 @@ pub mod keys;
 pub mod params;
 pub mod protector;
 pub mod ptr;
+pub mod store;
+pub mod store_audit;
+pub mod store_ops;
 pub mod template;
 pub mod version;
 
