@@ -74,7 +74,7 @@ pub unsafe fn str<'a>(ptr: *const c_char, name: &str) -> FfiResult<&'a str> {
 /// An optional NUL-terminated UTF-8 string: NULL is `None`.
 ///
 /// # Safety
-/// As [`str`].
+/// As [`str`](fn@str).
 pub unsafe fn opt_str<'a>(ptr: *const c_char, name: &str) -> FfiResult<Option<&'a str>> {
     if ptr.is_null() {
         Ok(None)
@@ -88,7 +88,7 @@ pub unsafe fn opt_str<'a>(ptr: *const c_char, name: &str) -> FfiResult<Option<&'
 /// it must be UTF-8. NULL is refused.
 ///
 /// # Safety
-/// As [`str`].
+/// As [`str`](fn@str).
 pub unsafe fn path<'a>(ptr: *const c_char, name: &str) -> FfiResult<&'a std::path::Path> {
     if ptr.is_null() {
         return Err(FfiError::null(name));
