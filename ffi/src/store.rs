@@ -48,8 +48,10 @@ pub struct btp_store(pub(crate) Store);
 
 /// A clock for a store: returns the current time in Unix seconds. `ctx` is
 /// the pointer given to `btp_store_options_set_clock`. It is called from
-/// whichever thread calls the store, possibly several at once, so it must
-/// be thread-safe; it must not unwind (no C++ exception may leave it).
+/// whichever thread calls the store, possibly several at once and while
+/// the store holds its lock, so it must be thread-safe, must not call btp
+/// functions on that store (a deadlock), and must not unwind (no C++
+/// exception may leave it).
 pub type btp_clock_fn = Option<unsafe extern "C" fn(ctx: *mut c_void) -> i64>;
 
 /// A caller's clock and its context pointer.
