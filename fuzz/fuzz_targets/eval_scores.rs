@@ -20,7 +20,13 @@ struct Input {
 
 fn scores(raw: &[u64], grid: bool) -> Vec<f64> {
     raw.iter()
-        .map(|&b| if grid { f64::from((b % 11) as u32) / 10.0 } else { f64::from_bits(b) })
+        .map(|&b| {
+            if grid {
+                f64::from((b % 11) as u32) / 10.0
+            } else {
+                f64::from_bits(b)
+            }
+        })
         .collect()
 }
 

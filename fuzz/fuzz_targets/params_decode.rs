@@ -9,7 +9,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(params) = SchemeParams::from_bytes(data) else {
         return;
     };
-    assert_eq!(params.to_bytes(), data, "decoded parameters re-encode differently");
+    assert_eq!(
+        params.to_bytes(),
+        data,
+        "decoded parameters re-encode differently"
+    );
     // Building a transform draws its matrix: keep the fuzzer fast by
     // building only small ones (the decoder's own limits are tested above).
     let dim = params.dim();

@@ -79,7 +79,9 @@ fuzz_target!(|input: Input| {
     };
     let k = usize::from(input.k % 8) + 1;
     let threshold = (input.threshold % 2 == 0).then(|| f64::from(input.threshold) / 255.0);
-    let hits = gallery.search(probe, k, threshold).expect("valid k and threshold");
+    let hits = gallery
+        .search(probe, k, threshold)
+        .expect("valid k and threshold");
     assert!(hits.len() <= k);
     for w in hits.windows(2) {
         assert!(

@@ -57,16 +57,27 @@ fn pristine() -> &'static Pristine {
     static P: OnceLock<Pristine> = OnceLock::new();
     P.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let data = Population { subjects: 12, samples: 2, dim: 16, ..Population::default() }
-            .generate()
-            .expect("population");
+        let data = Population {
+            subjects: 12,
+            samples: 2,
+            dim: 16,
+            ..Population::default()
+        }
+        .generate()
+        .expect("population");
         let path = dir.path().join("pristine.db");
         let store = open(&path).expect("new store");
         for s in 0..12 {
             let purpose = if s % 3 == 0 { "watch" } else { "border" };
             let retention = Retention::For(Duration::from_secs((s as u64 % 4 + 1) * DAY));
             store
-                .enroll(purpose, &format!("s{s}"), Sample::Features(data.row(2 * s)), retention, &ctx())
+                .enroll(
+                    purpose,
+                    &format!("s{s}"),
+                    Sample::Features(data.row(2 * s)),
+                    retention,
+                    &ctx(),
+                )
                 .expect("enrol");
         }
         store.hold(HoldTarget::Subject("s4"), &ctx()).expect("hold");
@@ -106,18 +117,38 @@ fuzz_target!(|damage: Damage| {
     for s in 0..12usize {
         let purpose = if s % 3 == 0 { "watch" } else { "border" };
         // The second sample of subject s: a genuine probe.
-        if let Ok(v) = store.verify(purpose, &format!("s{s}"), Sample::Features(p.data.row(2 * s + 1)), &ctx()) {
+        if let Ok(v) = store.verify(
+            purpose,
+            &format!("s{s}"),
+            Sample::Features(p.data.row(2 * s + 1)),
+            &ctx(),
+        ) {
             assert!((0.0..=1.0).contains(&v.decision.score));
         }
         // Another subject's sample must never be taken for s's: damage can
         // lose records but must not forge a genuine-looking comparison.
         let other = (s + 1) % 12;
-        if let Ok(v) = store.verify(purpose, &format!("s{s}"), Sample::Features(p.data.row(2 * other)), &ctx()) {
-            assert!(v.decision.score < 0.95, "an impostor scored {}", v.decision.score);
+        if let Ok(v) = store.verify(
+            purpose,
+            &format!("s{s}"),
+            Sample::Features(p.data.row(2 * other)),
+            &ctx(),
+        ) {
+            assert!(
+                v.decision.score < 0.95,
+                "an impostor scored {}",
+                v.decision.score
+            );
         }
     }
     for purpose in ["border", "watch"] {
-        if let Ok(id) = store.identify(purpose, Sample::Features(p.data.row(1)), 5, Some(0.0), &ctx()) {
+        if let Ok(id) = store.identify(
+            purpose,
+            Sample::Features(p.data.row(1)),
+            5,
+            Some(0.0),
+            &ctx(),
+        ) {
             assert!(id.candidates.len() <= 5);
         }
     }
