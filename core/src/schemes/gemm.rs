@@ -25,7 +25,9 @@
 //! So the GEMM value `g` and the reference value `r` of one projection
 //! differ by at most `tol = 2 (gamma(n + 1) |w| |x| + n 2^-149)`, computed in
 //! `f64` and widened by a factor of two against the rounding of the bound
-//! itself. A non-finite value anywhere sends the window to the reference.
+//! itself. A non-finite value anywhere sends the window to the reference,
+//! and so does a row where `|w| |x|` comes near the `f32` range (the bound
+//! holds only without overflow).
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
@@ -99,6 +101,7 @@ pub(crate) fn iom_block(
     let mut proj = Zeroizing::new(vec![0f32; n * outputs]);
     project(rows, matrix, dim, &mut proj);
     let (rel, abs) = tolerance(dim);
+    let largest = window_norm.iter().copied().fold(0.0, f64::max);
     let mut exact = Zeroizing::new(vec![0f32; window]);
     for ((x, p), o) in rows
         .chunks_exact(dim)
@@ -106,10 +109,12 @@ pub(crate) fn iom_block(
         .zip(out.chunks_exact_mut(hashes))
     {
         let xn = norm(x);
+        let may_overflow = !fits(largest, xn);
         for (h, (g, code)) in p.chunks_exact(window).zip(o.iter_mut()).enumerate() {
             // Two projections of the window may each be off by `tol`.
             let tol = 2.0 * (rel * window_norm[h] * xn + abs);
-            *code = match certain_argmax(g, tol) {
+            let certain = if may_overflow { None } else { certain_argmax(g, tol) };
+            *code = match certain {
                 Some(j) => j as u8,
                 None => {
                     let w = &matrix[h * window * dim..][..window * dim];
@@ -121,6 +126,15 @@ pub(crate) fn iom_block(
             };
         }
     }
+}
+
+/// Whether every partial sum of `<w, x>` stays far from `f32` overflow in
+/// any summation order (`|partial| <= sum |w_i x_i| <= |w| |x|`). The error
+/// bound assumes no overflow: the reference may reach infinity (and then
+/// NaN) where the GEMM, summing in another order, does not (found by the
+/// protect_floats fuzz target with centred inputs near 1e38).
+fn fits(w_norm: f64, x_norm: f64) -> bool {
+    w_norm * x_norm < f64::from(f32::MAX) / 4.0
 }
 
 /// The index of the largest of `g` if it beats every other by more than
@@ -167,7 +181,8 @@ pub(crate) fn sign_block(rows: &[f32], basis: &[f32], dim: usize, norms: &[f64],
         let xn = norm(x);
         for (j, (&g, bit)) in p.iter().zip(o.iter_mut()).enumerate() {
             let tol = rel * norms[j] * xn + abs;
-            *bit = if g.is_finite() && tol.is_finite() && f64::from(g).abs() > tol {
+            let certain = fits(norms[j], xn) && g.is_finite() && tol.is_finite();
+            *bit = if certain && f64::from(g).abs() > tol {
                 u8::from(g > 0.0)
             } else {
                 u8::from(dot(&basis[j * dim..][..dim], x) > 0.0)

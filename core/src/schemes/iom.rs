@@ -168,6 +168,26 @@ mod tests {
         rows
     }
 
+    /// Values near the top of the `f32` range overflow in some summation
+    /// orders and not in others: such rows must follow the reference.
+    #[test]
+    fn batch_codes_equal_single_codes_near_overflow() {
+        let dim = 8;
+        let g = Grp::new(&mut KeyedRng::new([4; 32]), dim, 24, 4);
+        let mut rng = KeyedRng::new([10; 32]);
+        let rows: Vec<f32> = (0..50 * dim)
+            .map(|i| (rng.gaussian() * 1e38 * f64::from(1 + i as u32 % 3)) as f32)
+            .map(|v| v.clamp(-f32::MAX, f32::MAX))
+            .collect();
+        let mut batch = vec![0u8; 50 * 24];
+        g.apply_batch(&rows, &mut batch);
+        for (x, b) in rows.chunks_exact(dim).zip(batch.chunks_exact(24)) {
+            let mut single = vec![0u8; 24];
+            g.apply(x, &mut single);
+            assert_eq!(b, &single[..]);
+        }
+    }
+
     #[test]
     fn batch_codes_equal_single_codes_even_on_near_ties() {
         let dim = 24;
