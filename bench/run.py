@@ -1,0 +1,326 @@
+"""btp beside its peers, on the same data, in one run: prints a table of ratios.
+
+    bench/run                 # full: galleries of 10^5 and 10^6, batches of 10^4 and 10^5
+    bench/run --quick         # smoke: 10^4 / 10^5 galleries, small batches (the test command)
+
+`bench/run` prepares the environment (a virtualenv with the btp wheel, numpy,
+faiss-cpu; the C library and bench/c_bench) and calls this script. Peers:
+
+* numpy, written the way a data scientist would: the projection by one BLAS
+  matrix product (numpy's bundled OpenBLAS, every core) and argmax or sign;
+  1:N search as element comparisons summed per row, then argpartition.
+* faiss `IndexBinaryFlat` on exactly the same BioHash bit codes (Hamming
+  distance = BioHash mismatches): btp and faiss answer the same query.
+
+Every comparison first checks that both sides return the same answer
+(codes, distances), so a fast wrong answer cannot win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import btp
+
+HERE = Path(__file__).resolve().parent
+K = 10
+DIM = 128
+
+
+def best_of(fn, repeat: int) -> float:
+    """The shortest of `repeat` timed calls, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def median_call(fn, n: int) -> float:
+    """Median seconds per call over n calls."""
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def add(self, section: str, workload: str, btp_value: float, unit: str,
+            peer: str | None = None, peer_value: float | None = None,
+            higher_is_better: bool = True, note: str = "") -> None:
+        ratio = None
+        if peer_value:
+            ratio = btp_value / peer_value if higher_is_better else peer_value / btp_value
+        self.rows.append(dict(section=section, workload=workload, btp=btp_value, unit=unit,
+                              peer=peer, peer_value=peer_value, ratio=ratio, note=note))
+        peer_text = f"{peer} {fmt(peer_value)}" if peer else ""
+        ratio_text = f"{ratio:7.2f}x" if ratio is not None else ""
+        print(f"  {workload:<44} {fmt(btp_value):>10} {unit:<12} {peer_text:<22} {ratio_text:>8}  {note}",
+              flush=True)
+
+
+def fmt(v: float | None) -> str:
+    if v is None:
+        return ""
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+# --------------------------------------------------------------------------
+# Data and the numpy reference transforms
+
+
+def features(n: int, seed: int) -> np.ndarray:
+    """Embedding-like rows: clustered, unit length, float32."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((max(n // 5, 1), DIM)).astype(np.float32)
+    x = centres[rng.integers(0, len(centres), n)] + 0.5 * rng.standard_normal((n, DIM)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def numpy_iom(x: np.ndarray, w: np.ndarray, hashes: int, window: int) -> np.ndarray:
+    """IoM-GRP as numpy code: one GEMM, then argmax per window."""
+    p = x @ w.T
+    return p.reshape(len(x), hashes, window).argmax(axis=2).astype(np.uint8)
+
+
+def numpy_biohash(x: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """BioHash as numpy code: one GEMM, sign, packed bits."""
+    return np.packbits((x @ basis.T) > 0, axis=1, bitorder="little")
+
+
+# --------------------------------------------------------------------------
+
+
+def bench_protection(t: Table, mk: btp.MasterKey, sizes: list[int], repeat: int) -> None:
+    print("\nbatch protection (all cores; numpy: its BLAS matrix product + argmax/sign)")
+    rng = np.random.default_rng(1)
+    for name, scheme, numpy_fn in [
+        ("IoM-GRP m512 q16", btp.IoM(DIM, 512, 16), None),
+        ("BioHash 128", btp.BioHash(DIM, 128), None),
+    ]:
+        prot = btp.Protector(scheme, mk, application="bench", version=1)
+        if scheme.kind.startswith("iom"):
+            w = rng.standard_normal((512 * 16, DIM)).astype(np.float32)
+            fn = lambda x, w=w: numpy_iom(x, w, 512, 16)  # noqa: E731
+        else:
+            q, _ = np.linalg.qr(rng.standard_normal((DIM, 128)))
+            basis = np.ascontiguousarray(q.T, dtype=np.float32)
+            fn = lambda x, b=basis: numpy_biohash(x, b)  # noqa: E731
+        for n in sizes:
+            x = features(n, 2)
+            # Same shapes of output: btp's codes, numpy's codes.
+            codes = prot.protect_batch(x)
+            assert codes.shape == (n, prot.words)
+            tb = best_of(lambda: prot.protect_batch(x), repeat)
+            tn = best_of(lambda: fn(x), repeat)
+            t.add("protect", f"{name}, {n:,} vectors", n / tb, "vectors/s", "numpy", n / tn)
+
+
+def bench_latency(t: Table, mk: btp.MasterKey, c_figures: dict, calls: int) -> None:
+    print("\nsingle-template latency (median per call; IoM-GRP m512 q16)")
+    prot = btp.Protector(btp.IoM(DIM, 512, 16), mk, application="bench", version=1)
+    x = features(2, 3)
+    a, b = prot.protect(x[0]), prot.protect(x[1])
+    py_protect = median_call(lambda: prot.protect(x[0]), calls) * 1e6
+    py_verify = median_call(lambda: prot.verify(a, b, 0.3), calls * 10) * 1e6
+    t.add("latency", "protect, Python", py_protect, "us", higher_is_better=False)
+    if "c_protect_us" in c_figures:
+        t.add("latency", "protect, C ABI", c_figures["c_protect_us"], "us", higher_is_better=False)
+    t.add("latency", "verify, Python", py_verify, "us", higher_is_better=False)
+    if "c_verify_us" in c_figures:
+        t.add("latency", "verify, C ABI", c_figures["c_verify_us"], "us", higher_is_better=False)
+
+
+def bench_search(t: Table, mk: btp.MasterKey, sizes: list[int], stream: dict, queries: int) -> None:
+    import faiss
+
+    cores = os.cpu_count() or 1
+    print(f"\n1:N search, k={K} (top-k by mismatches; btp threads=1 vs all {cores}; GB/s = gallery bytes scanned per second)")
+    rng = np.random.default_rng(5)
+    iom = btp.Protector(btp.IoM(DIM, 512, 16), mk, application="bench", version=1)
+    bio = btp.Protector(btp.BioHash(DIM, 128), mk, application="bench", version=1)
+    for n in sizes:
+        x = features(n, 7)
+        probes_x = x[rng.integers(0, n, queries)] + 0.05 * rng.standard_normal((queries, DIM)).astype(np.float32)
+        ids = np.arange(n, dtype=np.uint64)
+
+        # ---- IoM-GRP: btp vs numpy on unpacked indices
+        before = rss_bytes()
+        g = btp.Gallery(iom)
+        codes = iom.protect_batch(x)
+        g.add(ids, codes)
+        del codes
+        per_template = (rss_bytes() - before) / n
+        probes = iom.protect_batch(probes_x)
+        elements = iom.unpack(iom.protect_batch(x))  # (n, 512) uint8: what numpy code holds
+        pe = iom.unpack(probes)
+        # Same answer: numpy's best mismatch count equals btp's best score.
+        d = np.count_nonzero(elements != pe[0], axis=1)
+        best = g.search(iom.template(probes[0]), k=1)[0]
+        assert abs(best.score - (1 - d.min() / 512)) < 1e-12
+        nq = min(queries, 3 if n >= 10**6 else 10)
+
+        def numpy_search():
+            for p in pe[:nq]:
+                dist = np.count_nonzero(elements != p, axis=1)
+                top = np.argpartition(dist, K)[:K]
+                top[np.argsort(dist[top], kind="stable")]
+
+        tn = best_of(numpy_search, 2) / nq
+        gbytes = n * 256 / 1e9
+        for threads in (1, 0):
+            g.threads = threads
+            tb = best_of(lambda: [g.search(iom.template(p), k=K) for p in probes], 3) / queries
+            label = "1 thread" if threads == 1 else "all cores"
+            t.add("search", f"IoM-GRP {n:,}, {label}", 1 / tb, "searches/s", "numpy 1 thr", 1 / tn,
+                  note=f"{gbytes / tb:.1f} GB/s")
+        t.add("memory", f"IoM-GRP gallery of {n:,}", per_template, "B/template",
+              note="packed code 256 B + id 8 B + overhead")
+        g.threads = 0
+        tb = best_of(lambda: g.search_batch(probes, k=K), 3) / queries
+        t.add("search", f"IoM-GRP {n:,}, search_batch {queries}", 1 / tb, "searches/s",
+              note=f"{gbytes / tb:.1f} GB/s")
+        del elements, g
+
+        # ---- BioHash-128: btp vs faiss IndexBinaryFlat vs numpy, same bits
+        g = btp.Gallery(bio)
+        codes = bio.protect_batch(x)
+        g.add(ids, codes)
+        probes = bio.protect_batch(probes_x)
+        as_bytes = np.ascontiguousarray(codes).view(np.uint8)  # (n, 16), same bits
+        probe_bytes = np.ascontiguousarray(probes).view(np.uint8)
+        index = faiss.IndexBinaryFlat(128)
+        index.add(as_bytes)
+        faiss.omp_set_num_threads(1)
+        fd, _ = index.search(probe_bytes[:1], K)
+        ours = g.search(bio.template(probes[0]), k=K)
+        assert sorted(round((1 - c.score) * 128) for c in ours) == sorted(fd[0].tolist()), "faiss disagrees"
+        gbytes = n * 16 / 1e9
+        for threads in (1, 0):
+            g.threads = threads
+            faiss.omp_set_num_threads(1 if threads == 1 else cores)
+            tb = best_of(lambda: [g.search(bio.template(p), k=K) for p in probes], 3) / queries
+            tf = best_of(lambda: [index.search(probe_bytes[i:i + 1], K) for i in range(queries)], 3) / queries
+            label = "1 thread" if threads == 1 else "all cores"
+            t.add("search", f"BioHash-128 {n:,}, {label}", 1 / tb, "searches/s", "faiss", 1 / tf,
+                  note=f"{gbytes / tb:.1f} GB/s")
+        faiss.omp_set_num_threads(cores)
+        g.threads = 0
+        tb = best_of(lambda: g.search_batch(probes, k=K), 3) / queries
+        tf = best_of(lambda: index.search(probe_bytes, K), 3) / queries
+        t.add("search", f"BioHash-128 {n:,}, batch of {queries}", 1 / tb, "searches/s", "faiss", 1 / tf)
+        pop = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+        nq = min(queries, 10)
+
+        def numpy_bits():
+            for p in probe_bytes[:nq]:
+                dist = pop[as_bytes ^ p].sum(axis=1, dtype=np.uint32)
+                np.argpartition(dist, K)[:K]
+
+        tn = best_of(numpy_bits, 2) / nq
+        print(f"  {'  numpy (1 thread, XOR + popcount table)':<44} {fmt(1 / tn):>10} searches/s")
+        t.rows.append(dict(section="search", workload=f"BioHash-128 {n:,}, numpy 1 thread", btp=None,
+                           unit="searches/s", peer="numpy", peer_value=1 / tn, ratio=None, note=""))
+        del g, index, as_bytes
+
+    print(f"\n  memory bandwidth (streaming u64 read, C, same run): 1 thread {stream.get('stream_gbs_1', 0):.1f} GB/s,"
+          f" 2 threads {stream.get('stream_gbs_2', 0):.1f} GB/s")
+
+
+def bench_store(t: Table, mk: btp.MasterKey, n: int) -> None:
+    print("\nencrypted store (file on disk; every call one audited, fsynced transaction)")
+    x = features(n, 11)
+    scheme = btp.IoM(DIM, 512, 16)
+    with tempfile.TemporaryDirectory() as d:
+        purposes = [btp.Purpose("gate", scheme, "bench", 0.3, 86400 * 365)]
+        store = btp.Store.open(Path(d) / "bench.db", mk, purposes)
+        ctx = dict(actor="bench", reason="benchmark")
+        start = time.perf_counter()
+        for i in range(n):
+            store.enroll(f"s{i}", x[i], "gate", retention=3600, **ctx)
+        t.add("store", f"enrol ({n:,} subjects)", n / (time.perf_counter() - start), "records/s")
+        m = min(n, 500)
+        start = time.perf_counter()
+        for i in range(m):
+            store.verify(f"s{i}", x[i], "gate", **ctx)
+        t.add("store", f"verify (gallery {n:,})", m / (time.perf_counter() - start), "verifies/s")
+        store.identify(x[0], "gate", k=K, **ctx)  # warm the in-memory gallery
+        q = min(n, 100)
+        start = time.perf_counter()
+        for i in range(q):
+            store.identify(x[i], "gate", k=K, **ctx)
+        t.add("store", f"identify (gallery {n:,}, warm)", q / (time.perf_counter() - start), "searches/s")
+        start = time.perf_counter()
+        report = store.sweep(now=time.time() + 7200)
+        dt = time.perf_counter() - start
+        assert report.total == n, report
+        t.add("store", f"sweep ({n:,} expired)", n / dt, "records/s")
+        store.close()
+
+
+def c_bench(quick: bool) -> dict:
+    exe = os.environ.get("BTP_C_BENCH")
+    if not exe or not Path(exe).exists():
+        print("(bench/c_bench not built: skipping C figures)")
+        return {}
+    out = subprocess.run([exe, "300" if quick else "3000"], check=True, capture_output=True, text=True).stdout
+    return {k: float(v) for k, v in (line.split() for line in out.splitlines() if line and not line.startswith("#"))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every workload")
+    ap.add_argument("--json", type=Path, help="also write the table as JSON")
+    args = ap.parse_args()
+    import faiss
+
+    print(f"btp {btp.__version__} | numpy {np.__version__} | faiss {faiss.__version__} | "
+          f"python {platform.python_version()} | {os.cpu_count()} cores | {platform.processor() or platform.machine()}")
+    started = time.perf_counter()
+    mk = btp.MasterKey.from_bytes(bytes(range(32)))
+    t = Table()
+    figures = c_bench(args.quick)
+    if args.quick:
+        bench_protection(t, mk, [2_000], 2)
+        bench_latency(t, mk, figures, 200)
+        bench_search(t, mk, [10_000, 100_000], figures, 20)
+        bench_store(t, mk, 300)
+    else:
+        bench_protection(t, mk, [10_000, 100_000], 3)
+        bench_latency(t, mk, figures, 2000)
+        bench_search(t, mk, [100_000, 1_000_000], figures, 100)
+        bench_store(t, mk, 5_000)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps(dict(rows=t.rows, c=figures), indent=1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
