@@ -13,9 +13,11 @@
 //! - [`protector`]: a scheme bound to a key: protect, compare, verify.
 //! - [`matching`]: 1:1 decisions, 1:N galleries, threshold calibration.
 //! - [`eval`]: FMR/FNMR/EER/DET, identification, differentials, unlinkability.
+//! - [`batch`]: score matrices and other batch operations over packed codes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod codes;
 pub mod error;
 pub mod eval;
