@@ -344,10 +344,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for k in ErrorKind::ALL {
             let c = btp_result::from(k);
-            assert!(!matches!(
-                c,
-                btp_result::Ok | btp_result::Panic
-            ));
+            assert!(!matches!(c, btp_result::Ok | btp_result::Panic));
             assert!(seen.insert(c as u32), "{k:?} shares code {c:?}");
         }
     }
