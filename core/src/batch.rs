@@ -151,6 +151,25 @@ pub fn search_packed(
     gallery.search_batch(&probes, k, threshold)
 }
 
+/// The best `k` of candidates gathered from searches of disjoint shards of
+/// one gallery, in the order a single search gives: score descending, ties
+/// by ascending id.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for `k == 0`; [`Error::InvalidScores`] for a
+/// score that is not a number.
+pub fn top_k(mut candidates: Vec<Candidate>, k: usize) -> Result<Vec<Candidate>> {
+    if k == 0 {
+        return Err(Error::param("k", "must be at least 1"));
+    }
+    if candidates.iter().any(|c| c.score.is_nan()) {
+        return Err(Error::InvalidScores("a candidate score is NaN".into()));
+    }
+    candidates.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    candidates.truncate(k);
+    Ok(candidates)
+}
+
 /// Splits a row-major `na x nb` score matrix into genuine scores (row and
 /// column labels equal) and impostor scores (labels differ), in row-major
 /// order.
@@ -298,6 +317,25 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a[0][0].id, 10);
         assert_eq!(a[0][0].score, 1.0);
+    }
+
+    #[test]
+    fn shard_results_merge_like_one_search() {
+        let p = protector();
+        let codes = p.protect_batch_packed(&rows(8)).unwrap();
+        let words = p.layout().words();
+        let ids: Vec<u64> = (0..8).collect();
+        let mut whole = Gallery::new(&p);
+        whole.add_packed(&p, &ids, &codes).unwrap();
+        let (mut a, mut b) = (Gallery::new(&p), Gallery::new(&p));
+        a.add_packed(&p, &ids[..3], &codes[..3 * words]).unwrap();
+        b.add_packed(&p, &ids[3..], &codes[3 * words..]).unwrap();
+        let probe = &codes[5 * words..6 * words];
+        let one = search_packed(&whole, &p, probe, 4, None).unwrap();
+        let mut parts = search_packed(&a, &p, probe, 4, None).unwrap().remove(0);
+        parts.extend(search_packed(&b, &p, probe, 4, None).unwrap().remove(0));
+        assert_eq!(top_k(parts, 4).unwrap(), one[0]);
+        assert!(top_k(Vec::new(), 0).is_err());
     }
 
     #[test]
