@@ -1,0 +1,43 @@
+"""The notebook-style example runs end to end: protect, match, evaluate, plot
+to PNG files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python" / "notebook_example.py"
+
+
+def test_notebook_example_runs(tmp_path):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLE), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    for name in ("det.png", "scores.png", "unlinkability.png"):
+        png = tmp_path / name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert png.stat().st_size > 10_000, name
+    assert "EER" in out.stdout and "D_sys" in out.stdout
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(tmp_path):
+    """btp imports without matplotlib; btp.plot then names the extra."""
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "import btp\n"
+        "try:\n"
+        "    btp.plot.score_histograms([0.9], [0.1])\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert 'pip install "btp[plot]"' in out.stdout
