@@ -41,3 +41,13 @@ def test_plot_without_matplotlib_says_how_to_get_it(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert 'pip install "btp[plot]"' in out.stdout
+
+
+def test_readme_python_snippet_runs(tmp_path, monkeypatch):
+    """The README's "Using btp from Python" example stays true."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Using btp from Python", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+    assert (tmp_path / "store.db").exists()
