@@ -6,6 +6,11 @@
 //! integer) features to `float32`, any other sequence through
 //! `numpy.asarray`, a non-contiguous view by copying it in C order.
 //!
+//! Copies made here (a `float64` batch converted to `float32`, a
+//! non-contiguous view) are wiped when dropped: feature vectors are
+//! biometric data. A conversion numpy makes (a list, an integer array) is
+//! numpy's memory and is freed, not wiped.
+//!
 //! Output: vectors computed by the core are moved into new numpy arrays,
 //! without a copy.
 //!
@@ -20,23 +25,29 @@ use numpy::{Element, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArray};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
+use zeroize::{Zeroize, Zeroizing};
+
 use crate::errors::{param, shape};
 
-/// The elements of an input array: borrowed from numpy or converted.
-enum Data<'py, T: Element> {
+/// Element types read from numpy: copies of them are wiped on drop.
+pub trait Elem: Element + Copy + Zeroize {}
+impl<T: Element + Copy + Zeroize> Elem for T {}
+
+/// The elements of an input array: borrowed from numpy or copied.
+enum Data<'py, T: Elem> {
     Borrowed(PyReadonlyArrayDyn<'py, T>),
-    Owned(Vec<T>),
+    Owned(Zeroizing<Vec<T>>),
 }
 
 /// An input array, row-major, with its shape.
-pub struct Input<'py, T: Element> {
+pub struct Input<'py, T: Elem> {
     data: Data<'py, T>,
     shape: Vec<usize>,
     /// Whether numpy made a converted copy first (dtype or sequence).
     converted: bool,
 }
 
-impl<T: Element> Input<'_, T> {
+impl<T: Elem> Input<'_, T> {
     /// The elements in C order.
     pub fn as_slice(&self) -> &[T] {
         match &self.data {
@@ -111,7 +122,7 @@ pub fn kind_of(obj: &Bound<'_, PyAny>) -> PyResult<(Kind, usize)> {
 /// An array of `T` from any array-like of a numeric kind in `accept`, with
 /// `ndim` dimensions (one of `ndims`). `what` names the argument in errors;
 /// `layout` describes the expected shape for messages, e.g. `(n, dim)`.
-fn input<'py, T: Element + Copy>(
+fn input<'py, T: Elem>(
     obj: &Bound<'py, PyAny>,
     what: &'static str,
     accept: &[Kind],
@@ -163,7 +174,7 @@ fn input<'py, T: Element + Copy>(
     let data = if typed.is_c_contiguous() && ro.as_slice().is_ok() {
         Data::Borrowed(ro)
     } else {
-        Data::Owned(ro.as_array().iter().copied().collect())
+        Data::Owned(Zeroizing::new(ro.as_array().iter().copied().collect()))
     };
     Ok(Input {
         data,
@@ -172,13 +183,30 @@ fn input<'py, T: Element + Copy>(
     })
 }
 
-/// Feature vectors: `float32` read in place, other real dtypes converted.
+/// Feature vectors: `float32` read in place, `float64` converted here
+/// (into a buffer wiped on drop), other real dtypes converted by numpy.
 pub fn features<'py>(
     obj: &Bound<'py, PyAny>,
     what: &'static str,
     ndims: &[usize],
 ) -> PyResult<Input<'py, f32>> {
     let layout = if ndims == [1] { "(dim,)" } else { "(n, dim)" };
+    if let Ok(wide) = obj.cast::<PyArrayDyn<f64>>() {
+        let ro = wide.try_readonly()?;
+        let ndim = ro.ndim();
+        if !ndims.contains(&ndim) {
+            return Err(shape(format!(
+                "`{what}` must be an array of shape {layout}, got {ndim} dimension(s)"
+            )));
+        }
+        // `iter` walks the logical (row-major) order whatever the strides.
+        let narrow = ro.as_array().iter().map(|&v| v as f32).collect();
+        return Ok(Input {
+            data: Data::Owned(Zeroizing::new(narrow)),
+            shape: ro.shape().to_vec(),
+            converted: true,
+        });
+    }
     input(
         obj,
         what,

@@ -137,7 +137,7 @@ impl PyGallery {
         }
         let prot = self.prot();
         let codes = if single && data.cast::<PyList>().is_err() {
-            prot.probe(py, data)?.words().to_vec()
+            zeroize::Zeroizing::new(prot.probe(py, data)?.words().to_vec())
         } else {
             prot.batch_codes(py, data)?.0
         };

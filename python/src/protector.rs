@@ -6,6 +6,8 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 
+use zeroize::Zeroizing;
+
 use crate::arrays::{self, Kind};
 use crate::errors::OrRaise;
 use crate::pytypes;
@@ -178,7 +180,7 @@ impl PyProtector {
         &self,
         py: Python<'_>,
         data: &Bound<'_, PyAny>,
-    ) -> PyResult<(Vec<u64>, usize)> {
+    ) -> PyResult<(Zeroizing<Vec<u64>>, usize)> {
         let words = self.words();
         if let Ok(list) = data.cast::<PyList>() {
             if list
@@ -186,7 +188,7 @@ impl PyProtector {
                 .next()
                 .is_some_and(|t| t.cast::<PyTemplate>().is_ok())
             {
-                let mut codes = Vec::with_capacity(list.len() * words);
+                let mut codes = Zeroizing::new(Vec::with_capacity(list.len() * words));
                 for item in list.iter() {
                     let t = item.cast::<PyTemplate>().map_err(|_| {
                         PyTypeError::new_err("a list of templates holds something else")
@@ -203,10 +205,10 @@ impl PyProtector {
                 let slice = c.as_slice();
                 py.detach(|| batch::check_codes(&self.inner.layout(), slice))
                     .or_raise()?;
-                Ok((slice.to_vec(), c.rows()))
+                Ok((Zeroizing::new(slice.to_vec()), c.rows()))
             }
             _ => {
-                let codes = self.protect_rows(py, data)?;
+                let codes = Zeroizing::new(self.protect_rows(py, data)?);
                 let n = codes.len() / words;
                 Ok((codes, n))
             }
