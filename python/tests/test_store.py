@@ -149,6 +149,14 @@ def test_expired(store, population):
     with pytest.raises(btp.ExpiredError, match="expired"):
         store.verify("carol", x[1], "border", **ACT)
     assert store.identify(x[1], "border", threshold=0.0, **ACT).candidates == []
+    # The log's own retention: events older than now go, the rest verifies.
+    head = store.audit_head()
+    pruned = store.prune_audit(store.now, **ACT)
+    assert pruned.pruned >= 3 and pruned.pruned_through is not None
+    report = store.verify_audit()
+    assert report.pruned_through == pruned.pruned_through and report.head.seq == head.seq + 1
+    with pytest.raises(btp.InvalidParameterError, match="future"):
+        store.prune_audit(time.time() + 3600, **ACT)
 
 
 def test_argument_errors(store, population, tmp_path, mk, purposes):
