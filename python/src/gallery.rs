@@ -136,7 +136,12 @@ impl PyGallery {
             check_id(id)?;
         }
         let prot = self.prot();
-        let codes = if single && data.cast::<PyList>().is_err() {
+        let templates = data.cast::<PyList>().is_ok_and(|l| {
+            l.iter()
+                .next()
+                .is_some_and(|t| t.cast::<PyTemplate>().is_ok())
+        });
+        let codes = if single && !templates {
             zeroize::Zeroizing::new(prot.probe(py, data)?.words().to_vec())
         } else {
             prot.batch_codes(py, data)?.0

@@ -22,6 +22,8 @@ def test_add_remove_get(prot, population, codes):
     g.add(13, prot.protect(x[13]))  # one template
     g.add([14, 15], prot.templates(codes[14:16]))  # templates
     g.add(16, codes[16])  # one code
+    g.add(np.int64(17), x[17].tolist())  # a list, a numpy integer id
+    g.remove(17)
     assert len(g) == 17 and 5 in g and 99 not in g and -1 not in g
     assert np.array_equal(g.ids, np.arange(17))
     assert np.array_equal(g.codes(), codes[:17])
