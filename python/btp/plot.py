@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -52,21 +52,29 @@ def _probit(p: npt.ArrayLike) -> npt.NDArray[np.float64]:
 
 
 def det(
-    curves: Sequence[Tuple[str, npt.ArrayLike, npt.ArrayLike]],
+    curves: Union[Sequence[Tuple[str, npt.ArrayLike, npt.ArrayLike]], npt.ArrayLike],
+    impostor: Optional[npt.ArrayLike] = None,
     *,
+    label: str = "scores",
     ax: Optional[Axes] = None,
     title: Optional[str] = "DET",
 ) -> Axes:
     """DET curves on normal-deviate axes (the ISO/IEC 19795 convention).
 
-    ``curves`` is a list of ``(label, genuine_scores, impostor_scores)``; the
-    EER of each is marked and given in the legend.
+    ``det(genuine, impostor)`` draws one curve; ``det([(label, genuine,
+    impostor), ...])`` draws several. The EER of each is marked and given in
+    the legend.
     """
+    todo: List[Tuple[str, Any, Any]]
+    if impostor is not None:
+        todo = [(label, curves, impostor)]
+    else:
+        todo = [(str(n), g, i) for n, g, i in cast(Sequence[Tuple[str, Any, Any]], curves)]
     ax = _axes(ax)
-    for label, genuine, impostor in curves:
-        c = _eval.det(genuine, impostor)
-        e = _eval.eer(genuine, impostor)
-        (line,) = ax.plot(_probit(c.fmr), _probit(c.fnmr), label=f"{label} (EER {100 * e.eer:.2f}%)")
+    for name, genuine, imp in todo:
+        c = _eval.det(genuine, imp)
+        e = _eval.eer(genuine, imp)
+        (line,) = ax.plot(_probit(c.fmr), _probit(c.fnmr), label=f"{name} (EER {100 * e.eer:.2f}%)")
         ax.plot(_probit(e.eer), _probit(e.eer), "o", color=line.get_color())
     ticks = _probit(_TICKS)
     labels = [f"{100 * t:g}" for t in _TICKS]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python" / "notebook_example.py"
 
 
@@ -51,3 +53,22 @@ def test_readme_python_snippet_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
     assert (tmp_path / "store.db").exists()
+
+
+def test_plots_draw_and_save(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import btp
+
+    rng = np.random.default_rng(0)
+    g, i = rng.normal(0.7, 0.1, 500), rng.normal(0.3, 0.1, 5000)
+    ax = btp.plot.det(g, i, label="one")
+    assert "one (EER" in ax.get_legend().get_texts()[0].get_text()
+    btp.plot.save(ax, tmp_path / "one.png")
+    ax = btp.plot.det([("a", g, i), ("b", g - 0.1, i)])
+    assert len(ax.get_legend().get_texts()) == 2
+    btp.plot.save(btp.plot.score_histograms(g, i, threshold=0.5), tmp_path / "h.png")
+    btp.plot.save(btp.plot.unlinkability(g, i, bins=20), tmp_path / "u.png")
+    for name in ("one.png", "h.png", "u.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
