@@ -8,11 +8,20 @@
  *   btp_last_error_message. Outputs go through out-pointers; a failed call
  *   leaves NULL in a handle out-pointer and sets the thread's last-error
  *   message (btp_last_error_message / btp_last_error).
- * - Handles are opaque and created by *_new / *_generate / *_from_bytes /
- *   btp_params_* / btp_protector_protect*. No function takes ownership of a
- *   handle it is given: release each handle exactly once with its *_free
- *   (NULL accepted), then set your pointer to NULL.
- * - Arrays are (pointer, length) pairs; NULL is accepted with length 0.
+ * - Handles are opaque and made by *_new / *_generate / *_from_bytes /
+ *   *_open / btp_params_* / btp_protector_protect* / btp_store_identify* /
+ *   btp_store_stats / btp_store_retained_probe. No function takes
+ *   ownership of a handle it is given: release each handle exactly once
+ *   with its *_free (NULL accepted), then set your pointer to NULL.
+ * - Inputs are (pointer, length) pairs: (const float *, size_t) feature
+ *   vectors, (const uint8_t *, size_t) bytes, (const double *, size_t)
+ *   scores; NULL is accepted with length 0. Strings are NUL-terminated
+ *   UTF-8.
+ * - Outputs of variable size go either into a caller buffer (buf, len,
+ *   &needed: too small gives BTP_RESULT_BUFFER_TOO_SMALL with the size
+ *   needed, and writes nothing) or, for *_alloc functions and the audit
+ *   export, into a library buffer (&out, &out_len) released with
+ *   btp_bytes_free(out, out_len), which wipes it.
  * - No panic crosses this boundary: a bug gives BTP_RESULT_PANIC.
  * - Thread safety is documented on each handle type.
  */
@@ -30,6 +39,11 @@
 
 
 /**
+ * Length in bytes of an audit event's MAC.
+ */
+#define BTP_AUDIT_MAC_LEN 32
+
+/**
  * Length in bytes of a key fingerprint (`btp_template_fingerprint`).
  */
 #define BTP_FINGERPRINT_LEN 8
@@ -37,8 +51,8 @@
 /**
  * The result of every btp function: `BTP_RESULT_OK` (0) or the reason it
  * failed. The values are fixed: new codes may be added, existing ones never
- * change meaning. Codes 20..=33 come from the encrypted store and 40 from
- * evaluation (their entry points are not in this release of the header).
+ * change meaning. Codes 20..=33 come from the encrypted store (`btp_store_*`)
+ * and 40 from evaluation (`btp_eval_*`).
  */
 enum btp_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -179,16 +193,84 @@ typedef uint32_t btp_result;
 #endif // __cplusplus
 
 /**
+ * How long a record is kept: the `kind` field of `btp_retention`.
+ */
+enum btp_retention_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The purpose's maximum retention (`value` ignored).
+   */
+  BTP_RETENTION_KIND_MAXIMUM = 0,
+  /**
+   * `value` seconds from now (1 to the purpose's maximum).
+   */
+  BTP_RETENTION_KIND_FOR_SECONDS = 1,
+  /**
+   * Until the Unix time `value` (at most the purpose's maximum from now).
+   */
+  BTP_RETENTION_KIND_UNTIL = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum btp_retention_kind btp_retention_kind;
+#else
+typedef uint32_t btp_retention_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A human reviewer's conclusion (`btp_store_review`).
+ */
+enum btp_review_outcome
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The reviewer confirms the candidate record `record`.
+   */
+  BTP_REVIEW_OUTCOME_CONFIRMED = 0,
+  /**
+   * No candidate is the person.
+   */
+  BTP_REVIEW_OUTCOME_REJECTED = 1,
+  /**
+   * The reviewer cannot decide.
+   */
+  BTP_REVIEW_OUTCOME_INCONCLUSIVE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum btp_review_outcome btp_review_outcome;
+#else
+typedef uint32_t btp_review_outcome;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A 1:N gallery of the templates of one protector, keyed by caller ids.
  * Holds copies of the codes (wiped when freed); does not keep the protector.
  *
- * Thread safety: not synchronised. `btp_gallery_add`, `_remove`,
+ * Thread safety: not synchronised. `btp_gallery_add*`, `_remove*`,
  * `_set_threads` and `_free` need exclusive access: no other call on the
- * same gallery may run at the same time. `btp_gallery_search` and
+ * same gallery may run at the same time. `btp_gallery_search*` and
  * `btp_gallery_len` only read: any number of threads may run them at once
  * while no write runs. A gallery may be moved between threads.
  */
 typedef struct btp_gallery btp_gallery;
+
+/**
+ * The outcome of a 1:N identification against the store: a candidate list
+ * for human review, never an identity. Read it with the
+ * `btp_identification_*` functions; free it with
+ * `btp_identification_free`, which wipes the subject ids.
+ *
+ * Thread safety: immutable; any number of threads may read one at once.
+ */
+typedef struct btp_identification btp_identification;
 
 /**
  * The root secret of a deployment: 32 bytes, zeroized when freed.
@@ -219,6 +301,50 @@ typedef struct btp_params btp_params;
 typedef struct btp_protector btp_protector;
 
 /**
+ * A purpose a store serves and its rules: name, scheme parameters,
+ * application and transform version of its keys, match threshold and
+ * longest retention. Made by `btp_purpose_new`, given to `btp_store_open`.
+ *
+ * Thread safety: immutable; one purpose may be used by any number of
+ * threads at once.
+ */
+typedef struct btp_purpose btp_purpose;
+
+/**
+ * Transparency statistics of a store over a period: one row per purpose
+ * (by name), with the number of events of each action in the period, the
+ * records swept and erased in it, and the live templates now. Read with
+ * `btp_stats_len`, `btp_stats_get` and `btp_stats_count`; free with
+ * `btp_stats_free`. Holds no personal data.
+ *
+ * Thread safety: immutable; any number of threads may read one at once.
+ */
+typedef struct btp_stats btp_stats;
+
+/**
+ * An open store.
+ *
+ * Thread safety: fully synchronised (`Send + Sync`): any number of threads
+ * may call any store function on one handle at once (calls are serialised
+ * on its database connection where they must be). Several handles, in
+ * threads or processes, may share one file. Only `btp_store_free` needs
+ * exclusive access: free it once, after every call has returned.
+ */
+typedef struct btp_store btp_store;
+
+/**
+ * Settings of a store handle, made by `btp_store_options_new` with the
+ * defaults (busy timeout 10 s, batch size 500, 2^32 encryptions per
+ * storage key, the system clock) and changed by `btp_store_options_set_*`.
+ *
+ * Thread safety: the setters and `_free` need exclusive access;
+ * `btp_store_open` only reads it (any number of threads at once while no
+ * setter runs). A store keeps its own copy: the options may be freed after
+ * `btp_store_open`.
+ */
+typedef struct btp_store_options btp_store_options;
+
+/**
  * A protected (cancellable) template: scheme, parameters id, key
  * fingerprint and the protected code. Personal data: its memory is freed
  * by `btp_template_free`.
@@ -227,6 +353,64 @@ typedef struct btp_protector btp_protector;
  * threads at once.
  */
 typedef struct btp_template btp_template;
+
+/**
+ * An equal error rate and where it was found (the FVC2000 value, as pyeer
+ * computes it).
+ */
+typedef struct btp_eer {
+  /**
+   * `(fmr + fnmr) / 2` at `threshold`.
+   */
+  double eer;
+  /**
+   * The threshold at which the EER was taken.
+   */
+  double threshold;
+  /**
+   * FMR at the threshold.
+   */
+  double fmr;
+  /**
+   * FNMR at the threshold.
+   */
+  double fnmr;
+} btp_eer;
+
+/**
+ * Error rates and their counts at one threshold (the counts allow a
+ * confidence interval on each rate).
+ */
+typedef struct btp_operating_point {
+  /**
+   * The decision threshold: accept iff `score >= threshold`.
+   */
+  double threshold;
+  /**
+   * False match rate `false_matches / impostors` (the achieved FMR).
+   */
+  double fmr;
+  /**
+   * False non-match rate `false_non_matches / genuines`.
+   */
+  double fnmr;
+  /**
+   * Impostor comparisons accepted at the threshold.
+   */
+  uint64_t false_matches;
+  /**
+   * Number of impostor comparisons.
+   */
+  uint64_t impostors;
+  /**
+   * Genuine comparisons rejected at the threshold.
+   */
+  uint64_t false_non_matches;
+  /**
+   * Number of genuine comparisons.
+   */
+  uint64_t genuines;
+} btp_operating_point;
 
 /**
  * One search result.
@@ -260,9 +444,233 @@ typedef struct btp_decision {
   bool matched;
 } btp_decision;
 
+/**
+ * A clock for a store: returns the current time in Unix seconds. `ctx` is
+ * the pointer given to `btp_store_options_set_clock`. It is called from
+ * whichever thread calls the store, possibly several at once and while
+ * the store holds its lock, so it must be thread-safe, must not call btp
+ * functions on that store (a deadlock), and must not unwind (no C++
+ * exception may leave it).
+ */
+typedef int64_t (*btp_clock_fn)(void *ctx);
+
+/**
+ * The newest audit event's sequence number and MAC: keep a copy outside
+ * the store (printed, sent to another system) to detect later truncation
+ * or rollback with `btp_store_check_audit_head`. `seq` 0 means an empty
+ * log.
+ */
+typedef struct btp_audit_head {
+  /**
+   * Sequence number of the event (from 1).
+   */
+  uint64_t seq;
+  /**
+   * Its HMAC-SHA256.
+   */
+  uint8_t mac[BTP_AUDIT_MAC_LEN];
+} btp_audit_head;
+
+/**
+ * The result of a successful audit chain verification. Sequence numbers
+ * start at 1: 0 stands for "none".
+ */
+typedef struct btp_audit_report {
+  /**
+   * Events verified.
+   */
+  uint64_t events;
+  /**
+   * Sequence number of the first one (0 if none).
+   */
+  uint64_t first_seq;
+  /**
+   * The last one (`seq` 0 if none).
+   */
+  struct btp_audit_head head;
+  /**
+   * The last pruned sequence number (0 if the log was never pruned).
+   */
+  uint64_t pruned_through;
+} btp_audit_report;
+
+/**
+ * What an audit pruning did.
+ */
+typedef struct btp_prune_report {
+  /**
+   * Events deleted now.
+   */
+  uint64_t pruned;
+  /**
+   * Every event up to this sequence number is gone (0 if none ever was).
+   */
+  uint64_t pruned_through;
+} btp_prune_report;
+
+/**
+ * One purpose's row of the statistics (`btp_stats_get`).
+ */
+typedef struct btp_purpose_stats {
+  /**
+   * The purpose's name, NUL-terminated, owned by the statistics: valid
+   * until `btp_stats_free`. `""` for store-level events (store creation,
+   * holds, sweeps of no purpose).
+   */
+  const char *purpose;
+  /**
+   * Records deleted by retention sweeps in the period.
+   */
+  uint64_t swept_records;
+  /**
+   * Records erased on request in the period.
+   */
+  uint64_t erased_records;
+  /**
+   * Live (unexpired) templates now.
+   */
+  uint64_t live_templates;
+} btp_purpose_stats;
+
+/**
+ * A retention: `kind` is one of `BTP_RETENTION_KIND_*`, `value` its
+ * argument. Outside the purpose's limit (or not in the future):
+ * `BTP_RESULT_RETENTION_TOO_LONG`; an unknown kind or a negative
+ * `BTP_RETENTION_KIND_FOR_SECONDS`: `BTP_RESULT_INVALID_PARAMETER`.
+ */
+typedef struct btp_retention {
+  /**
+   * One of `BTP_RETENTION_KIND_*` (a `uint32_t`, so that any value is
+   * defined behaviour: unknown values are refused).
+   */
+  uint32_t kind;
+  /**
+   * Seconds (`FOR_SECONDS`) or a Unix time (`UNTIL`); ignored for
+   * `MAXIMUM`.
+   */
+  int64_t value;
+} btp_retention;
+
+/**
+ * The outcome of a 1:1 verification against the store.
+ */
+typedef struct btp_store_verification {
+  /**
+   * Best score over the subject's live records, the purpose's threshold
+   * and the decision.
+   */
+  struct btp_decision decision;
+  /**
+   * The record that gave the score.
+   */
+  int64_t record;
+  /**
+   * Sequence number of the audit event.
+   */
+  uint64_t event;
+} btp_store_verification;
+
+/**
+ * One candidate of an identification (`btp_identification_get`).
+ */
+typedef struct btp_store_candidate {
+  /**
+   * The subject id, NUL-terminated, owned by the identification: valid
+   * until `btp_identification_free`.
+   */
+  const char *subject;
+  /**
+   * Its length in bytes, without the NUL.
+   */
+  size_t subject_len;
+  /**
+   * The record matched.
+   */
+  int64_t record;
+  /**
+   * Similarity in [0, 1].
+   */
+  double score;
+} btp_store_candidate;
+
+/**
+ * What an erasure deleted.
+ */
+typedef struct btp_erasure_report {
+  /**
+   * Records erased (0 when the subject had none: not an error).
+   */
+  uint64_t erased;
+  /**
+   * Sequence number of the audit event.
+   */
+  uint64_t event;
+  /**
+   * Whether the checkpoint that removes the erased bytes from the files
+   * completed (false when another handle held it past the busy timeout:
+   * the records are erased all the same; the next checkpoint removes the
+   * bytes).
+   */
+  bool checkpointed;
+} btp_erasure_report;
+
+/**
+ * What a sweep deleted.
+ */
+typedef struct btp_sweep_report {
+  /**
+   * The time expiry was judged against (Unix seconds).
+   */
+  int64_t now;
+  /**
+   * Records deleted (including those of an interrupted earlier sweep,
+   * completed now).
+   */
+  uint64_t deleted;
+  /**
+   * Expired records kept because of a legal hold.
+   */
+  uint64_t held;
+  /**
+   * Sequence number of the audit event.
+   */
+  uint64_t event;
+  /**
+   * Whether the closing checkpoint completed (see
+   * `btp_erasure_report.checkpointed`).
+   */
+  bool checkpointed;
+} btp_sweep_report;
+
+/**
+ * What a key rotation did.
+ */
+typedef struct btp_rotation_report {
+  /**
+   * Purposes whose storage key was rotated.
+   */
+  uint64_t purposes;
+  /**
+   * Records re-encrypted under the new keys.
+   */
+  uint64_t reencrypted;
+} btp_rotation_report;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Wipes and frees a buffer the library allocated (`*_alloc` functions,
+ * `btp_store_export_audit`). `len` must be the length returned with
+ * `ptr`. NULL does nothing (whatever `len`). Set your pointer to NULL
+ * afterwards: freeing the same buffer twice is undefined behaviour.
+ *
+ * # Safety
+ * `ptr` must be NULL or a buffer from this library, not yet freed, with
+ * its length `len`; no other thread may be using it.
+ */
+void btp_bytes_free(uint8_t *ptr, size_t len);
 
 /**
  * The static description of a result code: never NULL, never freed.
@@ -302,6 +710,84 @@ const char *btp_last_error_message(void);
 btp_result btp_last_error(char *buf, size_t len, size_t *needed);
 
 /**
+ * The equal error rate of genuine (mated) and impostor (non-mated) scores.
+ *
+ * # Safety
+ * `genuine` NULL or `genuine_len` readable doubles; `impostor` NULL or
+ * `impostor_len` readable doubles; `out` NULL or writable.
+ */
+btp_result btp_eval_eer(const double *genuine,
+                        size_t genuine_len,
+                        const double *impostor,
+                        size_t impostor_len,
+                        struct btp_eer *out);
+
+/**
+ * The FNMR at the threshold `btp_eval_threshold_at_fmr` gives for
+ * `target_fmr` (in [0, 1], else `BTP_RESULT_INVALID_PARAMETER`), with the
+ * threshold, the achieved FMR and the counts.
+ *
+ * # Safety
+ * As `btp_eval_eer`.
+ */
+btp_result btp_eval_fnmr_at_fmr(const double *genuine,
+                                size_t genuine_len,
+                                const double *impostor,
+                                size_t impostor_len,
+                                double target_fmr,
+                                struct btp_operating_point *out);
+
+/**
+ * The smallest threshold among the impostor scores whose FMR is at most
+ * `target_fmr` (in [0, 1]); above every impostor score when even the
+ * largest would exceed it. `*threshold` receives it and `*fmr` the FMR
+ * achieved there.
+ *
+ * # Safety
+ * `impostor` NULL or `impostor_len` readable doubles; `threshold` and
+ * `fmr` NULL or writable.
+ */
+btp_result btp_eval_threshold_at_fmr(const double *impostor,
+                                     size_t impostor_len,
+                                     double target_fmr,
+                                     double *threshold,
+                                     double *fmr);
+
+/**
+ * Unlinkability of mated and non-mated linkage scores (Gomez-Barrero et
+ * al., IEEE TIFS 2018, as their reference implementation computes it):
+ * `*d_sys` receives the global measure `D<->sys` in [0, 1] (0: unlinkable,
+ * 1: fully linkable).
+ *
+ * - `bins`: histogram bins, at least 2 (the reference uses 100).
+ * - `range_lo`, `range_hi`: the histogram range (`lo < hi`, scores outside
+ *   are ignored), or both NaN for the smallest and largest score.
+ * - `omega`: the prior ratio P(mated) / P(non-mated), positive (reference:
+ *   1).
+ * - `d_local`, `bin_centres`: optional outputs of the local measure
+ *   `D<->(s)` and the bin centres, `bins` values each. Pass NULL with
+ *   `curve_len` 0 for neither; a non-NULL array needs `curve_len >= bins`,
+ *   else `BTP_RESULT_BUFFER_TOO_SMALL` (checked first: nothing written).
+ *
+ * # Safety
+ * `mated`, `nonmated` NULL or their lengths of readable doubles; `d_sys`
+ * NULL or writable; `d_local`, `bin_centres` NULL or `curve_len` writable
+ * doubles, not overlapping each other.
+ */
+btp_result btp_eval_unlinkability(const double *mated,
+                                  size_t mated_len,
+                                  const double *nonmated,
+                                  size_t nonmated_len,
+                                  size_t bins,
+                                  double range_lo,
+                                  double range_hi,
+                                  double omega,
+                                  double *d_sys,
+                                  double *d_local,
+                                  double *bin_centres,
+                                  size_t curve_len);
+
+/**
  * An empty gallery for the templates of `prot` (which may be freed
  * afterwards).
  *
@@ -322,12 +808,62 @@ btp_result btp_gallery_new(const struct btp_protector *prot, struct btp_gallery 
 btp_result btp_gallery_add(struct btp_gallery *g, uint64_t id, const struct btp_template *t);
 
 /**
+ * Adds copies of `templates[i]` under `ids[i]`: all or nothing (a
+ * duplicate id, within the batch or with the gallery, or a template of
+ * another protector adds none). `ids_len` must equal `templates_len`
+ * (else `BTP_RESULT_INVALID_PARAMETER`). The templates stay the caller's.
+ *
+ * # Safety
+ * `g` must be a live handle or NULL; `ids` NULL or `ids_len` readable ids;
+ * `templates` NULL or `templates_len` readable pointers to live templates;
+ * exclusive access to `g`.
+ */
+btp_result btp_gallery_add_batch(struct btp_gallery *g,
+                                 const uint64_t *ids,
+                                 size_t ids_len,
+                                 const struct btp_template *const *templates,
+                                 size_t templates_len);
+
+/**
+ * Protects the row-major feature vectors `rows` (`ids_len` rows of the
+ * protector's dimension, so `rows_len = ids_len * dim`) with `prot` and
+ * adds the codes under `ids`: all or nothing, without making template
+ * handles. `prot` must be the gallery's protector (else
+ * `BTP_RESULT_KEY_MISMATCH` / `_SCHEME_MISMATCH`). A bad row gives its
+ * error; the message names the row. The feature vectors are not kept.
+ *
+ * # Safety
+ * `g`, `prot` must be live handles or NULL; `ids` NULL or `ids_len`
+ * readable ids; `rows` NULL or `rows_len` readable floats; exclusive
+ * access to `g`.
+ */
+btp_result btp_gallery_add_features(struct btp_gallery *g,
+                                    const struct btp_protector *prot,
+                                    const uint64_t *ids,
+                                    size_t ids_len,
+                                    const float *rows,
+                                    size_t rows_len);
+
+/**
  * Removes the entry under `id` (`BTP_RESULT_NOT_FOUND` if absent).
  *
  * # Safety
  * `g` must be a live handle or NULL; exclusive access to `g`.
  */
 btp_result btp_gallery_remove(struct btp_gallery *g, uint64_t id);
+
+/**
+ * Removes every entry whose id is in `ids` (absent ids are skipped);
+ * `*removed` receives how many were removed.
+ *
+ * # Safety
+ * `g` must be a live handle or NULL; `ids` NULL or `ids_len` readable
+ * ids; `removed` NULL or writable; exclusive access to `g`.
+ */
+btp_result btp_gallery_remove_batch(struct btp_gallery *g,
+                                    const uint64_t *ids,
+                                    size_t ids_len,
+                                    size_t *removed);
 
 /**
  * The number of entries.
@@ -366,6 +902,32 @@ btp_result btp_gallery_search(const struct btp_gallery *g,
                               struct btp_candidate *out,
                               size_t out_len,
                               size_t *found);
+
+/**
+ * `btp_gallery_search` for `probes_len` probes at once (spread over
+ * threads by probe), into fixed slots: probe `i` gets the `k` candidates
+ * `out[i * k ..]`, of which the first `found[i]` are filled (sorted as in
+ * `btp_gallery_search`); the remaining slots of each probe are zeroed.
+ * `out_len` must be at least `probes_len * k` and `found_len` at least
+ * `probes_len`, else `BTP_RESULT_BUFFER_TOO_SMALL` before any search and
+ * nothing is written. All probes are checked first: one of another
+ * protector fails the whole call.
+ *
+ * # Safety
+ * `g` must be a live handle or NULL; `probes` NULL or `probes_len`
+ * readable pointers to live templates; `out` NULL or `out_len` writable
+ * candidates; `found` NULL or `found_len` writable sizes; no write to `g`
+ * may run at the same time.
+ */
+btp_result btp_gallery_search_batch(const struct btp_gallery *g,
+                                    const struct btp_template *const *probes,
+                                    size_t probes_len,
+                                    size_t k,
+                                    double threshold,
+                                    struct btp_candidate *out,
+                                    size_t out_len,
+                                    size_t *found,
+                                    size_t found_len);
 
 /**
  * Frees a gallery, wiping its codes. NULL does nothing. Set your pointer
@@ -484,6 +1046,20 @@ btp_result btp_params_to_bytes(const struct btp_params *params,
                                uint8_t *buf,
                                size_t len,
                                size_t *needed);
+
+/**
+ * The canonical encoding of `params` in a library buffer: `*out` receives
+ * the bytes and `*out_len` their number; release them with
+ * `btp_bytes_free(*out, *out_len)`. On failure `*out` is NULL and
+ * `*out_len` 0.
+ *
+ * # Safety
+ * `params` must be a live handle or NULL; `out` and `out_len` must be NULL
+ * or writable.
+ */
+btp_result btp_params_to_bytes_alloc(const struct btp_params *params,
+                                     uint8_t **out,
+                                     size_t *out_len);
 
 /**
  * Parameters from their canonical encoding (strict: `BTP_RESULT_DECODE`
@@ -616,6 +1192,627 @@ btp_result btp_protector_verify(const struct btp_protector *prot,
 void btp_protector_free(struct btp_protector *prot);
 
 /**
+ * A purpose: `name` (1 to 128 bytes of UTF-8), the scheme `params` of its
+ * templates, the `application` (non-empty) and `transform_version` of its
+ * transform keys, the match `threshold` in [0, 1] of verification (and
+ * the default of identification), and the longest retention in seconds
+ * (at least 1). `BTP_RESULT_INVALID_PARAMETER` names the field otherwise.
+ * `params` is not kept. Templates given to the store as templates must
+ * come from a protector made with the same params, master key,
+ * application and version (`btp_protector_new`).
+ *
+ * # Safety
+ * `name`, `application` NULL or NUL-terminated; `params` a live handle or
+ * NULL; `out` NULL or writable: it receives a handle to free with
+ * `btp_purpose_free`.
+ */
+btp_result btp_purpose_new(const char *name,
+                           const struct btp_params *params,
+                           const char *application,
+                           uint32_t transform_version,
+                           double threshold,
+                           uint64_t max_retention_seconds,
+                           struct btp_purpose **out);
+
+/**
+ * Frees a purpose. NULL does nothing. Set your pointer to NULL afterwards:
+ * freeing the same handle twice is undefined behaviour.
+ *
+ * # Safety
+ * `purpose` must be NULL or a handle from this library not yet freed, and
+ * no other thread may be using it.
+ */
+void btp_purpose_free(struct btp_purpose *purpose);
+
+/**
+ * Store options with the defaults.
+ *
+ * # Safety
+ * `out` NULL or writable: it receives a handle to free with
+ * `btp_store_options_free`.
+ */
+btp_result btp_store_options_new(struct btp_store_options **out);
+
+/**
+ * How long a call waits for another handle's lock before
+ * `BTP_RESULT_BUSY` (default 10 000 ms; 0 fails at once).
+ *
+ * # Safety
+ * `options` a live handle or NULL; exclusive access to it.
+ */
+btp_result btp_store_options_set_busy_timeout_ms(struct btp_store_options *options, uint64_t ms);
+
+/**
+ * Records per transaction in sweeps and key rotations (default 500; at
+ * least 1, checked by `btp_store_open`).
+ *
+ * # Safety
+ * `options` a live handle or NULL; exclusive access to it.
+ */
+btp_result btp_store_options_set_batch_size(struct btp_store_options *options, size_t batch_size);
+
+/**
+ * Encryptions allowed per storage key before `BTP_RESULT_KEY_EXHAUSTED`
+ * asks for a key rotation (default and maximum 2^32, the NIST SP 800-38D
+ * bound for random 96-bit nonces; at least 1; checked by
+ * `btp_store_open`). Lower it only to test rotation.
+ *
+ * # Safety
+ * `options` a live handle or NULL; exclusive access to it.
+ */
+btp_result btp_store_options_set_max_encryptions_per_key(struct btp_store_options *options,
+                                                         uint64_t max);
+
+/**
+ * The store's clock: `clock(ctx)` gives the current Unix time in seconds
+ * for expiry, sweeps and audit times. NULL restores the system clock.
+ * Meant for tests and for deployments with a trusted time source.
+ *
+ * # Safety
+ * `options` a live handle or NULL; exclusive access to it. `clock` must
+ * be thread-safe and must not unwind, and `ctx` must stay valid for as
+ * long as any store opened with these options is open.
+ */
+btp_result btp_store_options_set_clock(struct btp_store_options *options,
+                                       btp_clock_fn clock,
+                                       void *ctx);
+
+/**
+ * Frees store options. NULL does nothing. Set your pointer to NULL
+ * afterwards: freeing the same handle twice is undefined behaviour.
+ *
+ * # Safety
+ * `options` must be NULL or a handle from this library not yet freed, and
+ * no other thread may be using it.
+ */
+void btp_store_options_free(struct btp_store_options *options);
+
+/**
+ * Opens (or creates) the store at `path` with master `key`, serving the
+ * `purposes_len` purposes of `purposes`, with `options` (NULL for the
+ * defaults).
+ *
+ * A new file is created with the purposes. An existing one must be a btp
+ * store (`BTP_RESULT_NOT_A_STORE`) of a schema this build reads
+ * (`BTP_RESULT_UNSUPPORTED_SCHEMA`), made with this master key
+ * (`BTP_RESULT_WRONG_KEY`); each purpose must agree with the stored one on
+ * scheme, parameters, application and transform version
+ * (`BTP_RESULT_INVALID_PARAMETER`); threshold and maximum retention may
+ * change (the change is audited). A file that cannot be opened or created
+ * gives `BTP_RESULT_IO`. `key`, `purposes` and `options` are not kept.
+ *
+ * # Safety
+ * `path` NULL or NUL-terminated; `key` a live handle or NULL; `purposes`
+ * NULL or `purposes_len` readable pointers to live purposes; `options` a
+ * live handle or NULL; `out` NULL or writable: it receives a handle to
+ * free with `btp_store_free`.
+ */
+btp_result btp_store_open(const char *path,
+                          const struct btp_master_key *key,
+                          const struct btp_purpose *const *purposes,
+                          size_t purposes_len,
+                          const struct btp_store_options *options,
+                          struct btp_store **out);
+
+/**
+ * Closes a store. NULL does nothing. Set your pointer to NULL afterwards:
+ * freeing the same handle twice is undefined behaviour.
+ *
+ * # Safety
+ * `store` must be NULL or a handle from this library not yet freed, and
+ * no other thread may be using it.
+ */
+void btp_store_free(struct btp_store *store);
+
+/**
+ * The current time by the store's clock (Unix seconds): the base of
+ * `BTP_RETENTION_KIND_UNTIL` retentions and of sweeps without a time.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `now` NULL or writable.
+ */
+btp_result btp_store_now(const struct btp_store *store, int64_t *now);
+
+/**
+ * The number of records (templates and retained probes, live or expired
+ * and not yet swept) of `purpose`, or of every purpose in the file when
+ * `purpose` is NULL. A purpose this handle does not serve gives
+ * `BTP_RESULT_UNKNOWN_PURPOSE`.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `purpose` NULL or NUL-terminated;
+ * `count` NULL or writable.
+ */
+btp_result btp_store_record_count(const struct btp_store *store,
+                                  const char *purpose,
+                                  uint64_t *count);
+
+/**
+ * Checks the structure of the whole database file (SQLite's
+ * `integrity_check`): `BTP_RESULT_OK` when sound, `BTP_RESULT_CORRUPT`
+ * naming the first problems otherwise. Records are authenticated on every
+ * read anyway; this finds damage in indexes and free pages that reads may
+ * not reach. Reads the whole file: run it from maintenance jobs.
+ *
+ * # Safety
+ * `store` a live handle or NULL.
+ */
+btp_result btp_store_check_integrity(const struct btp_store *store);
+
+/**
+ * Checkpoints the write-ahead log into the database file and truncates
+ * it, so that deleted bytes are gone from both files (sweeps, erasures and
+ * rotations do this themselves). `BTP_RESULT_BUSY` if other handles keep
+ * it from completing within the busy timeout.
+ *
+ * # Safety
+ * `store` a live handle or NULL.
+ */
+btp_result btp_store_checkpoint(const struct btp_store *store);
+
+/**
+ * Verifies the whole audit chain: `BTP_RESULT_AUDIT_BROKEN` naming the
+ * first sequence number proven wrong if an event was changed, deleted,
+ * inserted, reordered or replayed.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `out` NULL or writable.
+ */
+btp_result btp_store_verify_audit(const struct btp_store *store, struct btp_audit_report *out);
+
+/**
+ * The newest audit event's (sequence number, MAC); `seq` 0 for an empty
+ * log. Does not verify the chain.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `out` NULL or writable.
+ */
+btp_result btp_store_audit_head(const struct btp_store *store, struct btp_audit_head *out);
+
+/**
+ * Checks that the log still holds `head` (kept from an earlier
+ * `btp_store_audit_head`) unchanged and that the chain verifies:
+ * `BTP_RESULT_AUDIT_BROKEN` if the log was truncated, rolled back or
+ * rewritten; `BTP_RESULT_INVALID_PARAMETER` for `seq` 0.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `head` NULL or readable.
+ */
+btp_result btp_store_check_audit_head(const struct btp_store *store,
+                                      const struct btp_audit_head *head);
+
+/**
+ * Exports audit events as JSON lines (one object per event, each line
+ * ending in `\n`; no NUL terminator) into a library buffer: `*out`
+ * receives the bytes and `*out_len` their number (NULL and 0 when no event
+ * matches); release them with `btp_bytes_free(*out, *out_len)`. Events
+ * with `seq > after_seq` (0 for all), at most `limit` of them (0: no
+ * limit), in sequence order: page through a long log by passing the last
+ * exported `seq` as `after_seq`. `*events` receives the number exported.
+ * The events hold no biometric data (keyed subject hashes, record ids,
+ * scores).
+ *
+ * # Safety
+ * `store` a live handle or NULL; `out`, `out_len`, `events` NULL or
+ * writable.
+ */
+btp_result btp_store_export_audit(const struct btp_store *store,
+                                  uint64_t after_seq,
+                                  size_t limit,
+                                  uint8_t **out,
+                                  size_t *out_len,
+                                  uint64_t *events);
+
+/**
+ * Deletes the audit events older than `before` (Unix seconds): the log's
+ * own retention. The rest stays verifiable (the last pruned MAC anchors
+ * it). Audited.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `actor`, `reason` NULL or
+ * NUL-terminated; `out` NULL or writable.
+ */
+btp_result btp_store_prune_audit(const struct btp_store *store,
+                                 int64_t before,
+                                 const char *actor,
+                                 const char *reason,
+                                 struct btp_prune_report *out);
+
+/**
+ * Transparency statistics: activity per purpose in `[from, to)` (Unix
+ * seconds) from the audit log, and live templates per purpose now.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `out` NULL or writable: it receives a
+ * handle to free with `btp_stats_free`.
+ */
+btp_result btp_store_stats(const struct btp_store *store,
+                           int64_t from,
+                           int64_t to,
+                           struct btp_stats **out);
+
+/**
+ * The number of purpose rows.
+ *
+ * # Safety
+ * `stats` a live handle or NULL; `len` NULL or writable.
+ */
+btp_result btp_stats_len(const struct btp_stats *stats, size_t *len);
+
+/**
+ * Row `index` (0-based, by purpose name). `out->purpose` points into
+ * `stats`: valid until it is freed. `BTP_RESULT_INVALID_PARAMETER` for an
+ * index past the end.
+ *
+ * # Safety
+ * `stats` a live handle or NULL; `out` NULL or writable.
+ */
+btp_result btp_stats_get(const struct btp_stats *stats,
+                         size_t index,
+                         struct btp_purpose_stats *out);
+
+/**
+ * The number of events of `action` in row `index` during the period (0
+ * when none). `action` is an audit action name: `store-created`,
+ * `purpose-added`, `enroll`, `retain-probe`, `verify`, `identify`,
+ * `review`, `erase`, `hold`, `release`, `sweep`, `rotate-key-start`,
+ * `rotate-key-finish`, `audit-prune` (as in the exported JSON lines);
+ * another name gives `BTP_RESULT_INVALID_PARAMETER`.
+ *
+ * # Safety
+ * `stats` a live handle or NULL; `action` NULL or NUL-terminated; `count`
+ * NULL or writable.
+ */
+btp_result btp_stats_count(const struct btp_stats *stats,
+                           size_t index,
+                           const char *action,
+                           uint64_t *count);
+
+/**
+ * Frees statistics. NULL does nothing. Set your pointer to NULL
+ * afterwards: freeing the same handle twice is undefined behaviour.
+ *
+ * # Safety
+ * `stats` must be NULL or a handle from this library not yet freed, and
+ * no other thread may be using it.
+ */
+void btp_stats_free(struct btp_stats *stats);
+
+/**
+ * Enrols `subject` (1 to 65535 bytes of UTF-8) for `purpose` from a
+ * feature vector of the purpose's dimension, kept for `retention`;
+ * `*record` receives the new record's id. Audited.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `purpose`, `subject`, `actor`, `reason`
+ * NULL or NUL-terminated; `features` NULL or `len` readable floats;
+ * `record` NULL or writable.
+ */
+btp_result btp_store_enroll(const struct btp_store *store,
+                            const char *purpose,
+                            const char *subject,
+                            const float *features,
+                            size_t len,
+                            struct btp_retention retention,
+                            const char *actor,
+                            const char *reason,
+                            int64_t *record);
+
+/**
+ * `btp_store_enroll` from a template of the purpose's protector.
+ *
+ * # Safety
+ * As `btp_store_enroll`; `tmpl` a live handle or NULL.
+ */
+btp_result btp_store_enroll_template(const struct btp_store *store,
+                                     const char *purpose,
+                                     const char *subject,
+                                     const struct btp_template *tmpl,
+                                     struct btp_retention retention,
+                                     const char *actor,
+                                     const char *reason,
+                                     int64_t *record);
+
+/**
+ * Retains a probe as evidence under a case reference (1 to 65535 bytes of
+ * UTF-8), encrypted like a template, with its own retention; retained
+ * probes are never matched. `*record` receives its id. Audited.
+ *
+ * # Safety
+ * As `btp_store_enroll`.
+ */
+btp_result btp_store_retain_probe(const struct btp_store *store,
+                                  const char *purpose,
+                                  const char *case_ref,
+                                  const float *features,
+                                  size_t len,
+                                  struct btp_retention retention,
+                                  const char *actor,
+                                  const char *reason,
+                                  int64_t *record);
+
+/**
+ * `btp_store_retain_probe` from a template of the purpose's protector.
+ *
+ * # Safety
+ * As `btp_store_enroll_template`.
+ */
+btp_result btp_store_retain_probe_template(const struct btp_store *store,
+                                           const char *purpose,
+                                           const char *case_ref,
+                                           const struct btp_template *tmpl,
+                                           struct btp_retention retention,
+                                           const char *actor,
+                                           const char *reason,
+                                           int64_t *record);
+
+/**
+ * The retained probe `record` (decrypted) as a template: `BTP_RESULT_NOT_FOUND`
+ * if there is no such probe, `BTP_RESULT_EXPIRED` if its retention ended.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `out` NULL or writable: it receives a
+ * handle to free with `btp_template_free`.
+ */
+btp_result btp_store_retained_probe(const struct btp_store *store,
+                                    int64_t record,
+                                    struct btp_template **out);
+
+/**
+ * 1:1: compares a feature vector with `subject`'s live records of
+ * `purpose` and decides against the purpose's threshold (best record).
+ * `BTP_RESULT_NOT_FOUND` if the subject has no record there,
+ * `BTP_RESULT_EXPIRED` if all have expired. Audited.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `purpose`, `subject`, `actor`, `reason`
+ * NULL or NUL-terminated; `features` NULL or `len` readable floats; `out`
+ * NULL or writable.
+ */
+btp_result btp_store_verify(const struct btp_store *store,
+                            const char *purpose,
+                            const char *subject,
+                            const float *features,
+                            size_t len,
+                            const char *actor,
+                            const char *reason,
+                            struct btp_store_verification *out);
+
+/**
+ * `btp_store_verify` with a template of the purpose's protector.
+ *
+ * # Safety
+ * As `btp_store_verify`; `tmpl` a live handle or NULL.
+ */
+btp_result btp_store_verify_template(const struct btp_store *store,
+                                     const char *purpose,
+                                     const char *subject,
+                                     const struct btp_template *tmpl,
+                                     const char *actor,
+                                     const char *reason,
+                                     struct btp_store_verification *out);
+
+/**
+ * 1:N over `purpose`'s live records: up to `k` candidates scoring at
+ * least `threshold` (in [0, 1]; NaN for the purpose's threshold), by score
+ * descending. The result is a list for human review
+ * (`btp_store_review`), read with `btp_identification_*`. Audited.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `purpose`, `actor`, `reason` NULL or
+ * NUL-terminated; `features` NULL or `len` readable floats; `out` NULL or
+ * writable: it receives a handle to free with `btp_identification_free`.
+ */
+btp_result btp_store_identify(const struct btp_store *store,
+                              const char *purpose,
+                              const float *features,
+                              size_t len,
+                              size_t k,
+                              double threshold,
+                              const char *actor,
+                              const char *reason,
+                              struct btp_identification **out);
+
+/**
+ * `btp_store_identify` with a template of the purpose's protector.
+ *
+ * # Safety
+ * As `btp_store_identify`; `tmpl` a live handle or NULL.
+ */
+btp_result btp_store_identify_template(const struct btp_store *store,
+                                       const char *purpose,
+                                       const struct btp_template *tmpl,
+                                       size_t k,
+                                       double threshold,
+                                       const char *actor,
+                                       const char *reason,
+                                       struct btp_identification **out);
+
+/**
+ * The number of candidates of an identification.
+ *
+ * # Safety
+ * `ident` a live handle or NULL; `len` NULL or writable.
+ */
+btp_result btp_identification_len(const struct btp_identification *ident, size_t *len);
+
+/**
+ * Candidate `index` (0-based, by score descending; ties by record id).
+ * `out->subject` points into `ident`: valid until it is freed.
+ * `BTP_RESULT_INVALID_PARAMETER` for an index past the end.
+ *
+ * # Safety
+ * `ident` a live handle or NULL; `out` NULL or writable.
+ */
+btp_result btp_identification_get(const struct btp_identification *ident,
+                                  size_t index,
+                                  struct btp_store_candidate *out);
+
+/**
+ * The threshold the identification applied.
+ *
+ * # Safety
+ * `ident` a live handle or NULL; `threshold` NULL or writable.
+ */
+btp_result btp_identification_threshold(const struct btp_identification *ident, double *threshold);
+
+/**
+ * The sequence number of the identification's audit event: what
+ * `btp_store_review` refers to.
+ *
+ * # Safety
+ * `ident` a live handle or NULL; `event` NULL or writable.
+ */
+btp_result btp_identification_event(const struct btp_identification *ident, uint64_t *event);
+
+/**
+ * Frees an identification, wiping its subject ids. NULL does nothing. Set
+ * your pointer to NULL afterwards: freeing the same handle twice is
+ * undefined behaviour.
+ *
+ * # Safety
+ * `ident` must be NULL or a handle from this library not yet freed, and
+ * no other thread may be using it.
+ */
+void btp_identification_free(struct btp_identification *ident);
+
+/**
+ * Records a human review of the identification whose audit event is
+ * `identification` (`btp_identification_event`): `outcome` is one of
+ * `BTP_REVIEW_OUTCOME_*`; `record` is the confirmed candidate's record for
+ * `CONFIRMED` (it must have been a candidate, else
+ * `BTP_RESULT_INVALID_PARAMETER`) and ignored otherwise. `reviewer` names
+ * the person. `*event` receives the review's audit event.
+ * `BTP_RESULT_NOT_FOUND` if `identification` is not an identification
+ * event.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `reviewer`, `actor`, `reason` NULL or
+ * NUL-terminated; `event` NULL or writable.
+ */
+btp_result btp_store_review(const struct btp_store *store,
+                            uint64_t identification,
+                            const char *reviewer,
+                            uint32_t outcome,
+                            int64_t record,
+                            const char *actor,
+                            const char *reason,
+                            uint64_t *event);
+
+/**
+ * Erases `subject`'s records in `purpose`, or in every purpose when
+ * `purpose` is NULL. Erases nothing and gives `BTP_RESULT_HELD` when a
+ * legal hold covers the subject or one of its records (the refusal is
+ * audited too). A subject without records is not an error (`erased` 0).
+ *
+ * # Safety
+ * `store` a live handle or NULL; `subject`, `actor`, `reason` NULL or
+ * NUL-terminated; `purpose` NULL or NUL-terminated; `out` NULL or
+ * writable.
+ */
+btp_result btp_store_erase(const struct btp_store *store,
+                           const char *subject,
+                           const char *purpose,
+                           const char *actor,
+                           const char *reason,
+                           struct btp_erasure_report *out);
+
+/**
+ * Places a legal hold on every record of `subject`, in every purpose,
+ * present and future: they survive sweeps and block erasure until
+ * released. `*hold` receives the hold's id. Audited (the reason is the
+ * hold's).
+ *
+ * # Safety
+ * `store` a live handle or NULL; `subject`, `actor`, `reason` NULL or
+ * NUL-terminated; `hold` NULL or writable.
+ */
+btp_result btp_store_hold_subject(const struct btp_store *store,
+                                  const char *subject,
+                                  const char *actor,
+                                  const char *reason,
+                                  int64_t *hold);
+
+/**
+ * Places a legal hold on one record (`BTP_RESULT_NOT_FOUND` if absent).
+ * `*hold` receives the hold's id. Audited.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `actor`, `reason` NULL or
+ * NUL-terminated; `hold` NULL or writable.
+ */
+btp_result btp_store_hold_record(const struct btp_store *store,
+                                 int64_t record,
+                                 const char *actor,
+                                 const char *reason,
+                                 int64_t *hold);
+
+/**
+ * Releases an active hold (`BTP_RESULT_NOT_FOUND` if there is none with
+ * that id). Audited.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `actor`, `reason` NULL or
+ * NUL-terminated.
+ */
+btp_result btp_store_release(const struct btp_store *store,
+                             int64_t hold,
+                             const char *actor,
+                             const char *reason);
+
+/**
+ * Deletes every record expired at `*now` (Unix seconds; NULL for the
+ * store's clock) and not under a hold, in batches, then writes one audit
+ * event and checkpoints. Idempotent; completes an interrupted earlier
+ * sweep.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `now` NULL or readable; `actor`,
+ * `reason` NULL or NUL-terminated; `out` NULL or writable.
+ */
+btp_result btp_store_sweep(const struct btp_store *store,
+                           const int64_t *now,
+                           const char *actor,
+                           const char *reason,
+                           struct btp_sweep_report *out);
+
+/**
+ * Rotates the storage key of `purpose` (NULL: of every purpose this
+ * handle serves): a new key version encrypts from now on and every record
+ * is re-encrypted under it, in batches. Crash-safe: calling it again after
+ * an interruption finishes the started rotation. Audited.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `purpose` NULL or NUL-terminated;
+ * `actor`, `reason` NULL or NUL-terminated; `out` NULL or writable.
+ */
+btp_result btp_store_rotate_key(const struct btp_store *store,
+                                const char *purpose,
+                                const char *actor,
+                                const char *reason,
+                                struct btp_rotation_report *out);
+
+/**
  * The versioned wire encoding of `t` into `(buf, len)`. `*needed` always
  * receives the encoded size; if `len` is smaller nothing is written and
  * `BTP_RESULT_BUFFER_TOO_SMALL` is returned (`buf` may be NULL with `len`
@@ -629,6 +1826,20 @@ btp_result btp_template_to_bytes(const struct btp_template *t,
                                  uint8_t *buf,
                                  size_t len,
                                  size_t *needed);
+
+/**
+ * The versioned wire encoding of `t` in a library buffer: `*out` receives
+ * the bytes and `*out_len` their number. Release them with
+ * `btp_bytes_free(*out, *out_len)` (which wipes them). On failure `*out`
+ * is NULL and `*out_len` 0.
+ *
+ * # Safety
+ * `t` must be a live handle or NULL; `out` and `out_len` must be NULL or
+ * writable.
+ */
+btp_result btp_template_to_bytes_alloc(const struct btp_template *t,
+                                       uint8_t **out,
+                                       size_t *out_len);
 
 /**
  * A template from its wire encoding (strict: `BTP_RESULT_DECODE` for

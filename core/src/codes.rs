@@ -212,7 +212,7 @@ fn fold_count(width: u8, x: u64) -> u32 {
 }
 
 /// Mismatching elements between two packed codes of the same width.
-#[inline]
+#[inline(always)]
 pub fn mismatches(width: u8, a: &[u64], b: &[u64]) -> u32 {
     debug_assert_eq!(a.len(), b.len());
     // Separate loops per width let the compiler specialise each one.

@@ -387,6 +387,9 @@ impl Gallery {
         }
     }
 
+    /// The scan, compiled once more for AVX2 + POPCNT and chosen at run
+    /// time: the portable x86-64 baseline has no popcount instruction, and
+    /// with it the 1:N scan runs at about half the memory bandwidth.
     fn scan_width<const W: u8>(
         &self,
         start: usize,
@@ -395,12 +398,88 @@ impl Gallery {
         k: usize,
         max_mis: u32,
     ) -> Vec<(u32, u64)> {
-        let words = probe.len();
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("popcnt")
+        {
+            #[allow(unsafe_code)]
+            // SAFETY: the function only needs AVX2 and POPCNT, which this
+            // CPU has (checked just above); it is otherwise the same safe code.
+            return unsafe { self.scan_width_avx2::<W>(start, end, probe, k, max_mis) };
+        }
+        self.scan_width_body::<W>(start, end, probe, k, max_mis)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,popcnt")]
+    fn scan_width_avx2<const W: u8>(
+        &self,
+        start: usize,
+        end: usize,
+        probe: &[u64],
+        k: usize,
+        max_mis: u32,
+    ) -> Vec<(u32, u64)> {
+        self.scan_width_body::<W>(start, end, probe, k, max_mis)
+    }
+
+    #[inline(always)]
+    fn scan_width_body<const W: u8>(
+        &self,
+        start: usize,
+        end: usize,
+        probe: &[u64],
+        k: usize,
+        max_mis: u32,
+    ) -> Vec<(u32, u64)> {
+        // Common code sizes get a loop with the word count known at compile
+        // time (unrolled, no per-entry length logic): 2 words is 128-bit
+        // BioHash, 32 words a 512-hash IoM code with 16-wide windows.
+        match probe.len() {
+            2 => self.scan_fixed::<W, 2>(start, end, probe, k, max_mis),
+            4 => self.scan_fixed::<W, 4>(start, end, probe, k, max_mis),
+            8 => self.scan_fixed::<W, 8>(start, end, probe, k, max_mis),
+            16 => self.scan_fixed::<W, 16>(start, end, probe, k, max_mis),
+            32 => self.scan_fixed::<W, 32>(start, end, probe, k, max_mis),
+            64 => self.scan_fixed::<W, 64>(start, end, probe, k, max_mis),
+            words => self.scan_with(start, end, words, k, max_mis, |code| {
+                crate::codes::mismatches(W, code, probe)
+            }),
+        }
+    }
+
+    #[inline(always)]
+    fn scan_fixed<const W: u8, const N: usize>(
+        &self,
+        start: usize,
+        end: usize,
+        probe: &[u64],
+        k: usize,
+        max_mis: u32,
+    ) -> Vec<(u32, u64)> {
+        let probe: &[u64; N] = probe.try_into().expect("the probe has N words");
+        self.scan_with(start, end, N, k, max_mis, |code| {
+            let code: &[u64; N] = code.try_into().expect("entries have N words");
+            crate::codes::mismatches(W, code, probe)
+        })
+    }
+
+    /// The bounded-heap top-k over entries `start..end` by `distance`.
+    #[inline(always)]
+    fn scan_with(
+        &self,
+        start: usize,
+        end: usize,
+        words: usize,
+        k: usize,
+        max_mis: u32,
+        distance: impl Fn(&[u64]) -> u32,
+    ) -> Vec<(u32, u64)> {
         let mut heap: BinaryHeap<(u32, u64)> = BinaryHeap::with_capacity(k.min(end - start) + 1);
         let mut bound = max_mis;
         let codes = &self.codes[start * words..end * words];
         for (code, &id) in codes.chunks_exact(words).zip(&self.ids[start..end]) {
-            let m = crate::codes::mismatches(W, code, probe);
+            let m = distance(code);
             if m > bound {
                 continue;
             }
@@ -416,5 +495,51 @@ impl Gallery {
             }
         }
         heap.into_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MasterKey, SchemeParams};
+
+    /// The CPU-specific scan and the portable one find the same entries.
+    #[test]
+    fn dispatched_and_portable_scans_agree() {
+        let mk = MasterKey::from_bytes(&[7; 32]).unwrap();
+        for params in [
+            SchemeParams::iom_grp(16, 40, 16).unwrap(),
+            SchemeParams::biohash(16, 16).unwrap(),
+            SchemeParams::iom_grp(16, 30, 200).unwrap(),
+        ] {
+            let prot = Protector::new(params, &mk, "t", 1, None).unwrap();
+            let mut state = 0x2545_f491_4f6c_dd1du64;
+            let rows: Vec<f32> = (0..300 * 16)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state % 2001) as f32 / 1000.0 - 1.0
+                })
+                .collect();
+            let codes = prot.protect_batch_packed(&rows).unwrap();
+            let ids: Vec<u64> = (0..300).map(|i| 1000 - i).collect();
+            let mut g = Gallery::new(&prot);
+            g.add_packed(&prot, &ids, &codes).unwrap();
+            let probe = prot.protect(&rows[..16]).unwrap();
+            let width = prot.layout().width();
+            for k in [1, 7, 300] {
+                let mut a = g.scan(0, 300, probe.words(), k, u32::MAX);
+                let mut b = match width {
+                    1 => g.scan_width_body::<1>(0, 300, probe.words(), k, u32::MAX),
+                    4 => g.scan_width_body::<4>(0, 300, probe.words(), k, u32::MAX),
+                    _ => g.scan_width_body::<8>(0, 300, probe.words(), k, u32::MAX),
+                };
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b);
+                assert_eq!(a.len(), k);
+            }
+        }
     }
 }

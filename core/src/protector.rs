@@ -131,19 +131,7 @@ impl Protector {
                 .chunks(per * dim)
                 .zip(out.chunks_mut(per * words))
                 .enumerate()
-                .map(|(chunk, (r, o))| {
-                    s.spawn(move || {
-                        for (i, (x, w)) in r
-                            .chunks_exact(dim)
-                            .zip(o.chunks_exact_mut(words))
-                            .enumerate()
-                        {
-                            self.protect_packed(x, w)
-                                .map_err(|e| Error::row(chunk * per + i, e))?;
-                        }
-                        Ok(())
-                    })
-                })
+                .map(|(chunk, (r, o))| s.spawn(move || self.protect_rows(r, o, chunk * per)))
                 .collect();
             handles
                 .into_iter()
@@ -151,6 +139,38 @@ impl Protector {
         });
         result?;
         Ok(out)
+    }
+
+    /// Protects consecutive rows (the first is row `first` of the caller's
+    /// batch) into packed codes, a block at a time: preprocessing row by
+    /// row, then one batch transform per block (a GEMM for matrix schemes,
+    /// bit-identical to [`Protector::protect_packed`]).
+    fn protect_rows(&self, rows: &[f32], out: &mut [u64], first: usize) -> Result<()> {
+        let (dim, len, words) = (self.dim(), self.layout.len(), self.layout.words());
+        let block = crate::schemes::BATCH_BLOCK_ROWS;
+        let mut pre = Zeroizing::new(Vec::with_capacity(block * dim));
+        let mut elements = Zeroizing::new(vec![0u8; block * len]);
+        for (b, (rows, out)) in rows
+            .chunks(block * dim)
+            .zip(out.chunks_mut(block * words))
+            .enumerate()
+        {
+            pre.clear();
+            for (i, x) in rows.chunks_exact(dim).enumerate() {
+                let y = self
+                    .params
+                    .preprocess()
+                    .apply(x, dim)
+                    .map_err(|e| Error::row(first + b * block + i, e))?;
+                pre.extend_from_slice(&y);
+            }
+            let n = rows.len() / dim;
+            self.transform.apply_batch(&pre, &mut elements[..n * len]);
+            for (e, w) in elements.chunks_exact(len).zip(out.chunks_exact_mut(words)) {
+                self.layout.pack_into(e, w);
+            }
+        }
+        Ok(())
     }
 
     /// Protects a row-major batch into templates.

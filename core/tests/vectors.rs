@@ -222,6 +222,11 @@ fn files_reproduce_from_their_own_fields() {
         assert_eq!(hex(&t.to_bytes()), f["template"], "{}", path.display());
         let u = prot.protect(&hex_to_f32s(&f["probe"])).unwrap();
         assert_eq!(hex(&u.to_bytes()), f["probe_template"]);
+        // The batch path (one GEMM per block) gives the same bytes.
+        let mut rows = hex_to_f32s(&f["input"]);
+        rows.extend(hex_to_f32s(&f["probe"]));
+        let batch = prot.protect_batch(&rows).unwrap();
+        assert_eq!(batch, [t.clone(), u.clone()], "{}", path.display());
         let decoded = ProtectedTemplate::from_bytes(&unhex(&f["template"])).unwrap();
         assert_eq!(decoded, t);
         let score = prot.compare(&t, &u).unwrap();

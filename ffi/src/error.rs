@@ -7,8 +7,8 @@ use btp_core::{Error, ErrorKind};
 
 /// The result of every btp function: `BTP_RESULT_OK` (0) or the reason it
 /// failed. The values are fixed: new codes may be added, existing ones never
-/// change meaning. Codes 20..=33 come from the encrypted store and 40 from
-/// evaluation (their entry points are not in this release of the header).
+/// change meaning. Codes 20..=33 come from the encrypted store (`btp_store_*`)
+/// and 40 from evaluation (`btp_eval_*`).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum btp_result {

@@ -1,6 +1,7 @@
 //! The 1:N gallery handle.
 
 use btp_core::{Candidate, Gallery};
+use zeroize::Zeroizing;
 
 use crate::error::{btp_result, FfiError};
 use crate::guard::{ffi_call, ffi_free};
@@ -11,9 +12,9 @@ use crate::template::btp_template;
 /// A 1:N gallery of the templates of one protector, keyed by caller ids.
 /// Holds copies of the codes (wiped when freed); does not keep the protector.
 ///
-/// Thread safety: not synchronised. `btp_gallery_add`, `_remove`,
+/// Thread safety: not synchronised. `btp_gallery_add*`, `_remove*`,
 /// `_set_threads` and `_free` need exclusive access: no other call on the
-/// same gallery may run at the same time. `btp_gallery_search` and
+/// same gallery may run at the same time. `btp_gallery_search*` and
 /// `btp_gallery_len` only read: any number of threads may run them at once
 /// while no write runs. A gallery may be moved between threads.
 pub struct btp_gallery(pub(crate) Gallery);
@@ -48,6 +49,7 @@ pub unsafe extern "C" fn btp_gallery_new(
     prot: *const btp_protector,
     out: *mut *mut btp_gallery,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_gallery_new", || unsafe {
         let out = OutHandle::new(out, "out")?;
         let p = ptr::handle(prot, "prot")?;
@@ -68,10 +70,84 @@ pub unsafe extern "C" fn btp_gallery_add(
     id: u64,
     t: *const btp_template,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_gallery_add", || unsafe {
         let g = ptr::handle_mut(g, "g")?;
         let t = ptr::handle(t, "t")?;
         g.0.add(id, &t.0)?;
+        Ok(())
+    })
+}
+
+/// Adds copies of `templates[i]` under `ids[i]`: all or nothing (a
+/// duplicate id, within the batch or with the gallery, or a template of
+/// another protector adds none). `ids_len` must equal `templates_len`
+/// (else `BTP_RESULT_INVALID_PARAMETER`). The templates stay the caller's.
+///
+/// # Safety
+/// `g` must be a live handle or NULL; `ids` NULL or `ids_len` readable ids;
+/// `templates` NULL or `templates_len` readable pointers to live templates;
+/// exclusive access to `g`.
+#[no_mangle]
+pub unsafe extern "C" fn btp_gallery_add_batch(
+    g: *mut btp_gallery,
+    ids: *const u64,
+    ids_len: usize,
+    templates: *const *const btp_template,
+    templates_len: usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_gallery_add_batch", || unsafe {
+        let g = ptr::handle_mut(g, "g")?;
+        let ids = ptr::slice(ids, ids_len, "ids")?;
+        let templates: Vec<_> = ptr::handles(templates, templates_len, "templates")?
+            .into_iter()
+            .map(|t| t.0.clone())
+            .collect();
+        g.0.add_batch(ids, &templates)?;
+        Ok(())
+    })
+}
+
+/// Protects the row-major feature vectors `rows` (`ids_len` rows of the
+/// protector's dimension, so `rows_len = ids_len * dim`) with `prot` and
+/// adds the codes under `ids`: all or nothing, without making template
+/// handles. `prot` must be the gallery's protector (else
+/// `BTP_RESULT_KEY_MISMATCH` / `_SCHEME_MISMATCH`). A bad row gives its
+/// error; the message names the row. The feature vectors are not kept.
+///
+/// # Safety
+/// `g`, `prot` must be live handles or NULL; `ids` NULL or `ids_len`
+/// readable ids; `rows` NULL or `rows_len` readable floats; exclusive
+/// access to `g`.
+#[no_mangle]
+pub unsafe extern "C" fn btp_gallery_add_features(
+    g: *mut btp_gallery,
+    prot: *const btp_protector,
+    ids: *const u64,
+    ids_len: usize,
+    rows: *const f32,
+    rows_len: usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_gallery_add_features", || unsafe {
+        let g = ptr::handle_mut(g, "g")?;
+        let p = ptr::handle(prot, "prot")?;
+        let ids = ptr::slice(ids, ids_len, "ids")?;
+        let rows = ptr::slice(rows, rows_len, "rows")?;
+        if ids.len().checked_mul(p.0.dim()) != Some(rows.len()) {
+            return Err(FfiError::invalid(
+                "rows_len",
+                &format!(
+                    "{} floats for {} ids of dimension {}: ids_len x dim are needed",
+                    rows.len(),
+                    ids.len(),
+                    p.0.dim()
+                ),
+            ));
+        }
+        let codes = Zeroizing::new(p.0.protect_batch_packed(rows)?);
+        g.0.add_packed(&p.0, ids, &codes)?;
         Ok(())
     })
 }
@@ -82,8 +158,32 @@ pub unsafe extern "C" fn btp_gallery_add(
 /// `g` must be a live handle or NULL; exclusive access to `g`.
 #[no_mangle]
 pub unsafe extern "C" fn btp_gallery_remove(g: *mut btp_gallery, id: u64) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_gallery_remove", || unsafe {
         ptr::handle_mut(g, "g")?.0.remove(id)?;
+        Ok(())
+    })
+}
+
+/// Removes every entry whose id is in `ids` (absent ids are skipped);
+/// `*removed` receives how many were removed.
+///
+/// # Safety
+/// `g` must be a live handle or NULL; `ids` NULL or `ids_len` readable
+/// ids; `removed` NULL or writable; exclusive access to `g`.
+#[no_mangle]
+pub unsafe extern "C" fn btp_gallery_remove_batch(
+    g: *mut btp_gallery,
+    ids: *const u64,
+    ids_len: usize,
+    removed: *mut usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_gallery_remove_batch", || unsafe {
+        let g = ptr::handle_mut(g, "g")?;
+        let ids = ptr::slice(ids, ids_len, "ids")?;
+        let removed = Out::new(removed, "removed")?;
+        removed.write(g.0.remove_batch(ids));
         Ok(())
     })
 }
@@ -94,6 +194,7 @@ pub unsafe extern "C" fn btp_gallery_remove(g: *mut btp_gallery, id: u64) -> btp
 /// `g` must be a live handle or NULL; `len` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn btp_gallery_len(g: *const btp_gallery, len: *mut usize) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_gallery_len", || unsafe {
         let g = ptr::handle(g, "g")?;
         Out::new(len, "len")?.write(g.0.len());
@@ -111,6 +212,7 @@ pub unsafe extern "C" fn btp_gallery_set_threads(
     g: *mut btp_gallery,
     threads: usize,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_gallery_set_threads", || unsafe {
         ptr::handle_mut(g, "g")?.0.set_threads(threads);
         Ok(())
@@ -138,6 +240,7 @@ pub unsafe extern "C" fn btp_gallery_search(
     out_len: usize,
     found: *mut usize,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_gallery_search", || unsafe {
         let g = ptr::handle(g, "g")?;
         let probe = ptr::handle(probe, "probe")?;
@@ -159,6 +262,73 @@ pub unsafe extern "C" fn btp_gallery_search(
     })
 }
 
+/// `btp_gallery_search` for `probes_len` probes at once (spread over
+/// threads by probe), into fixed slots: probe `i` gets the `k` candidates
+/// `out[i * k ..]`, of which the first `found[i]` are filled (sorted as in
+/// `btp_gallery_search`); the remaining slots of each probe are zeroed.
+/// `out_len` must be at least `probes_len * k` and `found_len` at least
+/// `probes_len`, else `BTP_RESULT_BUFFER_TOO_SMALL` before any search and
+/// nothing is written. All probes are checked first: one of another
+/// protector fails the whole call.
+///
+/// # Safety
+/// `g` must be a live handle or NULL; `probes` NULL or `probes_len`
+/// readable pointers to live templates; `out` NULL or `out_len` writable
+/// candidates; `found` NULL or `found_len` writable sizes; no write to `g`
+/// may run at the same time.
+#[no_mangle]
+pub unsafe extern "C" fn btp_gallery_search_batch(
+    g: *const btp_gallery,
+    probes: *const *const btp_template,
+    probes_len: usize,
+    k: usize,
+    threshold: f64,
+    out: *mut btp_candidate,
+    out_len: usize,
+    found: *mut usize,
+    found_len: usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_gallery_search_batch", || unsafe {
+        let g = ptr::handle(g, "g")?;
+        let probes: Vec<_> = ptr::handles(probes, probes_len, "probes")?
+            .into_iter()
+            .map(|t| t.0.clone())
+            .collect();
+        let dst = ptr::slice_mut(out, out_len, "out")?;
+        let found = ptr::slice_mut(found, found_len, "found")?;
+        let slots = probes
+            .len()
+            .checked_mul(k)
+            .ok_or_else(|| FfiError::invalid("k", "probes_len x k overflows"))?;
+        if dst.len() < slots || found.len() < probes.len() {
+            return Err(FfiError::new(
+                btp_result::BufferTooSmall,
+                format!(
+                    "out holds {} candidates and found {} counts; {} x {} = {} and {} needed",
+                    dst.len(),
+                    found.len(),
+                    probes.len(),
+                    k,
+                    slots,
+                    probes.len()
+                ),
+            ));
+        }
+        let threshold = (!threshold.is_nan()).then_some(threshold);
+        let lists = g.0.search_batch(&probes, k, threshold)?;
+        for (i, hits) in lists.into_iter().enumerate() {
+            found[i] = hits.len();
+            let row = &mut dst[i * k..(i + 1) * k];
+            row.fill(btp_candidate { id: 0, score: 0.0 });
+            for (slot, c) in row.iter_mut().zip(hits) {
+                *slot = c.into();
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Frees a gallery, wiping its codes. NULL does nothing. Set your pointer
 /// to NULL afterwards: freeing the same handle twice is undefined behaviour.
 ///
@@ -167,5 +337,6 @@ pub unsafe extern "C" fn btp_gallery_search(
 /// access to `g`.
 #[no_mangle]
 pub unsafe extern "C" fn btp_gallery_free(g: *mut btp_gallery) {
+    // SAFETY: the caller passes NULL or a live handle it no longer uses (see `# Safety`).
     ffi_free(|| unsafe { ptr::free(g) });
 }

@@ -20,7 +20,9 @@ pub struct btp_master_key(pub(crate) MasterKey);
 #[no_mangle]
 pub unsafe extern "C" fn btp_master_key_generate(out: *mut *mut btp_master_key) -> btp_result {
     ffi_call("btp_master_key_generate", || {
+        // SAFETY: `out` is NULL or writable per `# Safety`.
         let out = unsafe { OutHandle::new(out, "out") }?;
+        // SAFETY: as above.
         unsafe { out.set(btp_master_key(MasterKey::generate()?)) };
         Ok(())
     })
@@ -39,8 +41,11 @@ pub unsafe extern "C" fn btp_master_key_from_bytes(
     out: *mut *mut btp_master_key,
 ) -> btp_result {
     ffi_call("btp_master_key_from_bytes", || {
+        // SAFETY: `out` is NULL or writable per `# Safety`.
         let out = unsafe { OutHandle::new(out, "out") }?;
+        // SAFETY: `bytes` is NULL or `len` readable bytes per `# Safety`.
         let bytes = unsafe { ptr::slice(bytes, len, "bytes") }?;
+        // SAFETY: as for `out` above.
         unsafe { out.set(btp_master_key(MasterKey::from_bytes(bytes)?)) };
         Ok(())
     })
@@ -54,5 +59,6 @@ pub unsafe extern "C" fn btp_master_key_from_bytes(
 /// other thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn btp_master_key_free(key: *mut btp_master_key) {
+    // SAFETY: the caller passes NULL or a live handle it no longer uses (see `# Safety`).
     ffi_free(|| unsafe { ptr::free(key) });
 }

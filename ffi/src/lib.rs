@@ -6,7 +6,8 @@
 //! Conventions (every entry point):
 //! - returns a [`btp_result`] code (`BTP_RESULT_OK` = 0) and writes outputs
 //!   through out-pointers; on failure a handle out-pointer is set to NULL
-//!   and the thread's last-error message ([`btp_last_error_message`]) says why;
+//!   and the thread's last-error message
+//!   ([`btp_last_error_message`](error::btp_last_error_message)) says why;
 //! - never lets a panic cross the boundary (`BTP_RESULT_PANIC`);
 //! - takes no ownership of the handles it is given: only `*_free` releases a
 //!   handle, so every handle has exactly one owner.
@@ -15,18 +16,46 @@
 //! - [`error`]: result codes, their strings, the thread-local last error.
 //! - [`guard`]: the panic-catching wrapper of every entry point.
 //! - [`ptr`]: checked conversion of C pointers, slices, strings and handles.
+//! - [`bytes`]: library-allocated output buffers and `btp_bytes_free`.
 //! - [`version`], [`keys`], [`params`], [`protector`], [`template`],
-//!   [`gallery`]: the entry points, one object each.
+//!   [`gallery`], [`eval`]: the entry points, one object each.
+//! - [`store`] (purposes, options, opening, maintenance), [`store_ops`]
+//!   (records: enrol, verify, identify, review, erase, hold, sweep,
+//!   rotate) and [`store_audit`] (audit log and statistics): the encrypted
+//!   store.
+//!
+//! # Where each result code comes from, and where it is tested
+//!
+//! | code | produced by | reached in |
+//! |---|---|---|
+//! | `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` | argument checks here ([`ptr`], [`bytes`]) | C: `test_errors`, `test_eval`, `test_store` |
+//! | `INVALID_PARAMETER` | argument checks here and the core | C: every test |
+//! | `INVALID_KEY_LENGTH`, `WRONG_DIMENSION`, `NON_FINITE`, `ZERO_NORM`, `KEY_MISMATCH`, `SCHEME_MISMATCH`, `DECODE`, `DUPLICATE_ID` | keys, protector, templates, galleries | C: `test_errors` (also `test_store`) |
+//! | `NOT_FOUND` | galleries and the store | C: `test_errors`, `test_store` |
+//! | `UNKNOWN_PURPOSE`, `RETENTION_TOO_LONG`, `EXPIRED`, `HELD`, `WRONG_KEY`, `NOT_A_STORE`, `UNSUPPORTED_SCHEMA`, `KEY_EXHAUSTED`, `IO` | the store | C: `test_store` |
+//! | `INTEGRITY`, `CORRUPT`, `AUDIT_BROKEN` | the store, on a damaged or edited file | C: `test_store` edits the file's bytes; Rust: `tests/codes.rs` |
+//! | `INVALID_SCORES` | evaluation | C: `test_eval` |
+//! | `BUSY`, `DATABASE` | the store (SQLite: a lock held past the busy timeout, a damaged schema) | Rust: `tests/codes.rs`, through the entry points |
+//! | `RNG` | the operating system's random number generator failing | Rust: `tests/codes.rs`, from the core error |
+//! | `PANIC` | a bug, caught by [`guard::ffi_call`] | Rust: `guard` tests |
+//!
+//! `tests/codes.rs` also maps every core error to its code and checks the
+//! message.
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
+pub mod bytes;
 pub mod error;
+pub mod eval;
 pub mod gallery;
 pub mod guard;
 pub mod keys;
 pub mod params;
 pub mod protector;
 pub mod ptr;
+pub mod store;
+pub mod store_audit;
+pub mod store_ops;
 pub mod template;
 pub mod version;
 

@@ -2,6 +2,7 @@
 
 use btp_core::SchemeParams;
 
+use crate::bytes::OutBytes;
 use crate::error::btp_result;
 use crate::guard::{ffi_call, ffi_free};
 use crate::ptr::{self, Out, OutHandle};
@@ -18,7 +19,9 @@ unsafe fn make(
     out: *mut *mut btp_params,
     p: impl FnOnce() -> btp_core::Result<SchemeParams>,
 ) -> crate::error::FfiResult {
+    // SAFETY: `out` is NULL or writable per the entry points' contracts.
     let out = unsafe { OutHandle::new(out, "out") }?;
+    // SAFETY: as above.
     unsafe { out.set(btp_params(p()?)) };
     Ok(())
 }
@@ -36,6 +39,7 @@ pub unsafe extern "C" fn btp_params_iom_grp(
     window: u32,
     out: *mut *mut btp_params,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_iom_grp", || unsafe {
         make(out, || SchemeParams::iom_grp(dim, hashes, window))
     })
@@ -54,6 +58,7 @@ pub unsafe extern "C" fn btp_params_iom_urp(
     order: u32,
     out: *mut *mut btp_params,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_iom_urp", || unsafe {
         make(out, || SchemeParams::iom_urp(dim, hashes, window, order))
     })
@@ -69,6 +74,7 @@ pub unsafe extern "C" fn btp_params_biohash(
     bits: u32,
     out: *mut *mut btp_params,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_biohash", || unsafe {
         make(out, || SchemeParams::biohash(dim, bits))
     })
@@ -87,6 +93,7 @@ pub unsafe extern "C" fn btp_params_with_centre(
     len: usize,
     out: *mut *mut btp_params,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_with_centre", || unsafe {
         let p = ptr::handle(params, "params")?;
         let centre = ptr::slice(centre, len, "centre")?;
@@ -105,6 +112,7 @@ pub unsafe extern "C" fn btp_params_with_l2(
     l2: bool,
     out: *mut *mut btp_params,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_with_l2", || unsafe {
         let p = ptr::handle(params, "params")?;
         make(out, || Ok(p.0.clone().with_l2(l2)))
@@ -117,6 +125,7 @@ pub unsafe extern "C" fn btp_params_with_l2(
 /// `params` must be a live handle or NULL; `dim` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn btp_params_dim(params: *const btp_params, dim: *mut usize) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_dim", || unsafe {
         let p = ptr::handle(params, "params")?;
         Out::new(dim, "dim")?.write(p.0.dim());
@@ -139,9 +148,33 @@ pub unsafe extern "C" fn btp_params_to_bytes(
     len: usize,
     needed: *mut usize,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_to_bytes", || unsafe {
         let p = ptr::handle(params, "params")?;
         ptr::copy_out(&p.0.to_bytes(), buf, len, needed)
+    })
+}
+
+/// The canonical encoding of `params` in a library buffer: `*out` receives
+/// the bytes and `*out_len` their number; release them with
+/// `btp_bytes_free(*out, *out_len)`. On failure `*out` is NULL and
+/// `*out_len` 0.
+///
+/// # Safety
+/// `params` must be a live handle or NULL; `out` and `out_len` must be NULL
+/// or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_params_to_bytes_alloc(
+    params: *const btp_params,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_params_to_bytes_alloc", || unsafe {
+        let out = OutBytes::new(out, out_len)?;
+        let p = ptr::handle(params, "params")?;
+        out.set(p.0.to_bytes());
+        Ok(())
     })
 }
 
@@ -157,6 +190,7 @@ pub unsafe extern "C" fn btp_params_from_bytes(
     len: usize,
     out: *mut *mut btp_params,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_from_bytes", || unsafe {
         let bytes = ptr::slice(bytes, len, "bytes")?;
         make(out, || SchemeParams::from_bytes(bytes))
@@ -171,5 +205,6 @@ pub unsafe extern "C" fn btp_params_from_bytes(
 /// no other thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn btp_params_free(params: *mut btp_params) {
+    // SAFETY: the caller passes NULL or a live handle it no longer uses (see `# Safety`).
     ffi_free(|| unsafe { ptr::free(params) });
 }

@@ -64,6 +64,7 @@ pub unsafe extern "C" fn btp_protector_new(
     subject_len: usize,
     out: *mut *mut btp_protector,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_protector_new", || unsafe {
         let out = OutHandle::new(out, "out")?;
         let params = ptr::handle(params, "params")?;
@@ -90,6 +91,7 @@ pub unsafe extern "C" fn btp_protector_dim(
     prot: *const btp_protector,
     dim: *mut usize,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_protector_dim", || unsafe {
         let p = ptr::handle(prot, "prot")?;
         Out::new(dim, "dim")?.write(p.0.dim());
@@ -108,6 +110,7 @@ pub unsafe extern "C" fn btp_protector_fingerprint(
     buf: *mut u8,
     len: usize,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_protector_fingerprint", || unsafe {
         let p = ptr::handle(prot, "prot")?;
         write_fingerprint(&p.0.fingerprint().0, buf, len)
@@ -127,6 +130,7 @@ pub unsafe extern "C" fn btp_protector_protect(
     len: usize,
     out: *mut *mut btp_template,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_protector_protect", || unsafe {
         let out = OutHandle::new(out, "out")?;
         let p = ptr::handle(prot, "prot")?;
@@ -157,6 +161,7 @@ pub unsafe extern "C" fn btp_protector_protect_batch(
     out_len: usize,
     count: *mut usize,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_protector_protect_batch", || unsafe {
         let p = ptr::handle(prot, "prot")?;
         let rows = ptr::slice(rows, rows_len, "rows")?;
@@ -193,6 +198,7 @@ pub unsafe extern "C" fn btp_protector_compare(
     b: *const btp_template,
     score: *mut f64,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_protector_compare", || unsafe {
         let p = ptr::handle(prot, "prot")?;
         let a = ptr::handle(a, "a")?;
@@ -216,6 +222,7 @@ pub unsafe extern "C" fn btp_protector_verify(
     threshold: f64,
     out: *mut btp_decision,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_protector_verify", || unsafe {
         let p = ptr::handle(prot, "prot")?;
         let r = ptr::handle(reference, "reference")?;
@@ -235,5 +242,6 @@ pub unsafe extern "C" fn btp_protector_verify(
 /// other thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn btp_protector_free(prot: *mut btp_protector) {
+    // SAFETY: the caller passes NULL or a live handle it no longer uses (see `# Safety`).
     ffi_free(|| unsafe { ptr::free(prot) });
 }

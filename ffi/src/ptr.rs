@@ -71,6 +71,70 @@ pub unsafe fn str<'a>(ptr: *const c_char, name: &str) -> FfiResult<&'a str> {
         .map_err(|_| FfiError::invalid(name, "not valid UTF-8"))
 }
 
+/// An optional NUL-terminated UTF-8 string: NULL is `None`.
+///
+/// # Safety
+/// As [`str`](fn@str).
+pub unsafe fn opt_str<'a>(ptr: *const c_char, name: &str) -> FfiResult<Option<&'a str>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: per the contract.
+        unsafe { str(ptr, name) }.map(Some)
+    }
+}
+
+/// A NUL-terminated file path. On Unix any bytes are accepted; elsewhere
+/// it must be UTF-8. NULL is refused.
+///
+/// # Safety
+/// As [`str`](fn@str).
+pub unsafe fn path<'a>(ptr: *const c_char, name: &str) -> FfiResult<&'a std::path::Path> {
+    if ptr.is_null() {
+        return Err(FfiError::null(name));
+    }
+    // SAFETY: non-NULL and NUL-terminated per the contract.
+    let c = unsafe { CStr::from_ptr(ptr) };
+    if c.is_empty() {
+        return Err(FfiError::invalid(name, "must not be empty"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(
+            c.to_bytes(),
+        )))
+    }
+    #[cfg(not(unix))]
+    {
+        c.to_str()
+            .map(std::path::Path::new)
+            .map_err(|_| FfiError::invalid(name, "not valid UTF-8"))
+    }
+}
+
+/// An array of `len` handle pointers as references; NULL is allowed only
+/// with `len == 0`, and a NULL element is refused (naming its index).
+///
+/// # Safety
+/// A non-NULL `ptr` must point to `len` readable pointers, each a live
+/// handle of `T` (or NULL), unchanged for `'a`.
+pub unsafe fn handles<'a, T>(
+    ptr: *const *const T,
+    len: usize,
+    name: &str,
+) -> FfiResult<Vec<&'a T>> {
+    // SAFETY: per the contract.
+    let ptrs = unsafe { slice(ptr, len, name) }?;
+    ptrs.iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            // SAFETY: a live handle or NULL per the contract.
+            unsafe { p.as_ref() }.ok_or_else(|| FfiError::null(&format!("{name}[{i}]")))
+        })
+        .collect()
+}
+
 /// A handle argument as a shared reference. NULL is refused.
 ///
 /// # Safety

@@ -2,6 +2,9 @@
 
 use btp_core::ProtectedTemplate;
 
+use zeroize::Zeroizing;
+
+use crate::bytes::OutBytes;
 use crate::error::{btp_result, FfiError};
 use crate::guard::{ffi_call, ffi_free};
 use crate::ptr::{self, OutHandle};
@@ -32,9 +35,33 @@ pub unsafe extern "C" fn btp_template_to_bytes(
     len: usize,
     needed: *mut usize,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_template_to_bytes", || unsafe {
         let t = ptr::handle(t, "t")?;
-        ptr::copy_out(&t.0.to_bytes(), buf, len, needed)
+        ptr::copy_out(&Zeroizing::new(t.0.to_bytes()), buf, len, needed)
+    })
+}
+
+/// The versioned wire encoding of `t` in a library buffer: `*out` receives
+/// the bytes and `*out_len` their number. Release them with
+/// `btp_bytes_free(*out, *out_len)` (which wipes them). On failure `*out`
+/// is NULL and `*out_len` 0.
+///
+/// # Safety
+/// `t` must be a live handle or NULL; `out` and `out_len` must be NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_template_to_bytes_alloc(
+    t: *const btp_template,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_template_to_bytes_alloc", || unsafe {
+        let out = OutBytes::new(out, out_len)?;
+        let t = ptr::handle(t, "t")?;
+        out.set(t.0.to_bytes());
+        Ok(())
     })
 }
 
@@ -50,6 +77,7 @@ pub unsafe extern "C" fn btp_template_from_bytes(
     len: usize,
     out: *mut *mut btp_template,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_template_from_bytes", || unsafe {
         let out = OutHandle::new(out, "out")?;
         let bytes = ptr::slice(bytes, len, "bytes")?;
@@ -71,6 +99,7 @@ pub unsafe extern "C" fn btp_template_fingerprint(
     buf: *mut u8,
     len: usize,
 ) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_template_fingerprint", || unsafe {
         let t = ptr::handle(t, "t")?;
         write_fingerprint(&t.0.fingerprint().0, buf, len)
@@ -89,6 +118,7 @@ pub(crate) unsafe fn write_fingerprint(
             format!("buffer of {len} bytes is too small: {} needed", fp.len()),
         ));
     }
+    // SAFETY: `buf` is NULL or `len` writable bytes per the callers' contracts.
     let dst = unsafe { ptr::slice_mut(buf, len, "buf") }?;
     dst[..fp.len()].copy_from_slice(fp);
     Ok(())
@@ -108,5 +138,6 @@ fn fingerprint_len_matches_the_core() {
 /// other thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn btp_template_free(t: *mut btp_template) {
+    // SAFETY: the caller passes NULL or a live handle it no longer uses (see `# Safety`).
     ffi_free(|| unsafe { ptr::free(t) });
 }

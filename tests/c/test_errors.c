@@ -1,7 +1,9 @@
-/* The error contract of the C ABI: every code of this release is
- * reachable with a readable message, NULL and wrong sizes are refused, a
- * template of another key is a key mismatch, too small a buffer reports
- * the size needed, failed constructors leave NULL, *_free accepts NULL. */
+/* The error contract of the C ABI: every code has a distinct readable
+ * message, NULL and wrong sizes are refused, a template of another key is
+ * a key mismatch, too small a buffer reports the size needed, failed
+ * constructors leave NULL, *_free accepts NULL, library buffers hold the
+ * same bytes as caller buffers. The store's and evaluation's codes are
+ * provoked in test_store.c and test_eval.c. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -122,6 +124,14 @@ static void test_keys_and_params(void) {
   CHECK_RC(btp_params_to_bytes(r, NULL, n, &needed), BTP_RESULT_NULL_ARGUMENT);
   CHECK_RC(btp_params_to_bytes(r, enc, n, NULL), BTP_RESULT_NULL_ARGUMENT);
   CHECK_RC(btp_params_to_bytes(r, enc, n, &needed), BTP_RESULT_OK);
+  uint8_t *lib = NULL;
+  size_t lib_len = 0;
+  CHECK_RC(btp_params_to_bytes_alloc(r, &lib, &lib_len), BTP_RESULT_OK);
+  CHECK(lib_len == n && memcmp(lib, enc, n) == 0);
+  btp_bytes_free(lib, lib_len);
+  CHECK_RC(btp_params_to_bytes_alloc(NULL, &lib, &lib_len), BTP_RESULT_NULL_ARGUMENT);
+  CHECK(lib == NULL && lib_len == 0);
+  CHECK_RC(btp_params_to_bytes_alloc(r, NULL, &lib_len), BTP_RESULT_NULL_ARGUMENT);
   btp_params *s = NULL;
   CHECK_RC(btp_params_from_bytes(enc, n, &s), BTP_RESULT_OK);
   btp_params_free(s);
@@ -299,6 +309,106 @@ static void test_protector(void) {
   CHECK_RC(btp_gallery_search(g, tb, 4, NAN, cand, 4, &found), BTP_RESULT_KEY_MISMATCH);
   CHECK_RC(btp_gallery_search(g, u, 4, NAN, NULL, 4, &found), BTP_RESULT_NULL_ARGUMENT);
   CHECK_RC(btp_gallery_search(g, u, 4, NAN, cand, 4, NULL), BTP_RESULT_NULL_ARGUMENT);
+
+  /* Library buffers hold the same bytes as caller buffers; failures leave
+   * (NULL, 0). */
+  uint8_t *lib = NULL, *lib2 = (uint8_t *)&score;
+  size_t lib_len = 0, lib2_len = 99;
+  CHECK_RC(btp_template_to_bytes_alloc(t, &lib, &lib_len), BTP_RESULT_OK);
+  CHECK_RC(btp_template_to_bytes(t, NULL, 0, &needed), BTP_RESULT_BUFFER_TOO_SMALL);
+  uint8_t *copy = (uint8_t *)malloc(needed);
+  CHECK_RC(btp_template_to_bytes(t, copy, needed, &needed), BTP_RESULT_OK);
+  CHECK(lib != NULL && lib_len == needed && memcmp(lib, copy, needed) == 0);
+  free(copy);
+  btp_bytes_free(lib, lib_len);
+  lib = NULL;
+  CHECK_RC(btp_template_to_bytes_alloc(NULL, &lib2, &lib2_len), BTP_RESULT_NULL_ARGUMENT);
+  CHECK(lib2 == NULL && lib2_len == 0);
+  CHECK_RC(btp_template_to_bytes_alloc(t, NULL, &lib2_len), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_template_to_bytes_alloc(t, &lib2, NULL), BTP_RESULT_NULL_ARGUMENT);
+  btp_bytes_free(NULL, 0);
+  btp_bytes_free(NULL, 12);
+
+  /* Gallery batches: all or nothing, counts and sizes checked. */
+  btp_gallery *h = NULL;
+  CHECK_RC(btp_gallery_new(a, &h), BTP_RESULT_OK);
+  uint64_t bids[3] = {20, 21, 22}, dup_ids[3] = {20, 23, 20};
+  const btp_template *batch_ok[3] = {out[0], out[1], out[2]};
+  const btp_template *holey[3] = {out[0], NULL, out[2]};
+  const btp_template *mixed[3] = {out[0], tb, out[2]};
+  CHECK_RC(btp_gallery_add_batch(h, bids, 3, batch_ok, 2), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_gallery_add_batch(h, bids, 3, NULL, 3), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_gallery_add_batch(h, NULL, 3, batch_ok, 3), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_gallery_add_batch(NULL, bids, 3, batch_ok, 3), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_gallery_add_batch(h, bids, 3, holey, 3), BTP_RESULT_NULL_ARGUMENT);
+  CHECK(strstr(btp_last_error_message(), "templates[1]") != NULL);
+  CHECK_RC(btp_gallery_add_batch(h, bids, 3, mixed, 3), BTP_RESULT_KEY_MISMATCH);
+  CHECK_RC(btp_gallery_add_batch(h, dup_ids, 3, batch_ok, 3), BTP_RESULT_DUPLICATE_ID);
+  CHECK_RC(btp_gallery_len(h, &len), BTP_RESULT_OK);
+  CHECK(len == 0);
+  CHECK_RC(btp_gallery_add_batch(h, bids, 3, batch_ok, 3), BTP_RESULT_OK);
+  CHECK_RC(btp_gallery_add_batch(h, NULL, 0, NULL, 0), BTP_RESULT_OK);
+
+  uint64_t fids[3] = {30, 31, 32};
+  CHECK_RC(btp_gallery_add_features(h, a, fids, 3, rows, 3 * DIM - 1), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_gallery_add_features(h, a, fids, 2, rows, 3 * DIM), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_gallery_add_features(h, a, fids, 3, NULL, 3 * DIM), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_gallery_add_features(h, NULL, fids, 3, rows, 3 * DIM), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_gallery_add_features(h, b, fids, 3, rows, 3 * DIM), BTP_RESULT_KEY_MISMATCH);
+  CHECK_RC(btp_gallery_add_features(h, c, fids, 3, rows, 3 * DIM), BTP_RESULT_SCHEME_MISMATCH);
+  CHECK_RC(btp_gallery_add_features(h, a, bids, 3, rows, 3 * DIM), BTP_RESULT_DUPLICATE_ID);
+  rows[2 * DIM + 1] = INFINITY;
+  CHECK_RC(btp_gallery_add_features(h, a, fids, 3, rows, 3 * DIM), BTP_RESULT_NON_FINITE);
+  CHECK(strstr(btp_last_error_message(), "row 2") != NULL);
+  rows[2 * DIM + 1] = 0.25f;
+  CHECK_RC(btp_gallery_len(h, &len), BTP_RESULT_OK);
+  CHECK(len == 3);
+  CHECK_RC(btp_gallery_add_features(h, a, fids, 3, rows, 3 * DIM), BTP_RESULT_OK);
+  CHECK_RC(btp_gallery_len(h, &len), BTP_RESULT_OK);
+  CHECK(len == 6);
+
+  uint64_t gone[3] = {20, 99, 31};
+  size_t removed = 0;
+  CHECK_RC(btp_gallery_remove_batch(h, gone, 3, &removed), BTP_RESULT_OK);
+  CHECK(removed == 2);
+  CHECK_RC(btp_gallery_remove_batch(h, gone, 3, NULL), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_gallery_remove_batch(h, NULL, 3, &removed), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_gallery_len(h, &len), BTP_RESULT_OK);
+  CHECK(len == 4);
+
+  /* Batch search: the same lists as one search per probe, in fixed slots. */
+  const btp_template *probes[2] = {u, out[1]};
+  btp_candidate slots[2 * 3], one[3];
+  size_t found2[2] = {9, 9};
+  CHECK_RC(btp_gallery_search_batch(h, probes, 2, 3, NAN, slots, 6, found2, 2), BTP_RESULT_OK);
+  for (size_t i = 0; i < 2; i++) {
+    CHECK_RC(btp_gallery_search(h, probes[i], 3, NAN, one, 3, &found), BTP_RESULT_OK);
+    CHECK(found2[i] == found && memcmp(&slots[i * 3], one, found * sizeof one[0]) == 0);
+  }
+  CHECK_RC(btp_gallery_search_batch(h, probes, 2, 3, 0.99, slots, 6, found2, 2), BTP_RESULT_OK);
+  CHECK(found2[0] == 0 && found2[1] == 1 && slots[3].id == 21 && slots[3].score == 1.0 &&
+        slots[0].id == 0 && slots[4].id == 0); /* unused slots zeroed */
+  CHECK_RC(btp_gallery_search_batch(h, probes, 2, 3, NAN, slots, 5, found2, 2),
+           BTP_RESULT_BUFFER_TOO_SMALL);
+  CHECK_RC(btp_gallery_search_batch(h, probes, 2, 3, NAN, slots, 6, found2, 1),
+           BTP_RESULT_BUFFER_TOO_SMALL);
+  CHECK_RC(btp_gallery_search_batch(h, probes, 2, 3, NAN, NULL, 6, found2, 2),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_gallery_search_batch(h, probes, 2, 3, NAN, slots, 6, NULL, 2),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_gallery_search_batch(h, NULL, 2, 3, NAN, slots, 6, found2, 2),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_gallery_search_batch(h, probes, 2, SIZE_MAX, NAN, slots, 6, found2, 2),
+           BTP_RESULT_INVALID_PARAMETER);
+  const btp_template *foreign[2] = {u, tb};
+  CHECK_RC(btp_gallery_search_batch(h, foreign, 2, 3, NAN, slots, 6, found2, 2),
+           BTP_RESULT_KEY_MISMATCH);
+  CHECK_RC(btp_gallery_search_batch(h, probes, 2, 0, NAN, NULL, 0, found2, 2),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_gallery_search_batch(h, probes, 2, 3, 2.0, slots, 6, found2, 2),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_gallery_search_batch(h, NULL, 0, 3, NAN, NULL, 0, NULL, 0), BTP_RESULT_OK);
+  btp_gallery_free(h);
 
   /* Every *_free accepts NULL; freeing then setting NULL makes a second
    * free harmless. */

@@ -100,6 +100,12 @@ static int template_is(const btp_template *t, const char *hex) {
   uint8_t *got = (uint8_t *)malloc(want_len + 1);
   int ok = btp_template_to_bytes(t, got, want_len, &needed) == BTP_RESULT_OK &&
            needed == want_len && memcmp(got, want, want_len) == 0;
+  /* The same bytes in a library buffer. */
+  uint8_t *lib = NULL;
+  size_t lib_len = 0;
+  ok = ok && btp_template_to_bytes_alloc(t, &lib, &lib_len) == BTP_RESULT_OK &&
+       lib_len == want_len && memcmp(lib, want, want_len) == 0;
+  btp_bytes_free(lib, lib_len);
   free(want);
   free(got);
   return ok;
@@ -201,6 +207,19 @@ static void run_vector(const char *path) {
   CHECK(found == 2 && c[0].score >= c[1].score);
   for (size_t i = 0; i < found && i < 2; i++)
     CHECK(c[i].id == 7 ? c[i].score == want_score : c[i].id == 8 && c[i].score == 1.0);
+
+  /* A gallery filled straight from the feature vectors holds the same
+   * codes: the batch search finds the same scores. */
+  btp_gallery *g2 = NULL;
+  const uint64_t ids[2] = {7, 8};
+  CHECK_RC(btp_gallery_new(prot, &g2), BTP_RESULT_OK);
+  CHECK_RC(btp_gallery_add_features(g2, prot, ids, 2, rows, 2 * dim), BTP_RESULT_OK);
+  const btp_template *probes[1] = {u};
+  btp_candidate c2[4];
+  size_t found2[1] = {0};
+  CHECK_RC(btp_gallery_search_batch(g2, probes, 1, 4, NAN, c2, 4, found2, 1), BTP_RESULT_OK);
+  CHECK(found2[0] == found && memcmp(c, c2, found * sizeof c[0]) == 0);
+  btp_gallery_free(g2);
 
   btp_gallery_free(g);
   btp_template_free(batch[0]);

@@ -171,7 +171,9 @@ pub fn unlinkability(
         }
     };
     let step = (hi - lo) / bins as f64;
-    if !(step.is_finite() && step > 0.0) {
+    // A subnormal bin width makes the densities overflow (found by the
+    // eval_scores fuzz target with scores near 1e-317).
+    if !(step.is_finite() && step.is_normal() && step > 0.0) {
         return Err(Error::param(
             "range",
             "too wide or too narrow for the bin count",
@@ -212,8 +214,18 @@ pub fn unlinkability(
         .collect();
     let centres: Vec<f64> = edges.windows(2).map(|w| (w[1] + w[0]) / 2.0).collect();
     let integrand: Vec<f64> = d_local.iter().zip(&y1).map(|(d, y)| d * y).collect();
+    // D_sys is at most 1 in exact arithmetic (D <= 1 and the mated density
+    // integrates to 1); rounding can exceed it by an ulp (found by the
+    // eval_scores fuzz target: one mated score alone in a bin gives
+    // 1.0000000000000002), so it is clamped.
     let d_sys = sum((0..bins - 1)
-        .map(|i| (centres[i + 1] - centres[i]) * (integrand[i + 1] + integrand[i]) / 2.0));
+        .map(|i| (centres[i + 1] - centres[i]) * (integrand[i + 1] + integrand[i]) / 2.0))
+    .min(1.0);
+    if !(d_sys.is_finite() && y1.iter().chain(&y2).all(|y| y.is_finite())) {
+        return Err(Error::InvalidScores(
+            "the scores are too close together for densities over this range".into(),
+        ));
+    }
     Ok(Unlinkability {
         d_sys,
         d_local,
@@ -243,6 +255,18 @@ mod tests {
                 mean + sd * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
             })
             .collect()
+    }
+
+    #[test]
+    fn subnormal_score_ranges_are_refused_not_nan() {
+        let tiny = [f64::from_bits(8_453_981)];
+        let other = [f64::from_bits(125_311_989)];
+        assert!(unlinkability(&tiny, &other, 2, None, 1.0).is_err());
+        let u = unlinkability(&[1e-300, 3e-300], &[2e-300, 3e-300], 2, None, 1.0).unwrap();
+        assert!((0.0..=1.0).contains(&u.d_sys));
+        // One mated score alone in an inner bin: 1 up to rounding, never more.
+        let u = unlinkability(&[0.7], &[0.9, 0.2], 4, None, 1.0).unwrap();
+        assert_eq!(u.d_sys, 1.0);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use zeroize::Zeroizing;
 
+use super::gemm;
 use super::rng::{dot, KeyedRng};
 use super::Transform;
 
@@ -17,6 +18,8 @@ pub(crate) struct BioHash {
     dim: usize,
     /// `bits` orthonormal rows of `dim` coefficients.
     basis: Zeroizing<Vec<f32>>,
+    /// The norm of each stored (`f32`) row (batch error bounds).
+    norms: Zeroizing<Vec<f64>>,
 }
 
 impl BioHash {
@@ -41,8 +44,9 @@ impl BioHash {
                 *x /= norm;
             }
         }
-        let basis = Zeroizing::new(q.iter().map(|&x| x as f32).collect());
-        Self { dim, basis }
+        let basis: Zeroizing<Vec<f32>> = Zeroizing::new(q.iter().map(|&x| x as f32).collect());
+        let norms = Zeroizing::new(gemm::row_norms(&basis, dim));
+        Self { dim, basis, norms }
     }
 }
 
@@ -52,11 +56,52 @@ impl Transform for BioHash {
             *o = u8::from(dot(row, x) > 0.0);
         }
     }
+
+    fn apply_batch(&self, rows: &[f32], out: &mut [u8]) {
+        let bits = self.norms.len();
+        for (block, o) in rows
+            .chunks(gemm::BLOCK_ROWS * self.dim)
+            .zip(out.chunks_mut(gemm::BLOCK_ROWS * bits))
+        {
+            gemm::sign_block(block, &self.basis, self.dim, &self.norms, o);
+        }
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_bits_equal_single_bits_even_near_zero() {
+        let dim = 32;
+        let b = BioHash::new(&mut KeyedRng::new([5; 32]), dim, 32);
+        let mut rng = KeyedRng::new([6; 32]);
+        let n = gemm::BLOCK_ROWS + 9;
+        let mut rows = Vec::new();
+        for i in 0..n {
+            // Every other row nearly orthogonal to basis row i % 32.
+            let v: Vec<f64> = (0..dim).map(|_| rng.gaussian()).collect();
+            let r = &b.basis[(i % 32) * dim..][..dim];
+            let c: f64 = if i % 2 == 0 {
+                v.iter().zip(r).map(|(a, w)| a * f64::from(*w)).sum()
+            } else {
+                0.0
+            };
+            rows.extend(v.iter().zip(r).map(|(a, w)| (a - c * f64::from(*w)) as f32));
+        }
+        let mut batch = vec![0u8; n * 32];
+        b.apply_batch(&rows, &mut batch);
+        for (x, got) in rows.chunks_exact(dim).zip(batch.chunks_exact(32)) {
+            let mut single = vec![0u8; 32];
+            b.apply(x, &mut single);
+            assert_eq!(got, &single[..]);
+        }
+    }
 
     #[test]
     fn basis_is_orthonormal() {

@@ -32,6 +32,8 @@
 //! templates carry.
 
 mod biohash;
+mod gemm;
+pub(crate) use gemm::BLOCK_ROWS as BATCH_BLOCK_ROWS;
 mod iom;
 pub(crate) mod rng;
 
@@ -377,6 +379,20 @@ pub(crate) trait Transform: Send + Sync {
     /// Writes the code elements of `x` (length = dimension) into `out`
     /// (length = code length), each below the layout's alphabet.
     fn apply(&self, x: &[f32], out: &mut [u8]);
+
+    /// [`Transform::apply`] on each of the `rows.len() / dim` rows of a
+    /// row-major block, into `rows x code length` elements: the same
+    /// elements, bit for bit, but transforms with a matrix use one GEMM.
+    fn apply_batch(&self, rows: &[f32], out: &mut [u8]) {
+        let dim = self.dim();
+        let len = out.len() / (rows.len() / dim).max(1);
+        for (x, o) in rows.chunks_exact(dim).zip(out.chunks_exact_mut(len)) {
+            self.apply(x, o);
+        }
+    }
+
+    /// The input dimension.
+    fn dim(&self) -> usize;
 }
 
 /// Appends the checksum of `out` (see [`CHECKSUM_LEN`]).

@@ -394,6 +394,14 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// The event as one export line (without the newline), exactly as
+    /// `Store::export_audit` writes it; [`parse_jsonl_line`] reads it back.
+    /// [`Error::InvalidParameter`] when the detail has no canonical form
+    /// (events written by a store always have one).
+    pub fn to_jsonl_line(&self) -> Result<String> {
+        jsonl_line(self).map_err(|why| Error::param("detail", format!("no canonical form: {why}")))
+    }
+
     /// The head of a log that ends with this event.
     pub fn head(&self) -> AuditHead {
         AuditHead {

@@ -28,6 +28,7 @@ pub mod audit;
 mod cache;
 mod crypto;
 mod ops;
+mod reopen;
 pub mod schema;
 
 use std::collections::{BTreeMap, HashMap};

@@ -1,0 +1,230 @@
+//! Evaluation over score arrays: EER, FNMR at a target FMR, the threshold
+//! for a target FMR, and unlinkability (`D<->sys`).
+//!
+//! Scores are similarities (accept iff `score >= threshold`) given as
+//! `(const double *, size_t)`. Empty arrays, NaN and infinities give
+//! `BTP_RESULT_INVALID_SCORES`, whose message names the array and the
+//! index of the first bad value, never a value. These functions hold no
+//! state: any number of threads may call them at once.
+
+use btp_core::eval::{self, Eer, OperatingPoint};
+
+use crate::error::{btp_result, FfiError};
+use crate::guard::ffi_call;
+use crate::ptr::{self, Out};
+
+/// An equal error rate and where it was found (the FVC2000 value, as pyeer
+/// computes it).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct btp_eer {
+    /// `(fmr + fnmr) / 2` at `threshold`.
+    pub eer: f64,
+    /// The threshold at which the EER was taken.
+    pub threshold: f64,
+    /// FMR at the threshold.
+    pub fmr: f64,
+    /// FNMR at the threshold.
+    pub fnmr: f64,
+}
+
+impl From<Eer> for btp_eer {
+    fn from(e: Eer) -> Self {
+        Self {
+            eer: e.eer,
+            threshold: e.threshold,
+            fmr: e.fmr,
+            fnmr: e.fnmr,
+        }
+    }
+}
+
+/// Error rates and their counts at one threshold (the counts allow a
+/// confidence interval on each rate).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct btp_operating_point {
+    /// The decision threshold: accept iff `score >= threshold`.
+    pub threshold: f64,
+    /// False match rate `false_matches / impostors` (the achieved FMR).
+    pub fmr: f64,
+    /// False non-match rate `false_non_matches / genuines`.
+    pub fnmr: f64,
+    /// Impostor comparisons accepted at the threshold.
+    pub false_matches: u64,
+    /// Number of impostor comparisons.
+    pub impostors: u64,
+    /// Genuine comparisons rejected at the threshold.
+    pub false_non_matches: u64,
+    /// Number of genuine comparisons.
+    pub genuines: u64,
+}
+
+impl From<OperatingPoint> for btp_operating_point {
+    fn from(p: OperatingPoint) -> Self {
+        Self {
+            threshold: p.threshold,
+            fmr: p.fmr,
+            fnmr: p.fnmr,
+            false_matches: p.false_matches,
+            impostors: p.impostors,
+            false_non_matches: p.false_non_matches,
+            genuines: p.genuines,
+        }
+    }
+}
+
+/// The equal error rate of genuine (mated) and impostor (non-mated) scores.
+///
+/// # Safety
+/// `genuine` NULL or `genuine_len` readable doubles; `impostor` NULL or
+/// `impostor_len` readable doubles; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_eval_eer(
+    genuine: *const f64,
+    genuine_len: usize,
+    impostor: *const f64,
+    impostor_len: usize,
+    out: *mut btp_eer,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_eval_eer", || unsafe {
+        let g = ptr::slice(genuine, genuine_len, "genuine")?;
+        let i = ptr::slice(impostor, impostor_len, "impostor")?;
+        let out = Out::new(out, "out")?;
+        out.write(eval::eer(g, i)?.into());
+        Ok(())
+    })
+}
+
+/// The FNMR at the threshold `btp_eval_threshold_at_fmr` gives for
+/// `target_fmr` (in [0, 1], else `BTP_RESULT_INVALID_PARAMETER`), with the
+/// threshold, the achieved FMR and the counts.
+///
+/// # Safety
+/// As `btp_eval_eer`.
+#[no_mangle]
+pub unsafe extern "C" fn btp_eval_fnmr_at_fmr(
+    genuine: *const f64,
+    genuine_len: usize,
+    impostor: *const f64,
+    impostor_len: usize,
+    target_fmr: f64,
+    out: *mut btp_operating_point,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_eval_fnmr_at_fmr", || unsafe {
+        let g = ptr::slice(genuine, genuine_len, "genuine")?;
+        let i = ptr::slice(impostor, impostor_len, "impostor")?;
+        let out = Out::new(out, "out")?;
+        out.write(eval::fnmr_at_fmr(g, i, target_fmr)?.into());
+        Ok(())
+    })
+}
+
+/// The smallest threshold among the impostor scores whose FMR is at most
+/// `target_fmr` (in [0, 1]); above every impostor score when even the
+/// largest would exceed it. `*threshold` receives it and `*fmr` the FMR
+/// achieved there.
+///
+/// # Safety
+/// `impostor` NULL or `impostor_len` readable doubles; `threshold` and
+/// `fmr` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_eval_threshold_at_fmr(
+    impostor: *const f64,
+    impostor_len: usize,
+    target_fmr: f64,
+    threshold: *mut f64,
+    fmr: *mut f64,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_eval_threshold_at_fmr", || unsafe {
+        let i = ptr::slice(impostor, impostor_len, "impostor")?;
+        let threshold = Out::new(threshold, "threshold")?;
+        let fmr = Out::new(fmr, "fmr")?;
+        let (t, f) = eval::threshold_at_fmr(i, target_fmr)?;
+        threshold.write(t);
+        fmr.write(f);
+        Ok(())
+    })
+}
+
+/// Unlinkability of mated and non-mated linkage scores (Gomez-Barrero et
+/// al., IEEE TIFS 2018, as their reference implementation computes it):
+/// `*d_sys` receives the global measure `D<->sys` in [0, 1] (0: unlinkable,
+/// 1: fully linkable).
+///
+/// - `bins`: histogram bins, at least 2 (the reference uses 100).
+/// - `range_lo`, `range_hi`: the histogram range (`lo < hi`, scores outside
+///   are ignored), or both NaN for the smallest and largest score.
+/// - `omega`: the prior ratio P(mated) / P(non-mated), positive (reference:
+///   1).
+/// - `d_local`, `bin_centres`: optional outputs of the local measure
+///   `D<->(s)` and the bin centres, `bins` values each. Pass NULL with
+///   `curve_len` 0 for neither; a non-NULL array needs `curve_len >= bins`,
+///   else `BTP_RESULT_BUFFER_TOO_SMALL` (checked first: nothing written).
+///
+/// # Safety
+/// `mated`, `nonmated` NULL or their lengths of readable doubles; `d_sys`
+/// NULL or writable; `d_local`, `bin_centres` NULL or `curve_len` writable
+/// doubles, not overlapping each other.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn btp_eval_unlinkability(
+    mated: *const f64,
+    mated_len: usize,
+    nonmated: *const f64,
+    nonmated_len: usize,
+    bins: usize,
+    range_lo: f64,
+    range_hi: f64,
+    omega: f64,
+    d_sys: *mut f64,
+    d_local: *mut f64,
+    bin_centres: *mut f64,
+    curve_len: usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_eval_unlinkability", || unsafe {
+        let m = ptr::slice(mated, mated_len, "mated")?;
+        let n = ptr::slice(nonmated, nonmated_len, "nonmated")?;
+        let d_sys = Out::new(d_sys, "d_sys")?;
+        let d_local = opt_curve(d_local, curve_len, "d_local")?;
+        let centres = opt_curve(bin_centres, curve_len, "bin_centres")?;
+        if (d_local.is_some() || centres.is_some()) && curve_len < bins {
+            return Err(FfiError::new(
+                btp_result::BufferTooSmall,
+                format!("curve_len {curve_len} is too small: {bins} bins"),
+            ));
+        }
+        let range = if range_lo.is_nan() && range_hi.is_nan() {
+            None
+        } else {
+            Some((range_lo, range_hi))
+        };
+        let u = eval::unlinkability(m, n, bins, range, omega)?;
+        d_sys.write(u.d_sys);
+        if let Some(d) = d_local {
+            d[..u.d_local.len()].copy_from_slice(&u.d_local);
+        }
+        if let Some(c) = centres {
+            c[..u.bin_centres.len()].copy_from_slice(&u.bin_centres);
+        }
+        Ok(())
+    })
+}
+
+/// An optional output array: NULL is `None` (whatever the length).
+unsafe fn opt_curve<'a>(
+    p: *mut f64,
+    len: usize,
+    name: &str,
+) -> crate::error::FfiResult<Option<&'a mut [f64]>> {
+    if p.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: `len` writable doubles per the caller's contract.
+        unsafe { ptr::slice_mut(p, len, name) }.map(Some)
+    }
+}
