@@ -4,6 +4,7 @@
  *  - single-template protect and verify latency through the C ABI.
  * Prints `key value` lines. Usage: c_bench [iterations]
  */
+#define _POSIX_C_SOURCE 200809L
 #include <btp.h>
 
 #include <pthread.h>

@@ -20,8 +20,16 @@ use crate::template::{Origin, ProtectedTemplate};
 /// (`eval::threshold_at_fmr`; `eval::threshold_at_fmr_from` for histograms).
 pub use crate::eval::threshold_at_fmr as calibrate_threshold;
 
-/// Gallery size from which a search uses every core by default.
-pub const PARALLEL_FROM: usize = 20_000;
+/// Bytes of packed codes a search must scan before it uses every core by
+/// default: below it, starting threads costs more than it saves (a 1:N
+/// scan reads about 20 GB/s on one core; a thread start costs tens of
+/// microseconds).
+pub const PARALLEL_FROM_BYTES: usize = 4 << 20;
+
+/// Bytes of packed codes scanned for every probe of a batch before the next
+/// block: a block stays in the L2 cache while each probe of the batch is
+/// compared with it, so a batch reads the gallery from memory once.
+const BATCH_BLOCK_BYTES: usize = 256 << 10;
 
 /// The outcome of a 1:1 comparison: accept iff `score >= threshold`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -138,7 +146,7 @@ impl Gallery {
     }
 
     /// Sets the number of search threads; 0 (the default) means one thread
-    /// below [`PARALLEL_FROM`] templates and every core above.
+    /// for scans below [`PARALLEL_FROM_BYTES`] of codes and every core above.
     pub fn set_threads(&mut self, threads: usize) {
         self.threads = threads;
     }
@@ -148,13 +156,15 @@ impl Gallery {
         self.threads
     }
 
-    fn effective_threads(&self, work: usize) -> usize {
+    /// Threads for a scan of `bytes` bytes of codes split into at most
+    /// `parts` pieces.
+    fn effective_threads(&self, bytes: usize, parts: usize) -> usize {
         let t = match self.threads {
-            0 if work < PARALLEL_FROM => 1,
+            0 if bytes < PARALLEL_FROM_BYTES => 1,
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             t => t,
         };
-        t.min(work.max(1))
+        t.min(parts.max(1))
     }
 
     /// Adds a template under `id`.
@@ -272,19 +282,21 @@ impl Gallery {
             return Ok(Vec::new());
         };
         let n = self.len();
-        let threads = self.effective_threads(n);
+        let threads = self.effective_threads(self.codes.len() * 8, n);
         let per = n.div_ceil(threads).max(1);
+        let one = |start: usize, end: usize| {
+            let mut top = [TopK::new(k, max_mis)];
+            self.scan(start, end, &[probe.words()], &mut top);
+            let [top] = top;
+            top.heap.into_vec()
+        };
         let mut hits: Vec<(u32, u64)> = if threads <= 1 {
-            self.scan(0, n, probe.words(), k, max_mis)
+            one(0, n)
         } else {
             std::thread::scope(|s| {
                 let handles: Vec<_> = (0..n)
                     .step_by(per)
-                    .map(|start| {
-                        s.spawn(move || {
-                            self.scan(start, (start + per).min(n), probe.words(), k, max_mis)
-                        })
-                    })
+                    .map(|start| s.spawn(move || one(start, (start + per).min(n))))
                     .collect();
                 handles
                     .into_iter()
@@ -310,29 +322,48 @@ impl Gallery {
         let Some(max_mis) = self.search_bounds(k, threshold)? else {
             return Ok(vec![Vec::new(); probes.len()]);
         };
-        let n = self.len();
-        let one = |p: &ProtectedTemplate| {
-            let mut hits = self.scan(0, n, p.words(), k, max_mis);
-            hits.sort_unstable();
-            self.candidates(hits)
-        };
-        let threads = self
-            .effective_threads(n.saturating_mul(probes.len()))
-            .min(probes.len().max(1));
+        let bytes = (self.codes.len() * 8).saturating_mul(probes.len());
+        let threads = self.effective_threads(bytes, probes.len());
         if threads <= 1 {
-            return Ok(probes.iter().map(one).collect());
+            return Ok(self.search_blocked(probes, k, max_mis));
         }
         let per = probes.len().div_ceil(threads);
         Ok(std::thread::scope(|s| {
             let handles: Vec<_> = probes
                 .chunks(per)
-                .map(|chunk| s.spawn(move || chunk.iter().map(one).collect::<Vec<_>>()))
+                .map(|chunk| s.spawn(move || self.search_blocked(chunk, k, max_mis)))
                 .collect();
             handles
                 .into_iter()
                 .flat_map(|h| h.join().expect("search worker panicked"))
                 .collect()
         }))
+    }
+
+    /// Searches for several probes on this thread, block by block: each
+    /// block of the gallery is compared with every probe while it is in
+    /// cache, so the gallery is read from memory once per call.
+    fn search_blocked(
+        &self,
+        probes: &[ProtectedTemplate],
+        k: usize,
+        max_mis: u32,
+    ) -> Vec<Vec<Candidate>> {
+        let n = self.len();
+        let words = self.identity.layout.words();
+        let block = (BATCH_BLOCK_BYTES / (words * 8).max(1)).max(1);
+        let codes: Vec<&[u64]> = probes.iter().map(|p| p.words()).collect();
+        let mut tops: Vec<TopK> = probes.iter().map(|_| TopK::new(k, max_mis)).collect();
+        for start in (0..n).step_by(block) {
+            self.scan(start, (start + block).min(n), &codes, &mut tops);
+        }
+        tops.into_iter()
+            .map(|t| {
+                let mut hits = t.heap.into_vec();
+                hits.sort_unstable();
+                self.candidates(hits)
+            })
+            .collect()
     }
 
     /// Similarity of `probe` with every entry, in storage order (see [`Gallery::ids`]).
@@ -370,20 +401,13 @@ impl Gallery {
             .collect()
     }
 
-    /// The best `k` (mismatches, id) among entries `start..end` with at most
-    /// `max_mis` mismatches, unsorted.
-    fn scan(
-        &self,
-        start: usize,
-        end: usize,
-        probe: &[u64],
-        k: usize,
-        max_mis: u32,
-    ) -> Vec<(u32, u64)> {
+    /// Offers entries `start..end` to the top-k of each probe (`probes[i]`
+    /// feeds `tops[i]`).
+    fn scan(&self, start: usize, end: usize, probes: &[&[u64]], tops: &mut [TopK]) {
         match self.identity.layout.width() {
-            1 => self.scan_width::<1>(start, end, probe, k, max_mis),
-            4 => self.scan_width::<4>(start, end, probe, k, max_mis),
-            _ => self.scan_width::<8>(start, end, probe, k, max_mis),
+            1 => self.scan_width::<1>(start, end, probes, tops),
+            4 => self.scan_width::<4>(start, end, probes, tops),
+            _ => self.scan_width::<8>(start, end, probes, tops),
         }
     }
 
@@ -394,10 +418,9 @@ impl Gallery {
         &self,
         start: usize,
         end: usize,
-        probe: &[u64],
-        k: usize,
-        max_mis: u32,
-    ) -> Vec<(u32, u64)> {
+        probes: &[&[u64]],
+        tops: &mut [TopK],
+    ) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("popcnt")
@@ -405,9 +428,12 @@ impl Gallery {
             #[allow(unsafe_code)]
             // SAFETY: the function only needs AVX2 and POPCNT, which this
             // CPU has (checked just above); it is otherwise the same safe code.
-            return unsafe { self.scan_width_avx2::<W>(start, end, probe, k, max_mis) };
+            unsafe {
+                self.scan_width_avx2::<W>(start, end, probes, tops)
+            };
+            return;
         }
-        self.scan_width_body::<W>(start, end, probe, k, max_mis)
+        self.scan_width_body::<W>(start, end, probes, tops);
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -416,11 +442,10 @@ impl Gallery {
         &self,
         start: usize,
         end: usize,
-        probe: &[u64],
-        k: usize,
-        max_mis: u32,
-    ) -> Vec<(u32, u64)> {
-        self.scan_width_body::<W>(start, end, probe, k, max_mis)
+        probes: &[&[u64]],
+        tops: &mut [TopK],
+    ) {
+        self.scan_width_body::<W>(start, end, probes, tops);
     }
 
     #[inline(always)]
@@ -428,23 +453,24 @@ impl Gallery {
         &self,
         start: usize,
         end: usize,
-        probe: &[u64],
-        k: usize,
-        max_mis: u32,
-    ) -> Vec<(u32, u64)> {
+        probes: &[&[u64]],
+        tops: &mut [TopK],
+    ) {
         // Common code sizes get a loop with the word count known at compile
         // time (unrolled, no per-entry length logic): 2 words is 128-bit
         // BioHash, 32 words a 512-hash IoM code with 16-wide windows.
-        match probe.len() {
-            2 => self.scan_fixed::<W, 2>(start, end, probe, k, max_mis),
-            4 => self.scan_fixed::<W, 4>(start, end, probe, k, max_mis),
-            8 => self.scan_fixed::<W, 8>(start, end, probe, k, max_mis),
-            16 => self.scan_fixed::<W, 16>(start, end, probe, k, max_mis),
-            32 => self.scan_fixed::<W, 32>(start, end, probe, k, max_mis),
-            64 => self.scan_fixed::<W, 64>(start, end, probe, k, max_mis),
-            words => self.scan_with(start, end, words, k, max_mis, |code| {
-                crate::codes::mismatches(W, code, probe)
-            }),
+        for (probe, top) in probes.iter().zip(tops.iter_mut()) {
+            match probe.len() {
+                2 => self.scan_fixed::<W, 2>(start, end, probe, top),
+                4 => self.scan_fixed::<W, 4>(start, end, probe, top),
+                8 => self.scan_fixed::<W, 8>(start, end, probe, top),
+                16 => self.scan_fixed::<W, 16>(start, end, probe, top),
+                32 => self.scan_fixed::<W, 32>(start, end, probe, top),
+                64 => self.scan_fixed::<W, 64>(start, end, probe, top),
+                words => self.scan_with(start, end, words, top, |code| {
+                    crate::codes::mismatches(W, code, probe)
+                }),
+            }
         }
     }
 
@@ -454,47 +480,65 @@ impl Gallery {
         start: usize,
         end: usize,
         probe: &[u64],
-        k: usize,
-        max_mis: u32,
-    ) -> Vec<(u32, u64)> {
+        top: &mut TopK,
+    ) {
         let probe: &[u64; N] = probe.try_into().expect("the probe has N words");
-        self.scan_with(start, end, N, k, max_mis, |code| {
+        self.scan_with(start, end, N, top, |code| {
             let code: &[u64; N] = code.try_into().expect("entries have N words");
             crate::codes::mismatches(W, code, probe)
-        })
+        });
     }
 
-    /// The bounded-heap top-k over entries `start..end` by `distance`.
+    /// Offers entries `start..end`, scored by `distance`, to `top`.
     #[inline(always)]
     fn scan_with(
         &self,
         start: usize,
         end: usize,
         words: usize,
-        k: usize,
-        max_mis: u32,
+        top: &mut TopK,
         distance: impl Fn(&[u64]) -> u32,
-    ) -> Vec<(u32, u64)> {
-        let mut heap: BinaryHeap<(u32, u64)> = BinaryHeap::with_capacity(k.min(end - start) + 1);
-        let mut bound = max_mis;
+    ) {
         let codes = &self.codes[start * words..end * words];
         for (code, &id) in codes.chunks_exact(words).zip(&self.ids[start..end]) {
-            let m = distance(code);
-            if m > bound {
-                continue;
-            }
-            if heap.len() < k {
-                heap.push((m, id));
-                if heap.len() == k {
-                    bound = bound.min(heap.peek().expect("k >= 1").0);
-                }
-            } else if (m, id) < *heap.peek().expect("k >= 1") {
-                heap.pop();
-                heap.push((m, id));
-                bound = bound.min(heap.peek().expect("k >= 1").0);
-            }
+            top.offer(distance(code), id);
         }
-        heap.into_vec()
+    }
+}
+
+/// The best `k` (mismatches, id) offered so far with at most `bound`
+/// mismatches: a max-heap of `k` entries whose root tightens the bound, so
+/// most entries are rejected by one comparison.
+struct TopK {
+    heap: BinaryHeap<(u32, u64)>,
+    bound: u32,
+    k: usize,
+}
+
+impl TopK {
+    fn new(k: usize, max_mis: u32) -> Self {
+        Self {
+            heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1),
+            bound: max_mis,
+            k,
+        }
+    }
+
+    #[inline(always)]
+    fn offer(&mut self, m: u32, id: u64) {
+        if m > self.bound {
+            return;
+        }
+        if self.heap.len() < self.k {
+            self.heap.push((m, id));
+            if self.heap.len() == self.k {
+                self.bound = self.bound.min(self.heap.peek().expect("k >= 1").0);
+            }
+        } else if (m, id) < *self.heap.peek().expect("k >= 1") {
+            self.heap.pop();
+            self.heap.push((m, id));
+            self.bound = self.bound.min(self.heap.peek().expect("k >= 1").0);
+        }
     }
 }
 
@@ -529,12 +573,17 @@ mod tests {
             let probe = prot.protect(&rows[..16]).unwrap();
             let width = prot.layout().width();
             for k in [1, 7, 300] {
-                let mut a = g.scan(0, 300, probe.words(), k, u32::MAX);
-                let mut b = match width {
-                    1 => g.scan_width_body::<1>(0, 300, probe.words(), k, u32::MAX),
-                    4 => g.scan_width_body::<4>(0, 300, probe.words(), k, u32::MAX),
-                    _ => g.scan_width_body::<8>(0, 300, probe.words(), k, u32::MAX),
+                let mut a = [TopK::new(k, u32::MAX)];
+                g.scan(0, 300, &[probe.words()], &mut a);
+                let mut b = [TopK::new(k, u32::MAX)];
+                match width {
+                    1 => g.scan_width_body::<1>(0, 300, &[probe.words()], &mut b),
+                    4 => g.scan_width_body::<4>(0, 300, &[probe.words()], &mut b),
+                    _ => g.scan_width_body::<8>(0, 300, &[probe.words()], &mut b),
                 };
+                let [a] = a;
+                let [b] = b;
+                let (mut a, mut b) = (a.heap.into_vec(), b.heap.into_vec());
                 a.sort_unstable();
                 b.sort_unstable();
                 assert_eq!(a, b);

@@ -157,12 +157,13 @@ impl Protector {
         {
             pre.clear();
             for (i, x) in rows.chunks_exact(dim).enumerate() {
-                let y = self
-                    .params
-                    .preprocess()
-                    .apply(x, dim)
+                // Straight into the block buffer (wiped on drop): no
+                // allocation per row.
+                let at = pre.len();
+                pre.extend_from_slice(x);
+                features::validate(x, dim)
+                    .and_then(|()| self.params.preprocess().apply_in_place(&mut pre[at..]))
                     .map_err(|e| Error::row(first + b * block + i, e))?;
-                pre.extend_from_slice(&y);
             }
             let n = rows.len() / dim;
             self.transform.apply_batch(&pre, &mut elements[..n * len]);

@@ -15,7 +15,7 @@ use std::collections::btree_map::{BTreeMap, Entry};
 use std::sync::OnceLock;
 
 use btp::codes::CodeLayout;
-use btp::matching::{self, PARALLEL_FROM};
+use btp::matching;
 use btp::{
     Candidate, Error, Gallery, MasterKey, ProtectedTemplate, Protector, SchemeId, SchemeParams,
 };
@@ -829,9 +829,11 @@ fn add_packed_equals_add_batch() {
     }
 }
 
-/// Above `PARALLEL_FROM` templates the default search uses every core; with
-/// very short codes almost every score is tied, so the merge of the
-/// threads' partial results must break ties by id exactly like one thread.
+/// Searches split over threads (explicitly, and automatically above
+/// `PARALLEL_FROM_BYTES` of codes); with very short codes almost every
+/// score is tied, so the merge of the threads' partial results must break
+/// ties by id exactly like one thread, and the blocked batch search must
+/// agree with single searches.
 #[test]
 fn large_gallery_with_automatic_threads_matches_the_oracle() {
     let mut rng = ChaCha8Rng::seed_from_u64(12);
@@ -839,9 +841,11 @@ fn large_gallery_with_automatic_threads_matches_the_oracle() {
         SchemeParams::iom_grp(8, 4, 16).unwrap(),
         SchemeParams::iom_grp(8, 3, 64).unwrap(),
         SchemeParams::biohash(8, 6).unwrap(),
+        // 512-byte codes: a batch search crosses many 256 KiB blocks.
+        SchemeParams::iom_grp(8, 1024, 16).unwrap(),
     ] {
         let p = protector_with(params, 1, "large", 1);
-        let n = PARALLEL_FROM + 1_234;
+        let n = 21_234;
         let rows: Vec<f32> = random_vector(&mut rng, n * p.dim());
         let ts = p.protect_batch(&rows).unwrap();
         let ids: Vec<u64> = (0..n).map(|i| scrambled_id(i, 5)).collect();
@@ -854,14 +858,16 @@ fn large_gallery_with_automatic_threads_matches_the_oracle() {
             let mut want = Vec::new();
             for probe in &probes {
                 let o = oracle(&entries, probe, k, threshold);
-                g.set_threads(0);
-                assert_eq!(g.search(probe, k, threshold).unwrap(), o);
-                g.set_threads(1);
-                assert_eq!(g.search(probe, k, threshold).unwrap(), o);
+                for threads in [0, 1, 2, 3] {
+                    g.set_threads(threads);
+                    assert_eq!(g.search(probe, k, threshold).unwrap(), o);
+                }
                 want.push(o);
             }
-            g.set_threads(0);
-            assert_eq!(g.search_batch(&probes, k, threshold).unwrap(), want);
+            for threads in [0, 1, 2] {
+                g.set_threads(threads);
+                assert_eq!(g.search_batch(&probes, k, threshold).unwrap(), want);
+            }
         }
     }
 }

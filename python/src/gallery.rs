@@ -256,7 +256,7 @@ impl PyGallery {
         Ok((arrays::vec1(py, ids), arrays::vec1(py, scores)))
     }
 
-    /// Search threads: 0 (default) means one below 20,000 templates and
+    /// Search threads: 0 (default) means one below 4 MiB of codes and
     /// every core above.
     #[getter]
     fn threads(&self) -> usize {
