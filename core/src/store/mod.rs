@@ -461,6 +461,18 @@ fn checkpoint(conn: &Connection, timeout: Duration) -> Result<bool> {
     }
 }
 
+/// [`checkpoint`] after an operation committed: whether it completed. A
+/// checkpoint that fails (busy past the timeout, or an I/O error such as a
+/// full disk while it copies the WAL into the main file) does not undo the
+/// committed operation, so it is reported as `false` and never as the
+/// operation's error: an error would tell the caller that an erasure,
+/// sweep or rotation that did happen had not (found by
+/// `tests/store_faults.rs`). The committed data is safe in the WAL; the
+/// next checkpoint moves it.
+fn checkpoint_after_commit(conn: &Connection, timeout: Duration) -> bool {
+    checkpoint(conn, timeout).unwrap_or(false)
+}
+
 fn system_now() -> Timestamp {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -14,7 +14,8 @@ use super::audit::{
 use super::cache::{Entry, GalleryCache};
 use super::crypto::{Binding, RecordCipher};
 use super::{
-    checkpoint, Context, HoldTarget, RecordId, Retention, Sample, Served, Store, Timestamp,
+    checkpoint_after_commit, Context, HoldTarget, RecordId, Retention, Sample, Served, Store,
+    Timestamp,
 };
 use crate::error::{Error, Result};
 use crate::matching::Decision;
@@ -80,8 +81,10 @@ pub struct ErasureReport {
     pub event: u64,
     /// Whether the WAL checkpoint that removes the erased bytes from the
     /// files completed. False when another handle held it past the busy
-    /// timeout: the records are erased all the same, and the next checkpoint
-    /// (a later sweep or erasure, or `Store::checkpoint`) removes the bytes.
+    /// timeout, or when it failed (a full disk while it copies the WAL into
+    /// the main file): the records are erased all the same, and the next
+    /// checkpoint (a later sweep or erasure, or `Store::checkpoint`) removes
+    /// the bytes.
     pub checkpointed: bool,
 }
 
@@ -800,7 +803,7 @@ impl Store {
         let event = audit::append(&tx, &self.audit_key, now, &ev)?;
         tx.commit()?;
         self.forget(&erased);
-        let checkpointed = checkpoint(&conn, self.options.busy_timeout)?;
+        let checkpointed = checkpoint_after_commit(&conn, self.options.busy_timeout);
         Ok(ErasureReport {
             erased,
             event,
@@ -968,7 +971,7 @@ impl Store {
         let event = audit::append(&tx, &self.audit_key, self.now(), &ev)?;
         tx.commit()?;
         self.forget(&deleted);
-        let checkpointed = checkpoint(&conn, self.options.busy_timeout)?;
+        let checkpointed = checkpoint_after_commit(&conn, self.options.busy_timeout);
         Ok(SweepReport {
             now,
             deleted,
@@ -1079,7 +1082,7 @@ impl Store {
         audit::append(&tx, &self.audit_key, self.now(), &ev)?;
         tx.commit()?;
         // Old bytes leave the files at this or the next checkpoint.
-        checkpoint(&conn, self.options.busy_timeout)?;
+        checkpoint_after_commit(&conn, self.options.busy_timeout);
         Ok((purpose.to_owned(), from as u32, to as u32, reencrypted))
     }
 
@@ -1146,7 +1149,7 @@ impl Store {
         let report = audit::prune(&tx, &self.audit_key, now, before, ctx.actor, ctx.reason)?;
         tx.commit()?;
         // Old bytes leave the files at this or the next checkpoint.
-        checkpoint(&conn, self.options.busy_timeout)?;
+        checkpoint_after_commit(&conn, self.options.busy_timeout);
         Ok(report)
     }
 }
