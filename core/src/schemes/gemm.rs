@@ -113,7 +113,11 @@ pub(crate) fn iom_block(
         for (h, (g, code)) in p.chunks_exact(window).zip(o.iter_mut()).enumerate() {
             // Two projections of the window may each be off by `tol`.
             let tol = 2.0 * (rel * window_norm[h] * xn + abs);
-            let certain = if may_overflow { None } else { certain_argmax(g, tol) };
+            let certain = if may_overflow {
+                None
+            } else {
+                certain_argmax(g, tol)
+            };
             *code = match certain {
                 Some(j) => j as u8,
                 None => {

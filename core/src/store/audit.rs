@@ -399,8 +399,7 @@ impl AuditEvent {
     /// [`Error::InvalidParameter`] when the detail has no canonical form
     /// (events written by a store always have one).
     pub fn to_jsonl_line(&self) -> Result<String> {
-        jsonl_line(self)
-            .map_err(|why| Error::param("detail", format!("no canonical form: {why}")))
+        jsonl_line(self).map_err(|why| Error::param("detail", format!("no canonical form: {why}")))
     }
 
     /// The head of a log that ends with this event.
