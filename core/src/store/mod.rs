@@ -146,12 +146,23 @@ impl<'a> Context<'a> {
 
 /// A biometric sample given to the store: a feature vector (protected at
 /// once and never stored) or an already protected template.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub enum Sample<'a> {
     /// Raw features of the purpose's dimension.
     Features(&'a [f32]),
     /// A template made under the purpose's scheme and key.
     Template(&'a ProtectedTemplate),
+}
+
+/// Never the feature values (a logged sample would leak the biometric):
+/// their count only (found by `tests/secrets.rs`).
+impl std::fmt::Debug for Sample<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Features(x) => write!(f, "Features([redacted; {} values])", x.len()),
+            Self::Template(t) => f.debug_tuple("Template").field(t).finish(),
+        }
+    }
 }
 
 /// How long a record is kept.
