@@ -45,6 +45,15 @@ pub struct ProtectedTemplate {
     words: Vec<u64>,
 }
 
+/// A template's code is personal data (the store keeps it encrypted):
+/// wiped when the template is dropped, as a [`crate::Gallery`] wipes its
+/// codes.
+impl Drop for ProtectedTemplate {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.words);
+    }
+}
+
 impl ProtectedTemplate {
     pub(crate) fn new(
         scheme: SchemeId,

@@ -407,7 +407,7 @@ impl Store {
             kind,
             now,
             expires_at,
-            &template.to_bytes(),
+            &Zeroizing::new(template.to_bytes()),
         )?;
         let action = if kind == KIND_PROBE {
             Action::RetainProbe
