@@ -598,12 +598,15 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     M.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A prepared file and the values of the script steps run on it.
+type Prepared = (PathBuf, BTreeMap<usize, i64>);
+
 /// The script's state before each start step: the template store with
 /// the steps before it run (by the parent, without a limit), cleanly
 /// closed (no WAL), and the values of those steps.
 struct Starts {
     dir: tempfile::TempDir,
-    made: Mutex<BTreeMap<usize, (PathBuf, BTreeMap<usize, i64>)>>,
+    made: Mutex<BTreeMap<usize, Prepared>>,
 }
 
 fn starts() -> &'static Starts {
@@ -616,7 +619,7 @@ fn starts() -> &'static Starts {
 
 impl Starts {
     /// A fresh copy of the state before step `from` in `dir`.
-    fn copy(&self, from: usize, dir: &Path, name: &str) -> (PathBuf, BTreeMap<usize, i64>) {
+    fn copy(&self, from: usize, dir: &Path, name: &str) -> Prepared {
         let mut made = self.made.lock().unwrap();
         let (path, done) = made.entry(from).or_insert_with(|| {
             let path = self.dir.path().join(format!("before-{from}.db"));
