@@ -323,15 +323,18 @@ pub fn run(dir: Option<&Path>, quick: bool, json_out: bool, progress: Progress) 
         ),
         Err(Error::KeyMismatch)
     );
-    let renewed_ok = store
+    // A genuine comparison under the new version: it matches unless this is
+    // one of the genuine misses the FNMR allows (each run draws a new key),
+    // so it is reported, not held as a guarantee.
+    let renewed = store
         .verify(
             "border-entry-v2",
             &subject(0),
             Sample::Template(&new),
             &officer,
         )?
-        .decision
-        .matched;
+        .decision;
+    let renewed_ok = renewed.matched;
     let layout = params.layout();
     let cross = layout.score(layout.mismatches(old.words(), new.words()));
     say(format!(
@@ -339,7 +342,14 @@ pub fn run(dir: Option<&Path>, quick: bool, json_out: bool, progress: Progress) 
          the same face re-enrolled under version 2 {}; raw code similarity across versions {cross:.3} \
          (impostor mean {:.3}, genuine mean {:.3})",
         if refused { "refused" } else { "NOT refused" },
-        if renewed_ok { "matches" } else { "does not match" },
+        if renewed_ok {
+            format!("matches (score {:.3})", renewed.score)
+        } else {
+            format!(
+                "scores {:.3}, below the threshold: a genuine miss, as the FNMR allows",
+                renewed.score
+            )
+        },
         report.stolen_key.impostor_mean,
         report.stolen_key.genuine_mean,
     ));
@@ -497,7 +507,7 @@ pub fn run(dir: Option<&Path>, quick: bool, json_out: bool, progress: Progress) 
         "seconds": elapsed,
         "dir": if dir.is_some() { Some(&work.path) } else { None },
     });
-    let all_good = refused && renewed_ok && expired && held_refused && gone && still;
+    let all_good = refused && expired && held_refused && gone && still;
     let mut report = Report::ok(human, json);
     if !all_good {
         // The report says which guarantee failed (in capitals).

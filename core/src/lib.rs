@@ -13,11 +13,13 @@
 //! - [`protector`]: a scheme bound to a key: protect, compare, verify.
 //! - [`matching`]: 1:1 decisions, 1:N galleries, threshold calibration.
 //! - [`eval`]: FMR/FNMR/EER/DET, identification, differentials, unlinkability.
+//! - [`batch`]: score matrices and other batch operations over packed codes.
 // One exception, allowed where it stands: the call of the AVX2 build of
 // the 1:N scan after checking that the CPU has AVX2 (`matching.rs`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod codes;
 pub mod error;
 pub mod eval;

@@ -1,0 +1,187 @@
+"""btp: biometric template protection.
+
+Cancellable templates (ISO/IEC 24745 style: irreversible, unlinkable,
+renewable), 1:1 and 1:N matching in the protected domain, an AES-GCM
+encrypted template store with purposes, expiry, holds, erasure, key rotation
+and an audit chain, and the evaluation metrics an auditor needs.
+
+>>> import btp, numpy as np
+>>> mk = btp.MasterKey.generate()
+>>> X, labels = btp.synthetic.population(subjects=20, samples=3)
+>>> scheme = btp.IoM(dim=128, hashes=512, window=16).with_centring(btp.fit_centre(X))
+>>> prot = btp.Protector(scheme, mk, application="gate-A")
+>>> codes = prot.protect_batch(X)          # (60, 32) uint64, one row per template
+>>> g = btp.Gallery(prot); g.add(np.arange(60), codes)
+>>> g.search(X[0], k=1)[0].id
+0
+
+Arrays: ``float32`` C-contiguous feature arrays are read in place; other
+dtypes (``float64``, integers) are converted to ``float32`` once. Packed
+codes are ``uint64`` arrays of shape ``(n, words)``. Batch calls and searches
+release the GIL and use every core.
+
+Errors: every error is a :class:`BtpError`; bad input is also a
+``ValueError`` (:class:`DimensionError`, :class:`NonFiniteError`,
+:class:`InvalidParameterError`, ...), absent things a ``LookupError``.
+Messages never contain feature values or keys.
+
+Keys: a :class:`MasterKey` never prints or pickles. A :class:`Protector` or
+:class:`Gallery` pickles to a description without the key, which a worker
+holding the key reopens (``description.open(mk)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from btp import eval, plot, synthetic
+from btp._native import (
+    AuditBrokenError,
+    BtpError,
+    BusyError,
+    CorruptError,
+    DatabaseError,
+    DecodeError,
+    DimensionError,
+    DuplicateIdError,
+    ExpiredError,
+    Gallery,
+    HeldError,
+    IntegrityError,
+    InvalidKeyLengthError,
+    InvalidParameterError,
+    InvalidScoresError,
+    KeyExhaustedError,
+    KeyMismatchError,
+    MasterKey,
+    NonFiniteError,
+    NotAStoreError,
+    NotFoundError,
+    Protector,
+    Purpose,
+    RetentionError,
+    RngError,
+    Scheme,
+    SchemeMismatchError,
+    Store,
+    StoreIOError,
+    Template,
+    UnknownPurposeError,
+    UnsupportedSchemaError,
+    WrongKeyError,
+    ZeroNormError,
+    __version__,
+    fit_centre,
+    merge_results,
+)
+from btp._types import (
+    AuditEvent,
+    AuditHead,
+    AuditReport,
+    Candidate,
+    Decision,
+    ErasureReport,
+    GalleryDescription,
+    Identification,
+    PruneReport,
+    PurposeActivity,
+    ProtectorDescription,
+    Rotation,
+    StoreCandidate,
+    StoreStats,
+    SweepReport,
+    Verification,
+)
+
+
+def IoM(
+    dim: int,
+    hashes: int = 512,
+    window: int = 16,
+    method: str = "grp",
+    order: Optional[int] = None,
+    *,
+    centre: Any = None,
+    l2: bool = False,
+) -> Scheme:
+    """Index-of-Max hashing (Jin et al., IEEE TIFS 2018).
+
+    ``method="grp"``: each of ``hashes`` indices is the argmax of ``window``
+    Gaussian random projections. ``method="urp"``: the argmax over the first
+    ``window`` entries of the product of ``order`` (default 2) random
+    permutations. ``centre`` (see :func:`fit_centre`) and ``l2`` set the
+    preprocessing, as ``with_centring`` and ``with_l2`` do.
+    """
+    return Scheme.iom(dim, hashes, window, method, order, centre=centre, l2=l2)
+
+
+def BioHash(dim: int, bits: Optional[int] = None, *, centre: Any = None, l2: bool = False) -> Scheme:
+    """BioHashing (Teoh et al. 2004) to ``bits`` bits (default ``dim``)."""
+    return Scheme.biohash(dim, bits, centre=centre, l2=l2)
+
+
+__all__ = [
+    "__version__",
+    # keys, schemes, protection
+    "MasterKey",
+    "Scheme",
+    "IoM",
+    "BioHash",
+    "fit_centre",
+    "Protector",
+    "Template",
+    "Decision",
+    "ProtectorDescription",
+    # 1:N
+    "Gallery",
+    "Candidate",
+    "GalleryDescription",
+    "merge_results",
+    # store
+    "Store",
+    "Purpose",
+    "Verification",
+    "StoreCandidate",
+    "Identification",
+    "ErasureReport",
+    "SweepReport",
+    "Rotation",
+    "PurposeActivity",
+    "StoreStats",
+    "AuditHead",
+    "AuditReport",
+    "AuditEvent",
+    "PruneReport",
+    # submodules
+    "eval",
+    "plot",
+    "synthetic",
+    # errors
+    "BtpError",
+    "InvalidKeyLengthError",
+    "RngError",
+    "DimensionError",
+    "NonFiniteError",
+    "ZeroNormError",
+    "InvalidParameterError",
+    "KeyMismatchError",
+    "SchemeMismatchError",
+    "DecodeError",
+    "DuplicateIdError",
+    "NotFoundError",
+    "IntegrityError",
+    "UnknownPurposeError",
+    "RetentionError",
+    "ExpiredError",
+    "HeldError",
+    "WrongKeyError",
+    "NotAStoreError",
+    "UnsupportedSchemaError",
+    "KeyExhaustedError",
+    "AuditBrokenError",
+    "CorruptError",
+    "BusyError",
+    "StoreIOError",
+    "DatabaseError",
+    "InvalidScoresError",
+]

@@ -1,0 +1,326 @@
+//! numpy arrays in and out.
+//!
+//! Input: a C-contiguous array of the native element type (`float32`
+//! features, `uint64` codes) is read in place, without a copy, through a
+//! read-only borrow. Anything else is converted once: `float64` (or
+//! integer) features to `float32`, any other sequence through
+//! `numpy.asarray`, a non-contiguous view by copying it in C order.
+//!
+//! Copies made here (a `float64` batch converted to `float32`, a
+//! non-contiguous view) are wiped when dropped: feature vectors are
+//! biometric data. A conversion numpy makes (a list, an integer array) is
+//! numpy's memory and is freed, not wiped.
+//!
+//! Output: vectors computed by the core are moved into new numpy arrays,
+//! without a copy.
+//!
+//! While a batch call runs without the GIL, another Python thread could
+//! write into an input array that is read in place; the result would then be
+//! made from a mix of old and new values. Do not modify arrays while a call
+//! that reads them runs.
+
+use numpy::ndarray::{ArrayD, IxDyn};
+use numpy::prelude::*;
+use numpy::{Element, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArray};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::errors::{param, shape};
+
+/// Element types read from numpy: copies of them are wiped on drop.
+pub trait Elem: Element + Copy + Zeroize {}
+impl<T: Element + Copy + Zeroize> Elem for T {}
+
+/// The elements of an input array: borrowed from numpy or copied.
+enum Data<'py, T: Elem> {
+    Borrowed(PyReadonlyArrayDyn<'py, T>),
+    Owned(Zeroizing<Vec<T>>),
+}
+
+/// An input array, row-major, with its shape.
+pub struct Input<'py, T: Elem> {
+    data: Data<'py, T>,
+    shape: Vec<usize>,
+    /// Whether numpy made a converted copy first (dtype or sequence).
+    converted: bool,
+}
+
+impl<T: Elem> Input<'_, T> {
+    /// The elements in C order.
+    pub fn as_slice(&self) -> &[T] {
+        match &self.data {
+            Data::Borrowed(a) => a.as_slice().expect("checked contiguous"),
+            Data::Owned(v) => v,
+        }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Rows: the first dimension (1 for a 1-D array).
+    pub fn rows(&self) -> usize {
+        if self.shape.len() == 1 {
+            1
+        } else {
+            self.shape[0]
+        }
+    }
+
+    /// Whether the caller's array is read in place (no copy was made).
+    pub fn borrowed(&self) -> bool {
+        !self.converted && matches!(self.data, Data::Borrowed(_))
+    }
+}
+
+static ASARRAY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn asarray<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = obj.py();
+    ASARRAY
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import("numpy")?.getattr("asarray")?.unbind())
+        })?
+        .bind(py)
+        .call1((obj,))
+}
+
+/// What an input array holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Floating point (features, scores).
+    Float,
+    /// Unsigned integers (codes, ids).
+    Unsigned,
+    /// Signed integers.
+    Signed,
+    /// Anything else (bool, complex, strings, objects).
+    Other,
+}
+
+/// The element kind of `obj` as numpy would see it (an ndarray's dtype, or
+/// that of `numpy.asarray(obj)`).
+pub fn kind_of(obj: &Bound<'_, PyAny>) -> PyResult<(Kind, usize)> {
+    let arr = if obj.cast::<PyUntypedArray>().is_ok() {
+        obj.clone()
+    } else {
+        asarray(obj)?
+    };
+    let arr = arr.cast::<PyUntypedArray>()?;
+    let kind = match arr.dtype().kind() {
+        b'f' => Kind::Float,
+        b'u' => Kind::Unsigned,
+        b'i' => Kind::Signed,
+        _ => Kind::Other,
+    };
+    Ok((kind, arr.ndim()))
+}
+
+/// An array of `T` from any array-like of a numeric kind in `accept`, with
+/// `ndim` dimensions (one of `ndims`). `what` names the argument in errors;
+/// `layout` describes the expected shape for messages, e.g. `(n, dim)`.
+fn input<'py, T: Elem>(
+    obj: &Bound<'py, PyAny>,
+    what: &'static str,
+    accept: &[Kind],
+    ndims: &[usize],
+    layout: &str,
+) -> PyResult<Input<'py, T>> {
+    let py = obj.py();
+    let mut converted = false;
+    let arr = if obj.cast::<PyUntypedArray>().is_ok() {
+        obj.clone()
+    } else {
+        converted = true;
+        asarray(obj)?
+    };
+    let untyped = arr.cast::<PyUntypedArray>()?;
+    let ndim = untyped.ndim();
+    if !ndims.contains(&ndim) {
+        return Err(shape(format!(
+            "`{what}` must be an array of shape {layout}, got {ndim} dimension(s)"
+        )));
+    }
+    let dtype = untyped.dtype();
+    let target = numpy::dtype::<T>(py);
+    let arr = if dtype.is_equiv_to(&target) {
+        arr
+    } else {
+        let kind = match dtype.kind() {
+            b'f' => Kind::Float,
+            b'u' => Kind::Unsigned,
+            b'i' => Kind::Signed,
+            _ => Kind::Other,
+        };
+        if !accept.contains(&kind) {
+            return Err(param(
+                what,
+                format!(
+                    "elements of dtype {} cannot be used here",
+                    dtype.str().map(|s| s.to_string()).unwrap_or_default()
+                ),
+            ));
+        }
+        converted = true;
+        arr.call_method1("astype", (target,))?
+    };
+    let typed = arr.cast::<PyArrayDyn<T>>()?;
+    let ro = typed.try_readonly()?;
+    let shape = ro.shape().to_vec();
+    // `as_slice` also accepts Fortran order: only C order is row-major.
+    let data = if typed.is_c_contiguous() && ro.as_slice().is_ok() {
+        Data::Borrowed(ro)
+    } else {
+        Data::Owned(Zeroizing::new(ro.as_array().iter().copied().collect()))
+    };
+    Ok(Input {
+        data,
+        shape,
+        converted,
+    })
+}
+
+/// Feature vectors: `float32` read in place, `float64` converted here
+/// (into a buffer wiped on drop), other real dtypes converted by numpy.
+pub fn features<'py>(
+    obj: &Bound<'py, PyAny>,
+    what: &'static str,
+    ndims: &[usize],
+) -> PyResult<Input<'py, f32>> {
+    let layout = if ndims == [1] { "(dim,)" } else { "(n, dim)" };
+    if let Ok(wide) = obj.cast::<PyArrayDyn<f64>>() {
+        let ro = wide.try_readonly()?;
+        let ndim = ro.ndim();
+        if !ndims.contains(&ndim) {
+            return Err(shape(format!(
+                "`{what}` must be an array of shape {layout}, got {ndim} dimension(s)"
+            )));
+        }
+        // `iter` walks the logical (row-major) order whatever the strides.
+        let narrow = ro.as_array().iter().map(|&v| v as f32).collect();
+        return Ok(Input {
+            data: Data::Owned(Zeroizing::new(narrow)),
+            shape: ro.shape().to_vec(),
+            converted: true,
+        });
+    }
+    input(
+        obj,
+        what,
+        &[Kind::Float, Kind::Signed, Kind::Unsigned],
+        ndims,
+        layout,
+    )
+}
+
+/// Feature vectors of exactly `dim` columns.
+pub fn features_of_dim<'py>(
+    obj: &Bound<'py, PyAny>,
+    what: &'static str,
+    ndims: &[usize],
+    dim: usize,
+) -> PyResult<Input<'py, f32>> {
+    let x = features(obj, what, ndims)?;
+    let got = *x.shape().last().expect("at least one dimension");
+    if got != dim {
+        return Err(crate::errors::to_py(btp::Error::WrongDimension {
+            expected: dim,
+            got,
+        }));
+    }
+    Ok(x)
+}
+
+/// Packed codes of `words` words each: `uint64` read in place.
+pub fn codes<'py>(
+    obj: &Bound<'py, PyAny>,
+    what: &'static str,
+    ndims: &[usize],
+    words: usize,
+) -> PyResult<Input<'py, u64>> {
+    let layout = if ndims == [1] {
+        "(words,)"
+    } else {
+        "(n, words)"
+    };
+    let c: Input<'py, u64> = input(obj, what, &[Kind::Unsigned, Kind::Signed], ndims, layout)?;
+    let got = *c.shape().last().expect("at least one dimension");
+    if got != words {
+        return Err(shape(format!(
+            "`{what}` must have {words} words per code (the protector's code), got {got}"
+        )));
+    }
+    Ok(c)
+}
+
+/// Scores (or any `float64` vector): 1-D.
+pub fn floats<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Input<'py, f64>> {
+    input(
+        obj,
+        what,
+        &[Kind::Float, Kind::Signed, Kind::Unsigned],
+        &[1],
+        "(n,)",
+    )
+}
+
+/// A row-major score matrix: 2-D `float64`.
+pub fn matrix<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Input<'py, f64>> {
+    input(
+        obj,
+        what,
+        &[Kind::Float, Kind::Signed, Kind::Unsigned],
+        &[2],
+        "(rows, columns)",
+    )
+}
+
+/// Unsigned 32-bit labels, 1-D (`uint32`; other integer dtypes converted).
+pub fn labels<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Input<'py, u32>> {
+    input(obj, what, &[Kind::Unsigned, Kind::Signed], &[1], "(n,)")
+}
+
+/// A 1-D array of signed 64-bit integers.
+pub fn ints<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Input<'py, i64>> {
+    input(obj, what, &[Kind::Unsigned, Kind::Signed], &[1], "(n,)")
+}
+
+/// A 2-D array of signed 64-bit integers.
+pub fn int_matrix<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Input<'py, i64>> {
+    input(
+        obj,
+        what,
+        &[Kind::Unsigned, Kind::Signed],
+        &[2],
+        "(rows, columns)",
+    )
+}
+
+/// Whether a `float32` feature array would be read in place (the
+/// zero-copy rule of this module), for tests and curious users.
+#[pyfunction]
+pub fn _reads_in_place(x: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(features(x, "x", &[1, 2])?.borrowed())
+}
+
+/// A new 1-D numpy array owning `v`.
+pub fn vec1<'py, T: Element>(py: Python<'py>, v: Vec<T>) -> Bound<'py, PyArrayDyn<T>> {
+    ArrayD::from_shape_vec(IxDyn(&[v.len()]), v)
+        .expect("1-D shape of the vector's length")
+        .into_pyarray(py)
+}
+
+/// A new 2-D numpy array owning `v` (`rows * cols` elements).
+pub fn vec2<'py, T: Element>(
+    py: Python<'py>,
+    v: Vec<T>,
+    rows: usize,
+    cols: usize,
+) -> Bound<'py, PyArrayDyn<T>> {
+    ArrayD::from_shape_vec(IxDyn(&[rows, cols]), v)
+        .expect("the vector holds rows x cols elements")
+        .into_pyarray(py)
+}

@@ -1,0 +1,535 @@
+//! `btp.Template` and `btp.Protector`.
+
+use btp::{batch, ProtectedTemplate, Protector};
+use numpy::PyArrayDyn;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
+
+use zeroize::Zeroizing;
+
+use crate::arrays::{self, Kind};
+use crate::errors::OrRaise;
+use crate::pytypes;
+use crate::scheme::{hex, PyMasterKey, PyScheme};
+
+/// A protected (cancellable) template: a packed code plus what made it.
+/// `bytes(t)` is the versioned wire format; `Template.from_bytes` reads it.
+#[pyclass(frozen, eq, hash, module = "btp", name = "Template")]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PyTemplate {
+    pub(crate) t: ProtectedTemplate,
+}
+
+#[pymethods]
+impl PyTemplate {
+    /// Decodes the wire format strictly (`DecodeError` on any defect).
+    #[staticmethod]
+    fn from_bytes(data: &[u8]) -> PyResult<Self> {
+        Ok(Self {
+            t: ProtectedTemplate::from_bytes(data).or_raise()?,
+        })
+    }
+
+    /// The wire format.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.t.to_bytes())
+    }
+
+    fn __bytes__<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        self.to_bytes(py)
+    }
+
+    /// `"iom-grp"`, `"iom-urp"` or `"biohash"`.
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        self.t.scheme().name()
+    }
+
+    /// The parameters id of the scheme that made it (hex).
+    #[getter]
+    fn params_id(&self) -> String {
+        hex(&self.t.params_id())
+    }
+
+    /// The fingerprint of the key that made it (hex; reveals only equality).
+    #[getter]
+    fn fingerprint(&self) -> String {
+        hex(&self.t.fingerprint().0)
+    }
+
+    /// Number of code elements.
+    #[getter]
+    fn code_len(&self) -> usize {
+        self.t.layout().len()
+    }
+
+    /// Elements are below this.
+    #[getter]
+    fn alphabet(&self) -> u16 {
+        self.t.layout().alphabet()
+    }
+
+    /// The packed code, `uint64` words (a copy).
+    #[getter]
+    fn words<'py>(&self, py: Python<'py>) -> Bound<'py, PyArrayDyn<u64>> {
+        arrays::vec1(py, self.t.words().to_vec())
+    }
+
+    /// The code elements, one `uint8` each.
+    fn elements<'py>(&self, py: Python<'py>) -> Bound<'py, PyArrayDyn<u8>> {
+        arrays::vec1(py, self.t.elements())
+    }
+
+    /// Similarity in [0, 1] with a template of the same origin.
+    fn similarity(&self, other: &PyTemplate) -> PyResult<f64> {
+        self.t.similarity(&other.t).or_raise()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Template({}, {} elements, params {}, key {})",
+            self.t.scheme().name(),
+            self.t.layout().len(),
+            hex(&self.t.params_id()),
+            hex(&self.t.fingerprint().0)
+        )
+    }
+
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        Ok((
+            py.get_type::<Self>().getattr("from_bytes")?,
+            (self.to_bytes(py),),
+        ))
+    }
+}
+
+/// A scheme bound to a key: protects feature vectors and compares the
+/// templates it made.
+#[pyclass(frozen, module = "btp", name = "Protector")]
+pub struct PyProtector {
+    pub(crate) inner: Protector,
+    application: String,
+    version: u32,
+    subject: Option<Vec<u8>>,
+}
+
+fn subject_bytes(subject: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
+    match subject {
+        None => Ok(None),
+        Some(s) if s.is_none() => Ok(None),
+        Some(s) => {
+            if let Ok(b) = s.cast::<PyBytes>() {
+                Ok(Some(b.as_bytes().to_vec()))
+            } else if s.cast::<PyString>().is_ok() {
+                Ok(Some(s.extract::<String>()?.into_bytes()))
+            } else {
+                Err(PyTypeError::new_err("subject must be bytes, str or None"))
+            }
+        }
+    }
+}
+
+impl PyProtector {
+    pub(crate) fn build(
+        scheme: &PyScheme,
+        mk: &PyMasterKey,
+        application: &str,
+        version: u32,
+        subject: Option<Vec<u8>>,
+    ) -> PyResult<Self> {
+        let inner = Protector::new(
+            scheme.params.clone(),
+            &mk.key,
+            application,
+            version,
+            subject.as_deref(),
+        )
+        .or_raise()?;
+        Ok(Self {
+            inner,
+            application: application.to_owned(),
+            version,
+            subject,
+        })
+    }
+
+    pub(crate) fn words(&self) -> usize {
+        self.inner.layout().words()
+    }
+
+    pub(crate) fn wrap(&self, t: ProtectedTemplate) -> PyTemplate {
+        PyTemplate { t }
+    }
+
+    /// Protects a batch of feature vectors `(n, dim)` without the GIL.
+    pub(crate) fn protect_rows(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
+        let rows = arrays::features_of_dim(x, "x", &[2], self.inner.dim())?;
+        let data = rows.as_slice();
+        py.detach(|| self.inner.protect_batch_packed(data))
+            .or_raise()
+    }
+
+    /// Codes of a batch argument that holds features (float arrays), packed
+    /// codes (`uint64` arrays) or templates (a list of `Template`). Returns
+    /// the codes and their number.
+    pub(crate) fn batch_codes(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<(Zeroizing<Vec<u64>>, usize)> {
+        let words = self.words();
+        if let Ok(list) = data.cast::<PyList>() {
+            if list
+                .iter()
+                .next()
+                .is_some_and(|t| t.cast::<PyTemplate>().is_ok())
+            {
+                let mut codes = Zeroizing::new(Vec::with_capacity(list.len() * words));
+                for item in list.iter() {
+                    let t = item.cast::<PyTemplate>().map_err(|_| {
+                        PyTypeError::new_err("a list of templates holds something else")
+                    })?;
+                    self.inner.check(&t.get().t).or_raise()?;
+                    codes.extend_from_slice(t.get().t.words());
+                }
+                return Ok((codes, list.len()));
+            }
+        }
+        match arrays::kind_of(data)? {
+            (Kind::Unsigned, _) => {
+                let c = arrays::codes(data, "codes", &[2], words)?;
+                let slice = c.as_slice();
+                py.detach(|| batch::check_codes(&self.inner.layout(), slice))
+                    .or_raise()?;
+                Ok((Zeroizing::new(slice.to_vec()), c.rows()))
+            }
+            _ => {
+                let codes = Zeroizing::new(self.protect_rows(py, data)?);
+                let n = codes.len() / words;
+                Ok((codes, n))
+            }
+        }
+    }
+
+    /// The template of a single probe: a `Template` (checked against this
+    /// protector), a packed code (`uint64`, 1-D) or a feature vector.
+    pub(crate) fn probe(
+        &self,
+        py: Python<'_>,
+        x: &Bound<'_, PyAny>,
+    ) -> PyResult<ProtectedTemplate> {
+        if let Ok(t) = x.cast::<PyTemplate>() {
+            self.inner.check(&t.get().t).or_raise()?;
+            return Ok(t.get().t.clone());
+        }
+        if let (Kind::Unsigned, 1) = arrays::kind_of(x)? {
+            let c = arrays::codes(x, "code", &[1], self.words())?;
+            return self.inner.template(c.as_slice().to_vec()).or_raise();
+        }
+        let v = arrays::features_of_dim(x, "x", &[1], self.inner.dim())?;
+        let data = v.as_slice();
+        py.detach(|| self.inner.protect(data)).or_raise()
+    }
+
+    pub(crate) fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let kw = PyDict::new(py);
+        kw.set_item("scheme", PyBytes::new(py, &self.inner.params().to_bytes()))?;
+        kw.set_item("application", &self.application)?;
+        kw.set_item("version", self.version)?;
+        kw.set_item(
+            "subject",
+            self.subject.as_deref().map(|s| PyBytes::new(py, s)),
+        )?;
+        kw.set_item("fingerprint", hex(&self.inner.fingerprint().0))?;
+        pytypes::make_kw(py, "ProtectorDescription", &kw)
+    }
+
+    /// Reopens a `ProtectorDescription` (any object with its attributes).
+    pub(crate) fn from_description(
+        description: &Bound<'_, PyAny>,
+        mk: &PyMasterKey,
+    ) -> PyResult<Self> {
+        let scheme_bytes: Vec<u8> = description.getattr("scheme")?.extract()?;
+        let scheme = PyScheme {
+            params: btp::SchemeParams::from_bytes(&scheme_bytes).or_raise()?,
+        };
+        let application: String = description.getattr("application")?.extract()?;
+        let version: u32 = description.getattr("version")?.extract()?;
+        let subject = subject_bytes(Some(&description.getattr("subject")?))?;
+        let p = Self::build(&scheme, mk, &application, version, subject)?;
+        let expected: Option<String> = description.getattr("fingerprint")?.extract()?;
+        if let Some(fp) = expected {
+            if fp != hex(&p.inner.fingerprint().0) {
+                return Err(crate::errors::to_py(btp::Error::KeyMismatch));
+            }
+        }
+        Ok(p)
+    }
+}
+
+#[pymethods]
+impl PyProtector {
+    /// The protector of `scheme` for an application, a version (bump it to
+    /// revoke) and optionally a subject (per-subject keys), under keys
+    /// derived from `mk`.
+    #[new]
+    #[pyo3(signature = (scheme, mk, application, version = 1, subject = None))]
+    fn new(
+        scheme: &PyScheme,
+        mk: &PyMasterKey,
+        application: &str,
+        version: u32,
+        subject: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        Self::build(scheme, mk, application, version, subject_bytes(subject)?)
+    }
+
+    /// Protects one feature vector `(dim,)` into a `Template`.
+    fn protect(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<PyTemplate> {
+        let v = arrays::features_of_dim(x, "x", &[1], self.inner.dim())?;
+        let data = v.as_slice();
+        let t = py.detach(|| self.inner.protect(data)).or_raise()?;
+        Ok(self.wrap(t))
+    }
+
+    /// Protects a batch `(n, dim)` into packed codes `(n, words)` `uint64`,
+    /// one row per template, on every core, without the GIL. `float32`
+    /// C-contiguous input is read in place; other dtypes are converted.
+    fn protect_batch<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<u64>>> {
+        let codes = self.protect_rows(py, x)?;
+        let n = codes.len() / self.words();
+        Ok(arrays::vec2(py, codes, n, self.words()))
+    }
+
+    /// Protects a batch `(n, dim)` into a list of templates.
+    fn protect_templates(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Vec<PyTemplate>> {
+        let rows = arrays::features_of_dim(x, "x", &[2], self.inner.dim())?;
+        let data = rows.as_slice();
+        let ts = py.detach(|| self.inner.protect_batch(data)).or_raise()?;
+        Ok(ts.into_iter().map(|t| self.wrap(t)).collect())
+    }
+
+    /// The template of one packed code (a row of `protect_batch`), checked.
+    fn template(&self, code: &Bound<'_, PyAny>) -> PyResult<PyTemplate> {
+        let c = arrays::codes(code, "code", &[1], self.words())?;
+        Ok(self.wrap(self.inner.template(c.as_slice().to_vec()).or_raise()?))
+    }
+
+    /// The templates of packed codes `(n, words)`, each checked.
+    fn templates(&self, py: Python<'_>, codes: &Bound<'_, PyAny>) -> PyResult<Vec<PyTemplate>> {
+        let c = arrays::codes(codes, "codes", &[2], self.words())?;
+        let slice = c.as_slice();
+        let ts = py
+            .detach(|| batch::templates(&self.inner, slice))
+            .or_raise()?;
+        Ok(ts.into_iter().map(|t| self.wrap(t)).collect())
+    }
+
+    /// Packed codes `(n, words)` of templates made by this protector.
+    fn codes<'py>(
+        &self,
+        py: Python<'py>,
+        templates: Vec<PyRef<'py, PyTemplate>>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<u64>>> {
+        let mut out = Vec::with_capacity(templates.len() * self.words());
+        for t in &templates {
+            self.inner.check(&t.t).or_raise()?;
+            out.extend_from_slice(t.t.words());
+        }
+        Ok(arrays::vec2(py, out, templates.len(), self.words()))
+    }
+
+    /// The elements of packed codes: `(n, words)` gives `(n, code_len)`
+    /// `uint8`, one code `(words,)` gives `(code_len,)`.
+    fn unpack<'py>(
+        &self,
+        py: Python<'py>,
+        codes: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
+        let c = arrays::codes(codes, "codes", &[1, 2], self.words())?;
+        let layout = self.inner.layout();
+        let slice = c.as_slice();
+        let elements = py
+            .detach(|| batch::unpack_codes(&layout, slice))
+            .or_raise()?;
+        Ok(if c.shape().len() == 1 {
+            arrays::vec1(py, elements)
+        } else {
+            arrays::vec2(py, elements, c.rows(), layout.len())
+        })
+    }
+
+    /// Similarity in [0, 1] of two templates of this protector.
+    fn compare(&self, a: &PyTemplate, b: &PyTemplate) -> PyResult<f64> {
+        self.inner.compare(&a.t, &b.t).or_raise()
+    }
+
+    /// 1:1 decision: `Decision(score, threshold, matched)`, matched iff
+    /// `score >= threshold`.
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        reference: &PyTemplate,
+        probe: &PyTemplate,
+        threshold: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let d = self
+            .inner
+            .verify(&reference.t, &probe.t, threshold)
+            .or_raise()?;
+        decision(py, d)
+    }
+
+    /// All-pairs similarities of packed codes: `(na, nb)` `float32`.
+    fn scores<'py>(
+        &self,
+        py: Python<'py>,
+        codes_a: &Bound<'py, PyAny>,
+        codes_b: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let a = arrays::codes(codes_a, "codes_a", &[2], self.words())?;
+        let b = arrays::codes(codes_b, "codes_b", &[2], self.words())?;
+        let layout = self.inner.layout();
+        let (sa, sb) = (a.as_slice(), b.as_slice());
+        let m = py
+            .detach(|| batch::score_matrix(&layout, sa, sb))
+            .or_raise()?;
+        Ok(arrays::vec2(py, m, a.rows(), b.rows()))
+    }
+
+    /// Row-wise similarities of two equally long batches of codes: `(n,)`
+    /// `float32`.
+    fn paired_scores<'py>(
+        &self,
+        py: Python<'py>,
+        codes_a: &Bound<'py, PyAny>,
+        codes_b: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let a = arrays::codes(codes_a, "codes_a", &[2], self.words())?;
+        let b = arrays::codes(codes_b, "codes_b", &[2], self.words())?;
+        let layout = self.inner.layout();
+        let (sa, sb) = (a.as_slice(), b.as_slice());
+        let s = py
+            .detach(|| batch::paired_scores(&layout, sa, sb))
+            .or_raise()?;
+        Ok(arrays::vec1(py, s))
+    }
+
+    /// The scheme.
+    #[getter]
+    fn scheme(&self) -> PyScheme {
+        PyScheme {
+            params: self.inner.params().clone(),
+        }
+    }
+
+    /// Feature dimension.
+    #[getter]
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+
+    /// Elements per code.
+    #[getter]
+    fn code_len(&self) -> usize {
+        self.inner.layout().len()
+    }
+
+    /// `uint64` words per packed code.
+    #[getter(words)]
+    fn words_py(&self) -> usize {
+        self.words()
+    }
+
+    /// The key fingerprint (hex; reveals only equality of keys).
+    #[getter]
+    fn fingerprint(&self) -> String {
+        hex(&self.inner.fingerprint().0)
+    }
+
+    /// The application name.
+    #[getter]
+    fn application(&self) -> &str {
+        &self.application
+    }
+
+    /// The key version.
+    #[getter]
+    fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The subject bound into the key, if any.
+    #[getter]
+    fn subject<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        self.subject.as_deref().map(|s| PyBytes::new(py, s))
+    }
+
+    /// A `ProtectorDescription`: everything but the key. Pickling a
+    /// protector gives this; `description.open(mk)` or
+    /// `Protector.reopen(description, mk)` makes the protector again.
+    fn describe<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.description(py)
+    }
+
+    /// The protector of a description, under `mk` (`KeyMismatchError` if
+    /// `mk` is not the key the description was made with).
+    #[classmethod]
+    fn reopen(
+        _cls: &Bound<'_, PyType>,
+        description: &Bound<'_, PyAny>,
+        mk: &PyMasterKey,
+    ) -> PyResult<Self> {
+        Self::from_description(description, mk)
+    }
+
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        reduce_to(py, self.description(py)?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Protector({}, dim={}, code_len={}, application={:?}, version={}, key {})",
+            self.inner.params().scheme_id().name(),
+            self.inner.dim(),
+            self.inner.layout().len(),
+            self.application,
+            self.version,
+            hex(&self.inner.fingerprint().0)
+        )
+    }
+}
+
+/// `(type(obj), (field values...))` of a dataclass instance, so that
+/// unpickling gives the dataclass back.
+pub(crate) fn reduce_to<'py>(
+    py: Python<'py>,
+    obj: Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let fields = py
+        .import("dataclasses")?
+        .getattr("fields")?
+        .call1((&obj,))?;
+    let mut values = Vec::new();
+    for f in fields.try_iter()? {
+        let name = f?.getattr("name")?;
+        values.push(obj.getattr(name.cast::<PyString>()?)?);
+    }
+    Ok((
+        obj.get_type().into_any(),
+        pyo3::types::PyTuple::new(py, values)?.into_any(),
+    ))
+}
+
+/// `btp.Decision(score, threshold, matched)`.
+pub(crate) fn decision<'py>(py: Python<'py>, d: btp::Decision) -> PyResult<Bound<'py, PyAny>> {
+    pytypes::make(py, "Decision", (d.score, d.threshold, d.matched))
+}

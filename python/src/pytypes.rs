@@ -1,0 +1,101 @@
+//! Results are plain Python types defined in `btp/_types.py` (named tuples
+//! and frozen dataclasses: they print, compare, unpack and pickle without
+//! the native module's help); this module builds them, and converts times.
+
+use pyo3::call::PyCallArgs;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
+
+use crate::errors::param;
+
+static TYPES: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+fn module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    TYPES
+        .get_or_try_init(py, || Ok::<_, PyErr>(py.import("btp._types")?.unbind()))
+        .map(|m| m.bind(py))
+}
+
+/// The class `name` of `btp._types`.
+pub fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    module(py)?.getattr(name)
+}
+
+/// `btp._types.<name>(*args)`.
+pub fn make<'py, A>(py: Python<'py>, name: &str, args: A) -> PyResult<Bound<'py, PyAny>>
+where
+    A: PyCallArgs<'py>,
+{
+    class(py, name)?.call1(args)
+}
+
+/// `btp._types.<name>(**kwargs)`.
+pub fn make_kw<'py>(
+    py: Python<'py>,
+    name: &str,
+    kwargs: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyAny>> {
+    class(py, name)?.call((), Some(kwargs))
+}
+
+static FROM_TIMESTAMP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A timezone-aware UTC `datetime` for Unix seconds.
+pub fn datetime(py: Python<'_>, ts: i64) -> PyResult<Bound<'_, PyAny>> {
+    let utc = UTC.get_or_try_init(py, || {
+        Ok::<_, PyErr>(
+            py.import("datetime")?
+                .getattr("timezone")?
+                .getattr("utc")?
+                .unbind(),
+        )
+    })?;
+    let from = FROM_TIMESTAMP.get_or_try_init(py, || {
+        Ok::<_, PyErr>(
+            py.import("datetime")?
+                .getattr("datetime")?
+                .getattr("fromtimestamp")?
+                .unbind(),
+        )
+    })?;
+    from.bind(py).call1((ts, utc.bind(py)))
+}
+
+/// Unix seconds from a timezone-aware `datetime` or a number of seconds
+/// (rounded down). A naive `datetime` is refused: its time zone is a guess.
+pub fn timestamp(obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<i64> {
+    if obj.hasattr("tzinfo")? && obj.hasattr("timestamp")? {
+        if obj.getattr("utcoffset")?.call0()?.is_none() {
+            return Err(param(
+                what,
+                "a naive datetime has no time zone: give an aware one (e.g. with tzinfo=timezone.utc) or Unix seconds",
+            ));
+        }
+        return seconds_of(&obj.call_method0("timestamp")?, what);
+    }
+    seconds_of(obj, what)
+}
+
+/// A duration in whole seconds from a `timedelta` or a number of seconds.
+pub fn duration(obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<i64> {
+    if obj.hasattr("total_seconds")? {
+        return seconds_of(&obj.call_method0("total_seconds")?, what);
+    }
+    seconds_of(obj, what)
+}
+
+fn seconds_of(obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<i64> {
+    if let Ok(i) = obj.extract::<i64>() {
+        return Ok(i);
+    }
+    match obj.extract::<f64>() {
+        Ok(f) if f.is_finite() && f.abs() < 9.0e18 => Ok(f.floor() as i64),
+        Ok(_) => Err(param(what, "must be a finite number of seconds")),
+        Err(_) => Err(param(
+            what,
+            "must be a datetime/timedelta or a number of seconds",
+        )),
+    }
+}

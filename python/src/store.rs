@@ -1,0 +1,795 @@
+//! `btp.Purpose` and `btp.Store`: the encrypted template store.
+//!
+//! Every operation runs without the GIL (SQLite I/O, decryption, matching)
+//! and takes the audit context (`actor`, `reason`) as keyword arguments.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use btp::store::{
+    AuditEvent, AuditHead, Context, EventFilter, HoldTarget, Purpose, Retention, ReviewOutcome,
+    Sample, Store, StoreOptions, NONCE_LIMIT,
+};
+use btp::ProtectedTemplate;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyType};
+use serde_json::Value;
+
+use crate::arrays;
+use crate::errors::{param, OrRaise};
+use crate::protector::{decision, PyTemplate};
+use crate::pytypes::{self, datetime, duration, timestamp};
+use crate::scheme::{PyMasterKey, PyScheme};
+
+/// A programme a store serves and its rules: scheme, application of the
+/// transform keys, match threshold, longest retention (a `timedelta` or
+/// seconds).
+#[pyclass(frozen, module = "btp", name = "Purpose")]
+#[derive(Clone)]
+pub struct PyPurpose {
+    purpose: Purpose,
+}
+
+#[pymethods]
+impl PyPurpose {
+    #[new]
+    #[pyo3(signature = (name, scheme, application, threshold, max_retention, transform_version = 1))]
+    fn new(
+        name: &str,
+        scheme: &PyScheme,
+        application: &str,
+        threshold: f64,
+        max_retention: &Bound<'_, PyAny>,
+        transform_version: u32,
+    ) -> PyResult<Self> {
+        let secs = duration(max_retention, "max_retention")?;
+        let secs = u64::try_from(secs)
+            .map_err(|_| param("max_retention", "must be at least one second"))?;
+        let mut purpose = Purpose::new(
+            name,
+            scheme.params.clone(),
+            application,
+            threshold,
+            Duration::from_secs(secs),
+        )
+        .or_raise()?;
+        purpose.transform_version = transform_version;
+        Ok(Self { purpose })
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        &self.purpose.name
+    }
+
+    #[getter]
+    fn scheme(&self) -> PyScheme {
+        PyScheme {
+            params: self.purpose.params.clone(),
+        }
+    }
+
+    #[getter]
+    fn application(&self) -> &str {
+        &self.purpose.application
+    }
+
+    #[getter]
+    fn threshold(&self) -> f64 {
+        self.purpose.threshold
+    }
+
+    /// Longest retention, a `timedelta`.
+    #[getter]
+    fn max_retention<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("datetime")?
+            .getattr("timedelta")?
+            .call1((0, self.purpose.max_retention.as_secs()))
+    }
+
+    #[getter]
+    fn transform_version(&self) -> u32 {
+        self.purpose.transform_version
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Purpose({:?}, {}, application={:?}, threshold={}, max_retention={} s, transform_version={})",
+            self.purpose.name,
+            self.purpose.params.scheme_id().name(),
+            self.purpose.application,
+            self.purpose.threshold,
+            self.purpose.max_retention.as_secs(),
+            self.purpose.transform_version
+        )
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(
+        Bound<'py, PyType>,
+        (String, PyScheme, String, f64, u64, u32),
+    )> {
+        let p = &self.purpose;
+        Ok((
+            py.get_type::<Self>(),
+            (
+                p.name.clone(),
+                self.scheme(),
+                p.application.clone(),
+                p.threshold,
+                p.max_retention.as_secs(),
+                p.transform_version,
+            ),
+        ))
+    }
+}
+
+/// An open encrypted template store (one SQLite file). See `docs/store.md`.
+/// Use it as a context manager, or call `close()`.
+#[pyclass(frozen, module = "btp", name = "Store")]
+pub struct PyStore {
+    inner: RwLock<Option<Arc<Store>>>,
+    path: String,
+}
+
+/// A sample: a `Template` or a feature vector (borrowed from numpy).
+enum Probe<'py> {
+    Template(ProtectedTemplate),
+    Features(arrays::Input<'py, f32>),
+}
+
+impl Probe<'_> {
+    fn sample(&self) -> Sample<'_> {
+        match self {
+            Probe::Template(t) => Sample::Template(t),
+            Probe::Features(f) => Sample::Features(f.as_slice()),
+        }
+    }
+}
+
+fn probe<'py>(x: &Bound<'py, PyAny>) -> PyResult<Probe<'py>> {
+    if let Ok(t) = x.cast::<PyTemplate>() {
+        return Ok(Probe::Template(t.get().t.clone()));
+    }
+    Ok(Probe::Features(arrays::features(x, "x", &[1])?))
+}
+
+fn retention(
+    retention: Option<&Bound<'_, PyAny>>,
+    expires_at: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Retention> {
+    match (retention, expires_at) {
+        (None, None) => Ok(Retention::Maximum),
+        (Some(r), None) => {
+            let secs = duration(r, "retention")?;
+            let secs = u64::try_from(secs).map_err(|_| param("retention", "must be positive"))?;
+            Ok(Retention::For(Duration::from_secs(secs)))
+        }
+        (None, Some(t)) => Ok(Retention::Until(timestamp(t, "expires_at")?)),
+        (Some(_), Some(_)) => Err(param(
+            "retention",
+            "give either retention or expires_at, not both",
+        )),
+    }
+}
+
+fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(a) => {
+            let items = a
+                .iter()
+                .map(|x| json_to_py(py, x))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)?.into_any()
+        }
+        Value::Object(o) => {
+            let d = PyDict::new(py);
+            for (k, x) in o {
+                d.set_item(k, json_to_py(py, x)?)?;
+            }
+            d.into_any()
+        }
+    })
+}
+
+fn head<'py>(py: Python<'py>, h: &AuditHead) -> PyResult<Bound<'py, PyAny>> {
+    pytypes::make(py, "AuditHead", (h.seq, PyBytes::new(py, &h.mac)))
+}
+
+fn event<'py>(py: Python<'py>, e: &AuditEvent) -> PyResult<Bound<'py, PyAny>> {
+    let kw = PyDict::new(py);
+    kw.set_item("seq", e.seq)?;
+    kw.set_item("time", datetime(py, e.time)?)?;
+    kw.set_item("actor", &e.actor)?;
+    kw.set_item("action", e.action.as_str())?;
+    kw.set_item("purpose", &e.purpose)?;
+    kw.set_item("reason", &e.reason)?;
+    kw.set_item("records", &e.records)?;
+    let subjects = e
+        .subjects
+        .iter()
+        .map(|s| PyBytes::new(py, s))
+        .collect::<Vec<_>>();
+    kw.set_item("subjects", subjects)?;
+    kw.set_item("outcome", &e.outcome)?;
+    let detail = PyDict::new(py);
+    for (k, v) in &e.detail {
+        detail.set_item(k, json_to_py(py, v)?)?;
+    }
+    kw.set_item("detail", detail)?;
+    kw.set_item("mac", PyBytes::new(py, &e.mac))?;
+    pytypes::make_kw(py, "AuditEvent", &kw)
+}
+
+fn by_purpose<'py, V: IntoPyObject<'py> + Clone>(
+    py: Python<'py>,
+    map: &std::collections::BTreeMap<String, V>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in map {
+        d.set_item(k, v.clone())?;
+    }
+    Ok(d)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn filter(
+    start: Option<&Bound<'_, PyAny>>,
+    end: Option<&Bound<'_, PyAny>>,
+    purpose: Option<String>,
+    action: Option<&str>,
+    after_seq: Option<u64>,
+    limit: Option<usize>,
+    record: Option<i64>,
+    subject_hash: Option<&[u8]>,
+) -> PyResult<EventFilter> {
+    let action = action
+        .map(|a| {
+            btp::store::Action::parse(a)
+                .ok_or_else(|| param("action", format!("unknown audit action {a:?}")))
+        })
+        .transpose()?;
+    let subject = subject_hash
+        .map(|s| <[u8; 32]>::try_from(s).map_err(|_| param("subject_hash", "must be 32 bytes")))
+        .transpose()?;
+    Ok(EventFilter {
+        from: start.map(|t| timestamp(t, "start")).transpose()?,
+        to: end.map(|t| timestamp(t, "end")).transpose()?,
+        purpose,
+        action,
+        after_seq,
+        limit,
+        record,
+        subject,
+    })
+}
+
+impl PyStore {
+    fn store(&self) -> PyResult<Arc<Store>> {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| PyValueError::new_err("the store is closed"))
+    }
+}
+
+#[pymethods]
+impl PyStore {
+    /// Opens (or creates) the store at `path` with the master key and the
+    /// purposes it serves. A wrong key is `WrongKeyError`.
+    #[classmethod]
+    #[pyo3(signature = (path, mk, purposes, *, busy_timeout = 10.0, batch_size = 500, max_encryptions_per_key = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        mk: &PyMasterKey,
+        purposes: Vec<PyRef<'_, PyPurpose>>,
+        busy_timeout: f64,
+        batch_size: usize,
+        max_encryptions_per_key: Option<u64>,
+    ) -> PyResult<Self> {
+        if !(busy_timeout.is_finite() && busy_timeout >= 0.0) {
+            return Err(param("busy_timeout", "must be a number of seconds >= 0"));
+        }
+        let purposes: Vec<Purpose> = purposes.iter().map(|p| p.purpose.clone()).collect();
+        let options = StoreOptions {
+            busy_timeout: Duration::from_secs_f64(busy_timeout),
+            batch_size,
+            max_encryptions_per_key: max_encryptions_per_key.unwrap_or(NONCE_LIMIT),
+            clock: None,
+        };
+        let key = &mk.key;
+        let p = path.clone();
+        let store = py
+            .detach(move || Store::open_with(&p, key, &purposes, options))
+            .or_raise()?;
+        Ok(Self {
+            inner: RwLock::new(Some(Arc::new(store))),
+            path: path.display().to_string(),
+        })
+    }
+
+    /// Closes the handle (the file stays); later calls raise `ValueError`.
+    fn close(&self) {
+        self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        _t: Option<&Bound<'_, PyAny>>,
+        _v: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) {
+        self.close();
+    }
+
+    /// Enrols `subject` for `purpose` from a feature vector (protected at
+    /// once, never stored) or a `Template`; kept for `retention` (a
+    /// `timedelta` or seconds) or until `expires_at` (an aware `datetime` or
+    /// Unix seconds), by default the purpose's maximum. Returns the record id.
+    #[pyo3(signature = (subject, x, purpose, *, retention = None, expires_at = None, actor, reason))]
+    #[allow(clippy::too_many_arguments)]
+    fn enroll(
+        &self,
+        py: Python<'_>,
+        subject: &str,
+        x: &Bound<'_, PyAny>,
+        purpose: &str,
+        retention: Option<&Bound<'_, PyAny>>,
+        expires_at: Option<&Bound<'_, PyAny>>,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<i64> {
+        let store = self.store()?;
+        let r = self::retention(retention, expires_at)?;
+        let p = probe(x)?;
+        let s = p.sample();
+        py.detach(|| store.enroll(purpose, subject, s, r, &Context::new(actor, reason)))
+            .or_raise()
+    }
+
+    /// Retains a probe as evidence under a case reference (never matched).
+    #[pyo3(signature = (case, x, purpose, *, retention = None, expires_at = None, actor, reason))]
+    #[allow(clippy::too_many_arguments)]
+    fn retain_probe(
+        &self,
+        py: Python<'_>,
+        case: &str,
+        x: &Bound<'_, PyAny>,
+        purpose: &str,
+        retention: Option<&Bound<'_, PyAny>>,
+        expires_at: Option<&Bound<'_, PyAny>>,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<i64> {
+        let store = self.store()?;
+        let r = self::retention(retention, expires_at)?;
+        let p = probe(x)?;
+        let s = p.sample();
+        py.detach(|| store.retain_probe(purpose, case, s, r, &Context::new(actor, reason)))
+            .or_raise()
+    }
+
+    /// A live retained probe: `(case, Template)`.
+    fn retained_probe(&self, py: Python<'_>, record: i64) -> PyResult<(String, PyTemplate)> {
+        let store = self.store()?;
+        let (case, t) = py.detach(|| store.retained_probe(record)).or_raise()?;
+        Ok((case, PyTemplate { t }))
+    }
+
+    /// 1:1 against the subject's live records of the purpose:
+    /// `Verification(decision, record, event)`.
+    #[pyo3(signature = (subject, x, purpose, *, actor, reason))]
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        subject: &str,
+        x: &Bound<'py, PyAny>,
+        purpose: &str,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.store()?;
+        let p = probe(x)?;
+        let s = p.sample();
+        let v = py
+            .detach(|| store.verify(purpose, subject, s, &Context::new(actor, reason)))
+            .or_raise()?;
+        pytypes::make(
+            py,
+            "Verification",
+            (decision(py, v.decision)?, v.record, v.event),
+        )
+    }
+
+    /// 1:N over the purpose's live records: `Identification(candidates,
+    /// threshold, event)`, a candidate list for human review (`review`).
+    #[pyo3(signature = (x, purpose, *, k = 10, threshold = None, actor, reason))]
+    #[allow(clippy::too_many_arguments)]
+    fn identify<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        purpose: &str,
+        k: usize,
+        threshold: Option<f64>,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.store()?;
+        let p = probe(x)?;
+        let s = p.sample();
+        let id = py
+            .detach(|| store.identify(purpose, s, k, threshold, &Context::new(actor, reason)))
+            .or_raise()?;
+        let candidates = id
+            .candidates
+            .iter()
+            .map(|c| pytypes::make(py, "StoreCandidate", (&c.subject, c.record, c.score)))
+            .collect::<PyResult<Vec<_>>>()?;
+        pytypes::make(py, "Identification", (candidates, id.threshold, id.event))
+    }
+
+    /// Records a human review of an identification (its `event` number or
+    /// the `Identification`): outcome `"confirmed"` (with the `record`
+    /// confirmed), `"rejected"` or `"inconclusive"`. Returns the event number.
+    #[pyo3(signature = (identification, outcome, *, record = None, reviewer, actor, reason))]
+    #[allow(clippy::too_many_arguments)]
+    fn review(
+        &self,
+        py: Python<'_>,
+        identification: &Bound<'_, PyAny>,
+        outcome: &str,
+        record: Option<i64>,
+        reviewer: &str,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<u64> {
+        let store = self.store()?;
+        let event: u64 = match identification.extract::<u64>() {
+            Ok(e) => e,
+            Err(_) => identification.getattr("event")?.extract()?,
+        };
+        let outcome = match (outcome, record) {
+            ("confirmed", Some(r)) => ReviewOutcome::Confirmed(r),
+            ("confirmed", None) => {
+                return Err(param("record", "a confirmation names the record confirmed"))
+            }
+            ("rejected", None) => ReviewOutcome::Rejected,
+            ("inconclusive", None) => ReviewOutcome::Inconclusive,
+            ("rejected" | "inconclusive", Some(_)) => {
+                return Err(param("record", "only a confirmation names a record"))
+            }
+            _ => {
+                return Err(param(
+                    "outcome",
+                    "must be \"confirmed\", \"rejected\" or \"inconclusive\"",
+                ))
+            }
+        };
+        py.detach(|| store.review(event, reviewer, outcome, &Context::new(actor, reason)))
+            .or_raise()
+    }
+
+    /// Erases every record of a subject (in one purpose, or all):
+    /// `ErasureReport(erased, event, checkpointed)`. `HeldError` under a hold.
+    #[pyo3(signature = (subject, purpose = None, *, actor, reason))]
+    fn erase<'py>(
+        &self,
+        py: Python<'py>,
+        subject: &str,
+        purpose: Option<&str>,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.store()?;
+        let r = py
+            .detach(|| store.erase(subject, purpose, &Context::new(actor, reason)))
+            .or_raise()?;
+        pytypes::make(
+            py,
+            "ErasureReport",
+            (by_purpose(py, &r.erased)?, r.event, r.checkpointed),
+        )
+    }
+
+    /// Places a legal hold on a `subject` (every record, every purpose) or
+    /// one `record`; returns the hold id.
+    #[pyo3(signature = (*, subject = None, record = None, actor, reason))]
+    fn hold(
+        &self,
+        py: Python<'_>,
+        subject: Option<&str>,
+        record: Option<i64>,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<i64> {
+        let store = self.store()?;
+        let target = match (subject, record) {
+            (Some(s), None) => HoldTarget::Subject(s),
+            (None, Some(r)) => HoldTarget::Record(r),
+            _ => return Err(param("subject", "give exactly one of subject and record")),
+        };
+        py.detach(|| store.hold(target, &Context::new(actor, reason)))
+            .or_raise()
+    }
+
+    /// Releases a hold.
+    #[pyo3(signature = (hold, *, actor, reason))]
+    fn release(&self, py: Python<'_>, hold: i64, actor: &str, reason: &str) -> PyResult<()> {
+        let store = self.store()?;
+        py.detach(|| store.release(hold, &Context::new(actor, reason)))
+            .or_raise()
+    }
+
+    /// Deletes every record expired at `now` (an aware `datetime` or Unix
+    /// seconds; the store's clock by default) that no hold keeps:
+    /// `SweepReport(now, deleted, held, event, checkpointed)`.
+    #[pyo3(signature = (now = None, *, actor = "btp", reason = "retention sweep"))]
+    fn sweep<'py>(
+        &self,
+        py: Python<'py>,
+        now: Option<&Bound<'py, PyAny>>,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.store()?;
+        let now = now.map(|t| timestamp(t, "now")).transpose()?;
+        let r = py
+            .detach(|| store.sweep(now, &Context::new(actor, reason)))
+            .or_raise()?;
+        pytypes::make(
+            py,
+            "SweepReport",
+            (
+                datetime(py, r.now)?,
+                by_purpose(py, &r.deleted)?,
+                r.held,
+                r.event,
+                r.checkpointed,
+            ),
+        )
+    }
+
+    /// Rotates the storage key of a purpose (or every purpose) and
+    /// re-encrypts its records; resumes an interrupted rotation. Returns
+    /// `[Rotation(purpose, old_version, new_version, reencrypted)]`.
+    #[pyo3(signature = (purpose = None, *, actor = "btp", reason = "storage key rotation"))]
+    fn rotate_key<'py>(
+        &self,
+        py: Python<'py>,
+        purpose: Option<&str>,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let store = self.store()?;
+        let r = py
+            .detach(|| store.rotate_key(purpose, &Context::new(actor, reason)))
+            .or_raise()?;
+        r.rotated
+            .into_iter()
+            .map(|(p, old, new, n)| pytypes::make(py, "Rotation", (p, old, new, n)))
+            .collect()
+    }
+
+    /// Transparency figures: activity per purpose in `[start, end)` (every
+    /// event by default) and live records per purpose now.
+    #[pyo3(signature = (start = None, end = None))]
+    fn stats<'py>(
+        &self,
+        py: Python<'py>,
+        start: Option<&Bound<'py, PyAny>>,
+        end: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.store()?;
+        let from = start.map(|t| timestamp(t, "start")).transpose()?;
+        let to = end.map(|t| timestamp(t, "end")).transpose()?;
+        let s = py
+            .detach(|| {
+                let to = to.unwrap_or_else(|| store.now().saturating_add(1));
+                store.stats(from.unwrap_or(i64::MIN), to)
+            })
+            .or_raise()?;
+        let activity = s
+            .activity
+            .iter()
+            .map(|a| {
+                let counts = PyDict::new(py);
+                for (k, v) in &a.counts {
+                    counts.set_item(*k, *v)?;
+                }
+                pytypes::make(
+                    py,
+                    "PurposeActivity",
+                    (&a.purpose, counts, a.swept_records, a.erased_records),
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        pytypes::make(py, "StoreStats", (activity, by_purpose(py, &s.live)?))
+    }
+
+    /// Records (live or expired, not yet swept) per purpose.
+    fn record_counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let store = self.store()?;
+        let c = py.detach(|| store.record_counts()).or_raise()?;
+        by_purpose(py, &c)
+    }
+
+    /// Verifies the whole audit chain (`AuditBrokenError` names the first
+    /// bad event): `AuditReport(events, first_seq, head, pruned_through)`.
+    fn verify_audit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.store()?;
+        let r = py.detach(|| store.verify_audit()).or_raise()?;
+        let h = r.head.as_ref().map(|h| head(py, h)).transpose()?;
+        pytypes::make(
+            py,
+            "AuditReport",
+            (r.events, r.first_seq, h, r.pruned_through),
+        )
+    }
+
+    /// The newest event's `AuditHead(seq, mac)`: keep it elsewhere to detect
+    /// later truncation or rewriting with `check_audit_head`.
+    fn audit_head<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let store = self.store()?;
+        let h = py.detach(|| store.audit_head()).or_raise()?;
+        h.as_ref().map(|h| head(py, h)).transpose()
+    }
+
+    /// Checks that the log still holds `head` unchanged.
+    fn check_audit_head(&self, py: Python<'_>, head: &Bound<'_, PyAny>) -> PyResult<()> {
+        let store = self.store()?;
+        let seq: u64 = head.getattr("seq")?.extract()?;
+        let mac: Vec<u8> = head.getattr("mac")?.extract()?;
+        let mac: [u8; 32] = mac
+            .try_into()
+            .map_err(|_| param("head", "the MAC is 32 bytes"))?;
+        py.detach(|| store.check_audit_head(&AuditHead { seq, mac }))
+            .or_raise()
+    }
+
+    /// Audit events, oldest first, matching every condition given.
+    #[pyo3(signature = (*, start = None, end = None, purpose = None, action = None, after_seq = None, limit = None, record = None, subject_hash = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn audit_events<'py>(
+        &self,
+        py: Python<'py>,
+        start: Option<&Bound<'py, PyAny>>,
+        end: Option<&Bound<'py, PyAny>>,
+        purpose: Option<String>,
+        action: Option<&str>,
+        after_seq: Option<u64>,
+        limit: Option<usize>,
+        record: Option<i64>,
+        subject_hash: Option<&[u8]>,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let store = self.store()?;
+        let f = filter(
+            start,
+            end,
+            purpose,
+            action,
+            after_seq,
+            limit,
+            record,
+            subject_hash,
+        )?;
+        let events = py.detach(|| store.audit_events(&f)).or_raise()?;
+        events.iter().map(|e| event(py, e)).collect()
+    }
+
+    /// Writes the audit events (all, or those of `purpose`) to `path` as
+    /// JSON lines; returns the number written.
+    #[pyo3(signature = (path, *, purpose = None))]
+    fn export_audit(
+        &self,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        purpose: Option<String>,
+    ) -> PyResult<u64> {
+        let store = self.store()?;
+        let f = filter(None, None, purpose, None, None, None, None, None)?;
+        py.detach(|| -> btp::Result<u64> {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            let n = store.export_audit(&f, &mut out)?;
+            std::io::Write::flush(&mut out)?;
+            Ok(n)
+        })
+        .or_raise()
+    }
+
+    /// Deletes audit events older than `before`, leaving the rest
+    /// verifiable: `PruneReport(pruned, pruned_through)`.
+    #[pyo3(signature = (before, *, actor, reason))]
+    fn prune_audit<'py>(
+        &self,
+        py: Python<'py>,
+        before: &Bound<'py, PyAny>,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let store = self.store()?;
+        let before = timestamp(before, "before")?;
+        let r = py
+            .detach(|| store.prune_audit(before, &Context::new(actor, reason)))
+            .or_raise()?;
+        pytypes::make(py, "PruneReport", (r.pruned, r.pruned_through))
+    }
+
+    /// SQLite's integrity check of the whole file (`CorruptError`).
+    fn check_integrity(&self, py: Python<'_>) -> PyResult<()> {
+        let store = self.store()?;
+        py.detach(|| store.check_integrity()).or_raise()
+    }
+
+    /// Checkpoints and truncates the WAL (`BusyError` if it cannot finish).
+    fn checkpoint(&self, py: Python<'_>) -> PyResult<()> {
+        let store = self.store()?;
+        py.detach(|| store.checkpoint()).or_raise()
+    }
+
+    /// The store's random id (not secret).
+    #[getter]
+    fn store_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        Ok(PyBytes::new(py, &self.store()?.store_id()))
+    }
+
+    /// The purposes this handle serves.
+    #[getter]
+    fn purposes(&self) -> PyResult<Vec<PyPurpose>> {
+        Ok(self
+            .store()?
+            .purposes()
+            .map(|p| PyPurpose { purpose: p.clone() })
+            .collect())
+    }
+
+    /// The current time by the store's clock (an aware UTC `datetime`).
+    #[getter]
+    fn now<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        datetime(py, self.store()?.now())
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.closed() { ", closed" } else { "" };
+        format!("Store({:?}{state})", self.path)
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err(
+            "a Store holds the master key and cannot be pickled: open the file in each process with Store.open",
+        ))
+    }
+}
