@@ -182,8 +182,7 @@ impl Gallery {
             self.identity.check(t)?;
         }
         self.check_new_ids(ids)?;
-        self.codes
-            .reserve(templates.len() * self.identity.layout.words());
+        self.reserve_wiped(templates.len() * self.identity.layout.words());
         for (&id, t) in ids.iter().zip(templates) {
             self.push(id, t.words());
         }
@@ -210,6 +209,7 @@ impl Gallery {
             layout.check_words(code).map_err(|e| Error::row(row, e))?;
         }
         self.check_new_ids(ids)?;
+        self.reserve_wiped(codes.len());
         for (&id, code) in ids.iter().zip(codes.chunks_exact(words)) {
             self.push(id, code);
         }
@@ -224,6 +224,20 @@ impl Gallery {
             }
         }
         Ok(())
+    }
+
+    /// Makes room for `more` code words. A `Vec` that grows frees its old
+    /// buffer unwiped, so growth is done here: a larger buffer, the codes
+    /// copied over, the old buffer wiped (found by `tests/secrets.rs`).
+    fn reserve_wiped(&mut self, more: usize) {
+        if self.codes.capacity() - self.codes.len() >= more {
+            return;
+        }
+        let need = self.codes.len() + more;
+        let mut bigger = Vec::with_capacity(need.max(2 * self.codes.capacity()));
+        bigger.extend_from_slice(&self.codes);
+        let mut old = std::mem::replace(&mut self.codes, bigger);
+        zeroize::Zeroize::zeroize(&mut old);
     }
 
     fn push(&mut self, id: u64, code: &[u64]) {

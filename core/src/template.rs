@@ -45,6 +45,15 @@ pub struct ProtectedTemplate {
     words: Vec<u64>,
 }
 
+/// A template's code is personal data (the store keeps it encrypted):
+/// wiped when the template is dropped, as a [`crate::Gallery`] wipes its
+/// codes.
+impl Drop for ProtectedTemplate {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.words);
+    }
+}
+
 impl ProtectedTemplate {
     pub(crate) fn new(
         scheme: SchemeId,
@@ -143,7 +152,9 @@ impl ProtectedTemplate {
                 "element width disagrees with the alphabet",
             )));
         }
-        if (scheme == SchemeId::BioHash) != (alphabet == 2) {
+        // BioHash codes are bits; IoM alphabets are the window, 2..=256
+        // (a window of 2 is binary too).
+        if scheme == SchemeId::BioHash && alphabet != 2 {
             return Err(err(DecodeError::Invalid(
                 "alphabet does not suit the scheme",
             )));
@@ -241,6 +252,33 @@ mod tests {
         assert_eq!(&b[24..32], &[5, 0, 0, 0, 16, 0, 4, 0]);
         assert_eq!(&b[32..35], &[0xF0, 0x73, 0x09]);
         assert_eq!(ProtectedTemplate::from_bytes(&b).unwrap(), sample());
+    }
+
+    /// IoM with a window of 2 (allowed by `SchemeParams`) makes binary
+    /// codes: they decode (found by `tests/properties.rs`); a BioHash code
+    /// that is not binary does not.
+    #[test]
+    fn binary_iom_codes_decode_and_non_binary_biohash_codes_do_not() {
+        let layout = CodeLayout::new(3, 2).unwrap();
+        for scheme in [SchemeId::IomGrp, SchemeId::IomUrp, SchemeId::BioHash] {
+            let t = ProtectedTemplate::new(
+                scheme,
+                [1; 8],
+                KeyFingerprint([2; 8]),
+                layout,
+                layout.pack(&[1, 0, 1]),
+            );
+            assert_eq!(ProtectedTemplate::from_bytes(&t.to_bytes()).unwrap(), t);
+        }
+        let mut t = sample();
+        t.scheme = SchemeId::BioHash;
+        assert_eq!(
+            ProtectedTemplate::from_bytes(&t.to_bytes()).unwrap_err(),
+            Error::decode(
+                "template",
+                DecodeError::Invalid("alphabet does not suit the scheme")
+            )
+        );
     }
 
     #[test]

@@ -146,12 +146,23 @@ impl<'a> Context<'a> {
 
 /// A biometric sample given to the store: a feature vector (protected at
 /// once and never stored) or an already protected template.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub enum Sample<'a> {
     /// Raw features of the purpose's dimension.
     Features(&'a [f32]),
     /// A template made under the purpose's scheme and key.
     Template(&'a ProtectedTemplate),
+}
+
+/// Never the feature values (a logged sample would leak the biometric):
+/// their count only (found by `tests/secrets.rs`).
+impl std::fmt::Debug for Sample<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Features(x) => write!(f, "Features([redacted; {} values])", x.len()),
+            Self::Template(t) => f.debug_tuple("Template").field(t).finish(),
+        }
+    }
 }
 
 /// How long a record is kept.
@@ -459,6 +470,18 @@ fn checkpoint(conn: &Connection, timeout: Duration) -> Result<bool> {
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(200));
     }
+}
+
+/// [`checkpoint`] after an operation committed: whether it completed. A
+/// checkpoint that fails (busy past the timeout, or an I/O error such as a
+/// full disk while it copies the WAL into the main file) does not undo the
+/// committed operation, so it is reported as `false` and never as the
+/// operation's error: an error would tell the caller that an erasure,
+/// sweep or rotation that did happen had not (found by
+/// `tests/store_faults.rs`). The committed data is safe in the WAL; the
+/// next checkpoint moves it.
+fn checkpoint_after_commit(conn: &Connection, timeout: Duration) -> bool {
+    checkpoint(conn, timeout).unwrap_or(false)
 }
 
 fn system_now() -> Timestamp {

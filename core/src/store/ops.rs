@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -13,7 +14,8 @@ use super::audit::{
 use super::cache::{Entry, GalleryCache};
 use super::crypto::{Binding, RecordCipher};
 use super::{
-    checkpoint, Context, HoldTarget, RecordId, Retention, Sample, Served, Store, Timestamp,
+    checkpoint_after_commit, Context, HoldTarget, RecordId, Retention, Sample, Served, Store,
+    Timestamp,
 };
 use crate::error::{Error, Result};
 use crate::matching::Decision;
@@ -79,8 +81,10 @@ pub struct ErasureReport {
     pub event: u64,
     /// Whether the WAL checkpoint that removes the erased bytes from the
     /// files completed. False when another handle held it past the busy
-    /// timeout: the records are erased all the same, and the next checkpoint
-    /// (a later sweep or erasure, or `Store::checkpoint`) removes the bytes.
+    /// timeout, or when it failed (a full disk while it copies the WAL into
+    /// the main file): the records are erased all the same, and the next
+    /// checkpoint (a later sweep or erasure, or `Store::checkpoint`) removes
+    /// the bytes.
     pub checkpointed: bool,
 }
 
@@ -139,35 +143,68 @@ struct Row {
 const ROW_COLUMNS: &str =
     "id, purpose, subject_hash, kind, expires_at, key_version, nonce, ciphertext";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, Vec<u8>)> {
-    let hash: Vec<u8> = r.get(2)?;
-    Ok((
-        Row {
-            id: r.get(0)?,
-            purpose: r.get(1)?,
-            subject_hash: [0; 32],
-            kind: r.get::<_, i64>(3)? as u8,
-            expires_at: r.get(4)?,
-            key_version: r.get::<_, i64>(5)? as u32,
-            nonce: r.get(6)?,
-            ciphertext: r.get(7)?,
-        },
-        hash,
-    ))
+/// Reads one records row. A value outside its column's range (a purpose
+/// that is not UTF-8, a subject hash that is not 32 bytes, a kind beyond a
+/// byte, a key version beyond `u32`) is an integrity failure of that
+/// record: never truncated into a valid-looking value (a flipped high bit
+/// of `key_version` once read as the original version).
+fn row(r: &rusqlite::Row<'_>) -> Result<Row> {
+    let id: RecordId = r.get(0)?;
+    let integrity = || Error::Integrity { record: id };
+    let purpose = match r.get_ref(1)? {
+        ValueRef::Text(b) => std::str::from_utf8(b).map_err(|_| integrity())?.to_owned(),
+        _ => return Err(integrity()),
+    };
+    let subject_hash = match r.get_ref(2)? {
+        ValueRef::Blob(b) => <[u8; 32]>::try_from(b).map_err(|_| integrity())?,
+        _ => return Err(integrity()),
+    };
+    Ok(Row {
+        id,
+        purpose,
+        subject_hash,
+        kind: u8::try_from(r.get::<_, i64>(3)?).map_err(|_| integrity())?,
+        expires_at: r.get(4)?,
+        key_version: u32::try_from(r.get::<_, i64>(5)?).map_err(|_| integrity())?,
+        nonce: r.get(6)?,
+        ciphertext: r.get(7)?,
+    })
 }
 
-/// Reads rows, checking the subject hash length (a malformed row is an
-/// integrity failure of that record).
+/// Reads rows (see [`row`]), and refuses a row whose storage key version
+/// is neither `active` nor `retiring` for its purpose: after a rotation
+/// the retired key reads nothing, so a row restored from a backup taken
+/// before the rotation is an integrity failure, not a record.
 fn rows(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let raw = stmt.query_map(params, row)?;
+    let mut raw = stmt.query(params)?;
+    let mut readable: Vec<(String, u32, bool)> = Vec::new();
     let mut out = Vec::new();
-    for r in raw {
-        let (mut row, hash) = r?;
-        row.subject_hash = hash
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::Integrity { record: row.id })?;
+    while let Some(r) = raw.next()? {
+        let row = row(r)?;
+        let known = readable
+            .iter()
+            .find(|(p, v, _)| *p == row.purpose && *v == row.key_version)
+            .map(|e| e.2);
+        let ok = match known {
+            Some(ok) => ok,
+            None => {
+                let state: Option<String> = conn
+                    .prepare_cached(
+                        "SELECT state FROM storage_keys WHERE purpose = ?1 AND version = ?2",
+                    )?
+                    .query_row(params![row.purpose, i64::from(row.key_version)], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                let ok = matches!(state.as_deref(), Some("active" | "retiring"));
+                readable.push((row.purpose.clone(), row.key_version, ok));
+                ok
+            }
+        };
+        if !ok {
+            return Err(Error::Integrity { record: row.id });
+        }
         out.push(row);
     }
     Ok(out)
@@ -370,7 +407,7 @@ impl Store {
             kind,
             now,
             expires_at,
-            &template.to_bytes(),
+            &Zeroizing::new(template.to_bytes()),
         )?;
         let action = if kind == KIND_PROBE {
             Action::RetainProbe
@@ -766,7 +803,7 @@ impl Store {
         let event = audit::append(&tx, &self.audit_key, now, &ev)?;
         tx.commit()?;
         self.forget(&erased);
-        let checkpointed = checkpoint(&conn, self.options.busy_timeout)?;
+        let checkpointed = checkpoint_after_commit(&conn, self.options.busy_timeout);
         Ok(ErasureReport {
             erased,
             event,
@@ -934,7 +971,7 @@ impl Store {
         let event = audit::append(&tx, &self.audit_key, self.now(), &ev)?;
         tx.commit()?;
         self.forget(&deleted);
-        let checkpointed = checkpoint(&conn, self.options.busy_timeout)?;
+        let checkpointed = checkpoint_after_commit(&conn, self.options.busy_timeout);
         Ok(SweepReport {
             now,
             deleted,
@@ -1045,7 +1082,7 @@ impl Store {
         audit::append(&tx, &self.audit_key, self.now(), &ev)?;
         tx.commit()?;
         // Old bytes leave the files at this or the next checkpoint.
-        checkpoint(&conn, self.options.busy_timeout)?;
+        checkpoint_after_commit(&conn, self.options.busy_timeout);
         Ok((purpose.to_owned(), from as u32, to as u32, reencrypted))
     }
 
@@ -1112,7 +1149,7 @@ impl Store {
         let report = audit::prune(&tx, &self.audit_key, now, before, ctx.actor, ctx.reason)?;
         tx.commit()?;
         // Old bytes leave the files at this or the next checkpoint.
-        checkpoint(&conn, self.options.busy_timeout)?;
+        checkpoint_after_commit(&conn, self.options.busy_timeout);
         Ok(report)
     }
 }
