@@ -87,12 +87,16 @@ impl CodeLayout {
     pub fn pack_into(&self, elements: &[u8], out: &mut [u64]) {
         debug_assert_eq!(elements.len(), self.len());
         debug_assert_eq!(out.len(), self.words());
-        out.fill(0);
+        debug_assert!(elements.iter().all(|&e| u16::from(e) < self.alphabet));
         let w = self.width as usize;
-        for (i, &e) in elements.iter().enumerate() {
-            debug_assert!(u16::from(e) < self.alphabet);
-            let bit = i * w;
-            out[bit / 64] |= u64::from(e) << (bit % 64);
+        // One word at a time (64 / width elements each): no per-element
+        // indexing of `out`, so the loop vectorises.
+        out.fill(0);
+        for (word, chunk) in out.iter_mut().zip(elements.chunks(64 / w)) {
+            *word = chunk
+                .iter()
+                .enumerate()
+                .fold(0u64, |acc, (i, &e)| acc | (u64::from(e) << (i * w)));
         }
     }
 

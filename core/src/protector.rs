@@ -141,8 +141,8 @@ impl Protector {
         Ok(out)
     }
 
-    /// Protects consecutive rows (the first is row `first` of the caller's
-    /// batch) into packed codes, a block at a time: preprocessing row by
+    /// Protects consecutive validated rows (the first is row `first` of the
+    /// caller's batch) into packed codes, a block at a time: preprocessing row by
     /// row, then one batch transform per block (a GEMM for matrix schemes,
     /// bit-identical to [`Protector::protect_packed`]).
     fn protect_rows(&self, rows: &[f32], out: &mut [u64], first: usize) -> Result<()> {
@@ -158,11 +158,13 @@ impl Protector {
             pre.clear();
             for (i, x) in rows.chunks_exact(dim).enumerate() {
                 // Straight into the block buffer (wiped on drop): no
-                // allocation per row.
+                // allocation per row. The caller validated every row
+                // (`validate_batch`).
                 let at = pre.len();
                 pre.extend_from_slice(x);
-                features::validate(x, dim)
-                    .and_then(|()| self.params.preprocess().apply_in_place(&mut pre[at..]))
+                self.params
+                    .preprocess()
+                    .apply_in_place(&mut pre[at..])
                     .map_err(|e| Error::row(first + b * block + i, e))?;
             }
             let n = rows.len() / dim;

@@ -177,20 +177,40 @@ pub(crate) fn sign_block(rows: &[f32], basis: &[f32], dim: usize, norms: &[f64],
     let mut proj = Zeroizing::new(vec![0f32; n * bits]);
     project(rows, basis, dim, &mut proj);
     let (rel, abs) = tolerance(dim);
+    let largest = norms.iter().copied().fold(0.0, f64::max);
+    // Per-bit bounds in f32, rounded up (the bound is already doubled):
+    // the decision loop below is branch-free and vectorises.
+    let mut tol = vec![0f32; bits];
     for ((x, p), o) in rows
         .chunks_exact(dim)
         .zip(proj.chunks_exact(bits))
         .zip(out.chunks_exact_mut(bits))
     {
         let xn = norm(x);
-        for (j, (&g, bit)) in p.iter().zip(o.iter_mut()).enumerate() {
-            let tol = rel * norms[j] * xn + abs;
-            let certain = fits(norms[j], xn) && g.is_finite() && tol.is_finite();
-            *bit = if certain && f64::from(g).abs() > tol {
-                u8::from(g > 0.0)
-            } else {
-                u8::from(dot(&basis[j * dim..][..dim], x) > 0.0)
-            };
+        let scale = rel * xn;
+        let mut uncertain = !fits(largest, xn) || !scale.is_finite();
+        if !uncertain {
+            for (t, &n) in tol.iter_mut().zip(norms) {
+                *t = ((scale * n + abs) * (1.0 + 1e-6)) as f32;
+            }
+            let mut undecided = 0u32;
+            for ((&g, &t), bit) in p.iter().zip(&tol).zip(o.iter_mut()) {
+                *bit = u8::from(g > t);
+                // NaN compares false both ways: it counts as undecided.
+                undecided += u32::from(!(g.abs() > t));
+            }
+            uncertain = undecided > 0;
+        }
+        if uncertain {
+            for (j, (&g, bit)) in p.iter().zip(o.iter_mut()).enumerate() {
+                let t = rel * norms[j] * xn + abs;
+                let sure = fits(norms[j], xn) && g.is_finite() && t.is_finite();
+                if !(sure && f64::from(g).abs() > t) {
+                    *bit = u8::from(dot(&basis[j * dim..][..dim], x) > 0.0);
+                } else {
+                    *bit = u8::from(g > 0.0);
+                }
+            }
         }
     }
 }
