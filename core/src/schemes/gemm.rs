@@ -196,8 +196,8 @@ pub(crate) fn sign_block(rows: &[f32], basis: &[f32], dim: usize, norms: &[f64],
             let mut undecided = 0u32;
             for ((&g, &t), bit) in p.iter().zip(&tol).zip(o.iter_mut()) {
                 *bit = u8::from(g > t);
-                // NaN compares false both ways: it counts as undecided.
-                undecided += u32::from(!(g.abs() > t));
+                // A NaN (never from finite inputs) counts as undecided.
+                undecided += u32::from(g.abs() <= t || g.is_nan());
             }
             uncertain = undecided > 0;
         }
