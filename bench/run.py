@@ -172,12 +172,12 @@ def bench_search(t: Table, mk: btp.MasterKey, sizes: list[int], stream: dict, qu
         ids = np.arange(n, dtype=np.uint64)
 
         # ---- IoM-GRP: btp vs numpy on unpacked indices
+        codes = iom.protect_batch(x)
         before = rss_bytes()
         g = btp.Gallery(iom)
-        codes = iom.protect_batch(x)
         g.add(ids, codes)
+        per_template = (rss_bytes() - before) / n  # the gallery's own copy
         del codes
-        per_template = (rss_bytes() - before) / n
         probes = iom.protect_batch(probes_x)
         elements = iom.unpack(iom.protect_batch(x))  # (n, 512) uint8: what numpy code holds
         pe = iom.unpack(probes)
