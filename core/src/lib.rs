@@ -14,8 +14,11 @@
 //! - [`matching`]: 1:1 decisions, 1:N galleries, threshold calibration.
 //! - [`eval`]: FMR/FNMR/EER/DET, identification, differentials, unlinkability.
 //! - [`batch`]: score matrices and other batch operations over packed codes.
-// One exception, allowed where it stands: the call of the AVX2 build of
-// the 1:N scan after checking that the CPU has AVX2 (`matching.rs`).
+// Exceptions, each allowed where it stands with its SAFETY argument: the
+// calls of the AVX2 builds of the 1:N scan (`matching.rs`) and of the batch
+// projection kernel (`schemes/kernel.rs`, `dispatch`) after checking the
+// CPU, and the kernel's AVX2 + FMA tile (`tile_avx2`: intrinsics, pointer
+// loads and stores inside asserted extents).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -150,25 +150,23 @@ impl Protector {
         let block = crate::schemes::BATCH_BLOCK_ROWS;
         let mut pre = Zeroizing::new(Vec::with_capacity(block * dim));
         let mut elements = Zeroizing::new(vec![0u8; block * len]);
+        let mut scratch = Zeroizing::new(Vec::new());
         for (b, (rows, out)) in rows
             .chunks(block * dim)
             .zip(out.chunks_mut(block * words))
             .enumerate()
         {
             pre.clear();
-            for (i, x) in rows.chunks_exact(dim).enumerate() {
-                // Straight into the block buffer (wiped on drop): no
-                // allocation per row. The caller validated every row
-                // (`validate_batch`).
-                let at = pre.len();
-                pre.extend_from_slice(x);
-                self.params
-                    .preprocess()
-                    .apply_in_place(&mut pre[at..])
-                    .map_err(|e| Error::row(first + b * block + i, e))?;
-            }
+            // Into the block buffer (wiped on drop): no allocation per row.
+            // The caller validated every row (`validate_batch`).
+            pre.extend_from_slice(rows);
+            self.params
+                .preprocess()
+                .apply_rows_in_place(&mut pre, dim)
+                .map_err(|(i, e)| Error::row(first + b * block + i, e))?;
             let n = rows.len() / dim;
-            self.transform.apply_batch(&pre, &mut elements[..n * len]);
+            self.transform
+                .apply_batch(&pre, &mut elements[..n * len], &mut scratch);
             for (e, w) in elements.chunks_exact(len).zip(out.chunks_exact_mut(words)) {
                 self.layout.pack_into(e, w);
             }

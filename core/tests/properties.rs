@@ -274,6 +274,55 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config(64, 0x7e57_0005))]
+
+    /// Batch protection (the packed kernel, certified decisions, blocks,
+    /// chunks and threads) gives every row the code of single protection,
+    /// for any parameters and at any scale of the values (tiny, huge, with
+    /// exact ties when values are coarsely quantised); a batch with a bad
+    /// row fails with the error of its first bad row.
+    #[test]
+    fn batch_protection_equals_single(
+        p in scheme_params(40, 300, 24),
+        key in any::<u8>(),
+        n in 1usize..140,
+        seed in prop::collection::vec(any::<u32>(), 140 * 40),
+        scale in prop::sample::select(vec![1e-30f32, 1e-3, 1.0, 1e3, 1e30]),
+        coarse in any::<bool>(),
+    ) {
+        let master = MasterKey::from_bytes(&[key; 32]).unwrap();
+        let prot = Protector::new(p, &master, "batch", 1, None).unwrap();
+        let dim = prot.dim();
+        let rows: Vec<f32> = seed[..n * dim]
+            .iter()
+            .map(|&u| {
+                let v = (u as f32 / u32::MAX as f32) * 2.0 - 1.0;
+                let v = if coarse { (v * 4.0).round() / 4.0 } else { v };
+                v * scale
+            })
+            .collect();
+        let words = prot.layout().words();
+        let single: Vec<Result<Vec<u64>, Error>> = rows
+            .chunks_exact(dim)
+            .map(|x| prot.protect(x).map(|t| t.words().to_vec()))
+            .collect();
+        match single.iter().position(|r| r.is_err()) {
+            None => {
+                let batch = prot.protect_batch_packed(&rows).unwrap();
+                for (i, one) in single.iter().enumerate() {
+                    prop_assert_eq!(&batch[i * words..][..words], &one.as_ref().unwrap()[..], "row {}", i);
+                }
+            }
+            Some(i) => {
+                let e = single[i].clone().unwrap_err();
+                let want = Error::Row { row: i, source: Box::new(e) };
+                prop_assert_eq!(prot.protect_batch_packed(&rows), Err(want));
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------- flipped bits: base
 
 /// A record of the bit-flip store.

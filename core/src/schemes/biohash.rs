@@ -8,9 +8,12 @@
 //! `<r_i, x> > 0`: the threshold is 0, which suits centred inputs (use the
 //! scheme's centring preprocessing for raw embeddings).
 
+use std::sync::OnceLock;
+
 use zeroize::Zeroizing;
 
 use super::gemm;
+use super::kernel::Packed;
 use super::rng::{dot, KeyedRng};
 use super::Transform;
 
@@ -20,6 +23,8 @@ pub(crate) struct BioHash {
     basis: Zeroizing<Vec<f32>>,
     /// The norm of each stored (`f32`) row (batch error bounds).
     norms: Zeroizing<Vec<f64>>,
+    /// `basis` packed for the batch kernel, on the first batch.
+    packed: OnceLock<Packed>,
 }
 
 impl BioHash {
@@ -46,7 +51,12 @@ impl BioHash {
         }
         let basis: Zeroizing<Vec<f32>> = Zeroizing::new(q.iter().map(|&x| x as f32).collect());
         let norms = Zeroizing::new(gemm::row_norms(&basis, dim));
-        Self { dim, basis, norms }
+        Self {
+            dim,
+            basis,
+            norms,
+            packed: OnceLock::new(),
+        }
     }
 }
 
@@ -57,13 +67,24 @@ impl Transform for BioHash {
         }
     }
 
-    fn apply_batch(&self, rows: &[f32], out: &mut [u8]) {
+    fn apply_batch(&self, rows: &[f32], out: &mut [u8], scratch: &mut Zeroizing<Vec<f32>>) {
         let bits = self.norms.len();
+        let packed = self
+            .packed
+            .get_or_init(|| Packed::new(&self.basis, self.dim, 1));
         for (block, o) in rows
             .chunks(gemm::BLOCK_ROWS * self.dim)
             .zip(out.chunks_mut(gemm::BLOCK_ROWS * bits))
         {
-            gemm::sign_block(block, &self.basis, self.dim, &self.norms, o);
+            gemm::sign_block(
+                block,
+                packed,
+                &self.basis,
+                self.dim,
+                &self.norms,
+                o,
+                scratch,
+            );
         }
     }
 
@@ -95,7 +116,7 @@ mod tests {
             rows.extend(v.iter().zip(r).map(|(a, w)| (a - c * f64::from(*w)) as f32));
         }
         let mut batch = vec![0u8; n * 32];
-        b.apply_batch(&rows, &mut batch);
+        b.apply_batch(&rows, &mut batch, &mut Zeroizing::new(Vec::new()));
         for (x, got) in rows.chunks_exact(dim).zip(batch.chunks_exact(32)) {
             let mut single = vec![0u8; 32];
             b.apply(x, &mut single);

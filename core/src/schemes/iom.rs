@@ -15,9 +15,12 @@
 //! lost (the source of IoM's irreversibility) and the code is invariant to
 //! positive scaling of `x`.
 
+use std::sync::OnceLock;
+
 use zeroize::Zeroizing;
 
 use super::gemm;
+use super::kernel::Packed;
 use super::rng::{argmax, dot, KeyedRng};
 use super::Transform;
 
@@ -28,6 +31,9 @@ pub(crate) struct Grp {
     matrix: Zeroizing<Vec<f32>>,
     /// The largest row norm of each window (batch error bounds).
     window_norm: Zeroizing<Vec<f64>>,
+    /// `matrix` packed for the batch kernel, on the first batch (single
+    /// protection never needs it).
+    packed: OnceLock<Packed>,
 }
 
 impl Grp {
@@ -49,6 +55,7 @@ impl Grp {
             window,
             matrix,
             window_norm,
+            packed: OnceLock::new(),
         }
     }
 }
@@ -65,19 +72,24 @@ impl Transform for Grp {
         }
     }
 
-    fn apply_batch(&self, rows: &[f32], out: &mut [u8]) {
+    fn apply_batch(&self, rows: &[f32], out: &mut [u8], scratch: &mut Zeroizing<Vec<f32>>) {
         let hashes = self.window_norm.len();
+        let packed = self
+            .packed
+            .get_or_init(|| Packed::new(&self.matrix, self.dim, self.window));
         for (block, o) in rows
             .chunks(gemm::BLOCK_ROWS * self.dim)
             .zip(out.chunks_mut(gemm::BLOCK_ROWS * hashes))
         {
             gemm::iom_block(
                 block,
+                packed,
                 &self.matrix,
                 self.dim,
                 self.window,
                 &self.window_norm,
                 o,
+                scratch,
             );
         }
     }
@@ -180,7 +192,7 @@ mod tests {
             .map(|v| v.clamp(-f32::MAX, f32::MAX))
             .collect();
         let mut batch = vec![0u8; 50 * 24];
-        g.apply_batch(&rows, &mut batch);
+        g.apply_batch(&rows, &mut batch, &mut Zeroizing::new(Vec::new()));
         for (x, b) in rows.chunks_exact(dim).zip(batch.chunks_exact(24)) {
             let mut single = vec![0u8; 24];
             g.apply(x, &mut single);
@@ -195,14 +207,15 @@ mod tests {
         let n = 2 * gemm::BLOCK_ROWS + 5;
         let rows = near_ties(&g, n);
         let mut batch = vec![0u8; n * 40];
-        g.apply_batch(&rows, &mut batch);
+        g.apply_batch(&rows, &mut batch, &mut Zeroizing::new(Vec::new()));
         let mut undecided = 0;
         for (x, b) in rows.chunks_exact(dim).zip(batch.chunks_exact(40)) {
             let mut single = vec![0u8; 40];
             g.apply(x, &mut single);
             assert_eq!(b, &single[..]);
-            let mut p = vec![0f32; 40 * 16];
-            gemm::project(x, &g.matrix, dim, &mut p);
+            let packed = Packed::new(&g.matrix, dim, 16);
+            let mut p = vec![0f32; packed.stride(0)];
+            packed.project(0, x, &mut p);
             let (rel, abs) = gemm::tolerance(dim);
             let tol = 2.0 * (rel * g.window_norm[0] * gemm::norm(x) + abs);
             let mut w = p[..16].to_vec();

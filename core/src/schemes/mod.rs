@@ -33,11 +33,13 @@
 
 mod biohash;
 mod gemm;
+mod kernel;
 pub(crate) use gemm::BLOCK_ROWS as BATCH_BLOCK_ROWS;
 mod iom;
 pub(crate) mod rng;
 
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use crate::codes::CodeLayout;
 use crate::error::{DecodeError, Error, Result};
@@ -383,7 +385,9 @@ pub(crate) trait Transform: Send + Sync {
     /// [`Transform::apply`] on each of the `rows.len() / dim` rows of a
     /// row-major block, into `rows x code length` elements: the same
     /// elements, bit for bit, but transforms with a matrix use one GEMM.
-    fn apply_batch(&self, rows: &[f32], out: &mut [u8]) {
+    /// `scratch` is the caller's buffer for projections, reused from block
+    /// to block (and wiped when the caller drops it).
+    fn apply_batch(&self, rows: &[f32], out: &mut [u8], _scratch: &mut Zeroizing<Vec<f32>>) {
         let dim = self.dim();
         let len = out.len() / (rows.len() / dim).max(1);
         for (x, o) in rows.chunks_exact(dim).zip(out.chunks_exact_mut(len)) {
