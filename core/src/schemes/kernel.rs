@@ -271,17 +271,19 @@ fn tile_avx2<const M: usize>(x: &[f32], dim: usize, panel: &[f32], out: &mut [f3
     // SAFETY: `tile` checked that this CPU has AVX2 and FMA, the
     // intrinsics' only requirement besides memory. Loads read
     // `panel[k * NR..k * NR + 16]` with `k < dim` (`panel.len() >= dim *
-    // NR`); stores write `out[r * stride..r * stride + 16]` with `r < M`
-    // (`out.len() >= (M - 1) * stride + NR`), both asserted by `tile`.
+    // NR`) and `x[r * dim + k]` with `r < M`, `k < dim` (`x.len() >= M *
+    // dim`); stores write `out[r * stride..r * stride + 16]` with `r < M`
+    // (`out.len() >= (M - 1) * stride + NR`): all asserted by `tile`.
     unsafe {
         let mut lo: [__m256; M] = [_mm256_setzero_ps(); M];
         let mut hi: [__m256; M] = [_mm256_setzero_ps(); M];
         let w = panel.as_ptr();
+        let x = x.as_ptr();
         for k in 0..dim {
             let w0 = _mm256_loadu_ps(w.add(k * NR));
             let w1 = _mm256_loadu_ps(w.add(k * NR + 8));
             for r in 0..M {
-                let a = _mm256_set1_ps(x[r * dim + k]);
+                let a = _mm256_set1_ps(*x.add(r * dim + k));
                 lo[r] = _mm256_fmadd_ps(a, w0, lo[r]);
                 hi[r] = _mm256_fmadd_ps(a, w1, hi[r]);
             }
