@@ -88,15 +88,15 @@ impl CodeLayout {
         debug_assert_eq!(elements.len(), self.len());
         debug_assert_eq!(out.len(), self.words());
         debug_assert!(elements.iter().all(|&e| u16::from(e) < self.alphabet));
-        let w = self.width as usize;
-        // One word at a time (64 / width elements each): no per-element
-        // indexing of `out`, so the loop vectorises.
+        // One word at a time (64 / width elements each), the width known
+        // at compile time: no per-element indexing of `out`, constant
+        // shifts, so the loop vectorises.
         out.fill(0);
-        for (word, chunk) in out.iter_mut().zip(elements.chunks(64 / w)) {
-            *word = chunk
-                .iter()
-                .enumerate()
-                .fold(0u64, |acc, (i, &e)| acc | (u64::from(e) << (i * w)));
+        match self.width {
+            1 => pack_words::<1>(elements, out),
+            4 => pack_words::<4>(elements, out),
+            8 => pack_words::<8>(elements, out),
+            w => unreachable!("layouts have widths 1, 4 or 8, not {w}"),
         }
     }
 
@@ -224,6 +224,47 @@ pub fn mismatches(width: u8, a: &[u64], b: &[u64]) -> u32 {
         1 => a.iter().zip(b).map(|(x, y)| fold_count(1, x ^ y)).sum(),
         4 => a.iter().zip(b).map(|(x, y)| fold_count(4, x ^ y)).sum(),
         _ => a.iter().zip(b).map(|(x, y)| fold_count(8, x ^ y)).sum(),
+    }
+}
+
+/// `W`-bit elements into words, `64 / W` per word, lowest bits first.
+/// Eight elements (bytes) at a time become `8 W` bits by word arithmetic,
+/// not a shift per element.
+fn pack_words<const W: usize>(elements: &[u8], out: &mut [u64]) {
+    let per_word = 64 / W;
+    for (word, chunk) in out.iter_mut().zip(elements.chunks(per_word)) {
+        let mut full = [0u8; 64];
+        let chunk: &[u8] = if chunk.len() == per_word {
+            chunk
+        } else {
+            full[..chunk.len()].copy_from_slice(chunk);
+            &full[..per_word]
+        };
+        *word = chunk
+            .chunks_exact(8)
+            .enumerate()
+            .fold(0u64, |acc, (k, eight)| {
+                let v = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
+                acc | (pack8::<W>(v) << (k * 8 * W))
+            });
+    }
+}
+
+/// Eight bytes (little-endian in `v`, each below `2^W`) as `8 W` bits.
+#[inline(always)]
+fn pack8<const W: usize>(v: u64) -> u64 {
+    match W {
+        // Byte i (0 or 1) lands on bit 56 + i: the multiplier's terms
+        // 2^(56 - 7 i) put every other product on a distinct lower or
+        // higher bit, so nothing carries into the top byte.
+        1 => v.wrapping_mul(0x0102_0408_1020_4080) >> 56,
+        // Nibbles of neighbouring bytes, then bytes, then halves, merged.
+        4 => {
+            let x = (v | (v >> 4)) & 0x00ff_00ff_00ff_00ff;
+            let x = (x | (x >> 8)) & 0x0000_ffff_0000_ffff;
+            (x | (x >> 16)) & 0xffff_ffff
+        }
+        _ => v,
     }
 }
 
