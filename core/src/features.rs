@@ -143,14 +143,18 @@ impl Preprocess {
         rows: &mut [f32],
         dim: usize,
     ) -> std::result::Result<(), (usize, Error)> {
-        for (g, group) in rows.chunks_mut(ROWS_AT_ONCE * dim).enumerate() {
-            if let Some(c) = &self.centre {
-                for x in group.chunks_exact_mut(dim) {
-                    for (v, c) in x.iter_mut().zip(c) {
-                        *v -= *c;
-                    }
+        if let Some(c) = &self.centre {
+            for x in rows.chunks_exact_mut(dim) {
+                for (v, c) in x.iter_mut().zip(c) {
+                    *v -= *c;
                 }
             }
+        }
+        if !self.l2 {
+            // The norm only decides `ZeroNorm`: no scale depends on its bits.
+            return check_norms(rows, dim);
+        }
+        for (g, group) in rows.chunks_mut(ROWS_AT_ONCE * dim).enumerate() {
             let mut norm_sq = [0f64; ROWS_AT_ONCE];
             let n = group.len() / dim;
             if n == ROWS_AT_ONCE {
@@ -171,15 +175,20 @@ impl Preprocess {
                 if sq.is_nan() || sq < MIN_NORM_SQ {
                     return Err((g * ROWS_AT_ONCE + r, Error::ZeroNorm));
                 }
-                if self.l2 {
-                    let inv = 1.0 / sq.sqrt();
-                    for v in x.iter_mut() {
-                        *v = (f64::from(*v) * inv) as f32;
-                    }
+                let inv = 1.0 / sq.sqrt();
+                for v in x.iter_mut() {
+                    *v = (f64::from(*v) * inv) as f32;
                 }
             }
         }
         Ok(())
+    }
+
+    /// Whether preprocessing leaves every value as it is (no centre, no
+    /// scaling): then only [`check_norms`] applies, and rows can be used in
+    /// place.
+    pub(crate) fn is_identity(&self) -> bool {
+        self.centre.is_none() && !self.l2
     }
 }
 
@@ -187,9 +196,81 @@ impl Preprocess {
 /// by side.
 const ROWS_AT_ONCE: usize = 8;
 
+/// The `ZeroNorm` check of (preprocessed, unscaled) rows: the index of the
+/// first row whose squared norm, summed in coordinate order, is below
+/// `MIN_NORM_SQ`. Sums are taken in eight lanes: for non-negative terms any
+/// order changes the sum by a relative `n * 2^-53` at most, so only a sum
+/// within a factor of two of the threshold needs the coordinate-order one
+/// (the decision is then exactly that of the single-vector path). No sum is
+/// NaN: the values are finite (or an infinity from centring, whose sum is
+/// infinite in any order), and squares of `f32` cannot overflow `f64`.
+pub(crate) fn check_norms(rows: &[f32], dim: usize) -> std::result::Result<(), (usize, Error)> {
+    for (i, x) in rows.chunks_exact(dim).enumerate() {
+        let mut lanes = [0f64; 8];
+        let chunks = x.chunks_exact(8);
+        let tail: f64 = chunks
+            .remainder()
+            .iter()
+            .map(|&v| f64::from(v) * f64::from(v))
+            .sum();
+        for c in chunks {
+            for (s, &v) in lanes.iter_mut().zip(c) {
+                *s += f64::from(v) * f64::from(v);
+            }
+        }
+        if lanes.iter().sum::<f64>() + tail < 2.0 * MIN_NORM_SQ {
+            let mut sq = 0f64;
+            for &v in x {
+                sq += f64::from(v) * f64::from(v);
+            }
+            if sq.is_nan() || sq < MIN_NORM_SQ {
+                return Err((i, Error::ZeroNorm));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Near the threshold the decision is the coordinate-order sum's, as
+    /// in the single-vector path; far from it the lanes decide.
+    #[test]
+    fn zero_norm_check_is_exact_near_the_threshold() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut below, mut above) = (0, 0);
+        for dim in [1usize, 7, 8, 13, 128] {
+            for _ in 0..400 {
+                let raw: Vec<f64> = (0..dim).map(|_| next() - 0.5).collect();
+                let sq: f64 = raw.iter().map(|v| v * v).sum();
+                // A squared norm between 1/4 and 4 times the threshold.
+                let target = MIN_NORM_SQ * 4f64.powf(2.0 * next() - 1.0);
+                let scale = (target / sq).sqrt();
+                let x: Vec<f32> = raw.iter().map(|v| (v * scale) as f32).collect();
+                let mut exact = 0f64;
+                for &v in &x {
+                    exact += f64::from(v) * f64::from(v);
+                }
+                let want = exact < MIN_NORM_SQ;
+                below += usize::from(want);
+                above += usize::from(!want);
+                assert_eq!(check_norms(&x, dim).is_err(), want, "dim {dim}");
+                let mut rows = x.repeat(3);
+                rows.splice(0..0, vec![1.0; dim]);
+                let got = check_norms(&rows, dim);
+                assert_eq!(got.map_err(|(i, _)| i), if want { Err(1) } else { Ok(()) });
+            }
+        }
+        assert!(below > 500 && above > 500, "{below} below, {above} above");
+    }
 
     #[test]
     fn wrong_length_and_non_finite_are_named() {

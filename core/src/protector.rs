@@ -109,16 +109,16 @@ impl Protector {
     /// [`Error::Row`] with its row index.
     pub fn protect_batch_packed(&self, rows: &[f32]) -> Result<Vec<u64>> {
         let dim = self.dim();
-        let n = features::validate_batch(rows, dim).map_err(|e| match e {
-            Error::WrongDimension { .. } => Error::param(
+        if !rows.len().is_multiple_of(dim) {
+            return Err(Error::param(
                 "rows",
                 format!(
                     "length {} is not a multiple of the dimension {dim}",
                     rows.len()
                 ),
-            ),
-            other => other,
-        })?;
+            ));
+        }
+        let n = rows.len() / dim;
         let words = self.layout.words();
         let mut out = vec![0u64; n * words];
         let threads = std::thread::available_parallelism()
@@ -141,10 +141,14 @@ impl Protector {
         Ok(out)
     }
 
-    /// Protects consecutive validated rows (the first is row `first` of the
-    /// caller's batch) into packed codes, a block at a time: preprocessing row by
-    /// row, then one batch transform per block (a GEMM for matrix schemes,
-    /// bit-identical to [`Protector::protect_packed`]).
+    /// Protects consecutive rows (the first is row `first` of the caller's
+    /// batch) into packed codes, a block at a time: validation and
+    /// preprocessing of the block's rows (while they are in cache: a
+    /// separate validation pass over the whole batch read it from memory
+    /// twice), then one batch transform per block (a GEMM for matrix
+    /// schemes, bit-identical to [`Protector::protect_packed`]). Rows are
+    /// checked in order, so the error is that of the first bad row,
+    /// whatever is wrong with it.
     fn protect_rows(&self, rows: &[f32], out: &mut [u64], first: usize) -> Result<()> {
         let (dim, len, words) = (self.dim(), self.layout.len(), self.layout.words());
         let block = crate::schemes::BATCH_BLOCK_ROWS;
@@ -156,17 +160,33 @@ impl Protector {
             .zip(out.chunks_mut(block * words))
             .enumerate()
         {
-            pre.clear();
-            // Into the block buffer (wiped on drop): no allocation per row.
-            // The caller validated every row (`validate_batch`).
-            pre.extend_from_slice(rows);
-            self.params
-                .preprocess()
-                .apply_rows_in_place(&mut pre, dim)
-                .map_err(|(i, e)| Error::row(first + b * block + i, e))?;
+            let at = first + b * block;
+            features::validate_batch(rows, dim).map_err(|e| match e {
+                Error::Row { row, source } => Error::Row {
+                    row: at + row,
+                    source,
+                },
+                other => other,
+            })?;
+            let in_row = |(i, e)| Error::row(at + i, e);
+            let preprocess = self.params.preprocess();
+            let y: &[f32] = if preprocess.is_identity() {
+                // Nothing to change: the rows are read where they are.
+                features::check_norms(rows, dim).map_err(in_row)?;
+                rows
+            } else {
+                // Into the block buffer (wiped on drop): no allocation per
+                // row.
+                pre.clear();
+                pre.extend_from_slice(rows);
+                preprocess
+                    .apply_rows_in_place(&mut pre, dim)
+                    .map_err(in_row)?;
+                &pre
+            };
             let n = rows.len() / dim;
             self.transform
-                .apply_batch(&pre, &mut elements[..n * len], &mut scratch);
+                .apply_batch(y, &mut elements[..n * len], &mut scratch);
             for (e, w) in elements.chunks_exact(len).zip(out.chunks_exact_mut(words)) {
                 self.layout.pack_into(e, w);
             }

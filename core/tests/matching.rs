@@ -774,6 +774,25 @@ fn batch_errors_are_typed() {
             .to_string()
             .starts_with("row 5: "));
         assert_eq!(p.protect(&zero[5 * dim..6 * dim]), Err(Error::ZeroNorm));
+
+        // The first bad row wins whatever is wrong with it, and a later
+        // bad row of another kind does not hide it.
+        zero[250 * dim + 2] = f32::NAN;
+        assert_eq!(
+            p.protect_batch_packed(&zero),
+            Err(in_row(5, &Error::ZeroNorm))
+        );
+        zero[3 * dim + 7] = f32::INFINITY;
+        assert_eq!(
+            p.protect_batch_packed(&zero),
+            Err(in_row(
+                3,
+                &Error::NonFinite {
+                    index: 7,
+                    kind: "infinity"
+                }
+            ))
+        );
     }
 }
 
