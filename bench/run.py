@@ -14,6 +14,12 @@ faiss-cpu; the C library and bench/c_bench) and calls this script. Peers:
 
 Every comparison first checks that both sides return the same answer
 (codes, distances), so a fast wrong answer cannot win.
+
+Machine references, measured in the same run by bench/c_bench: the streaming
+read bandwidth (beside the 1:N scan's GB/s) and the f32 fused multiply-add
+peak (beside batch protection's GFLOP/s).
+
+    bench/run --only protect  # one section: protect, latency, search, store
 """
 
 from __future__ import annotations
@@ -129,11 +135,12 @@ def numpy_biohash(x: np.ndarray, basis: np.ndarray) -> np.ndarray:
 
 
 def bench_protection(t: Table, mk: btp.MasterKey, sizes: list[int], repeat: int) -> None:
-    print("\nbatch protection (all cores; numpy: its BLAS matrix product + argmax/sign)")
+    print("\nbatch protection (all cores; numpy: its BLAS matrix product + argmax/sign;"
+          " GFLOP/s = 2 dim x projections per vector)")
     rng = np.random.default_rng(1)
-    for name, scheme, numpy_fn in [
-        ("IoM-GRP m512 q16", btp.IoM(DIM, 512, 16), None),
-        ("BioHash 128", btp.BioHash(DIM, 128), None),
+    for name, scheme, outputs in [
+        ("IoM-GRP m512 q16", btp.IoM(DIM, 512, 16), 512 * 16),
+        ("BioHash 128", btp.BioHash(DIM, 128), 128),
     ]:
         prot = btp.Protector(scheme, mk, application="bench", version=1)
         if scheme.kind.startswith("iom"):
@@ -150,7 +157,15 @@ def bench_protection(t: Table, mk: btp.MasterKey, sizes: list[int], repeat: int)
             assert codes.shape == (n, prot.words)
             tb = best_of(lambda: prot.protect_batch(x), repeat)
             tn = best_of(lambda: fn(x), repeat)
-            t.add("protect", f"{name}, {n:,} vectors", n / tb, "vectors/s", "numpy", n / tn)
+            gflop = 2.0 * DIM * outputs * n / 1e9
+            t.add("protect", f"{name}, {n:,} vectors", n / tb, "vectors/s", "numpy", n / tn,
+                  note=f"{gflop / tb:.0f} vs {gflop / tn:.0f} GFLOP/s")
+
+
+def print_fma_peak(c_figures: dict) -> None:
+    if "fma_gflops_1" in c_figures:
+        print(f"\n  f32 FMA peak (AVX2, C, same run): 1 thread {c_figures['fma_gflops_1']:.0f} GFLOP/s,"
+              f" 2 threads {c_figures['fma_gflops_2']:.0f} GFLOP/s")
 
 
 def bench_latency(t: Table, mk: btp.MasterKey, c_figures: dict, calls: int) -> None:
@@ -323,6 +338,7 @@ def main() -> None:
     q = args.quick
     if "protect" in sections:
         bench_protection(t, mk, [2_000] if q else [10_000, 100_000], 2 if q else 3)
+        print_fma_peak(figures)
     if "latency" in sections:
         bench_latency(t, mk, figures, 200 if q else 2000)
     if "search" in sections:
