@@ -196,6 +196,25 @@ impl Preprocess {
 /// by side.
 const ROWS_AT_ONCE: usize = 8;
 
+/// `sum v_i^2` in `f64`, in eight lanes (vectorised; not the coordinate
+/// order, so its last bits may differ from a sum in order).
+#[inline]
+pub(crate) fn sum_of_squares(v: &[f32]) -> f64 {
+    let mut lanes = [0f64; 8];
+    let chunks = v.chunks_exact(8);
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&a| f64::from(a) * f64::from(a))
+        .sum();
+    for c in chunks {
+        for (s, &a) in lanes.iter_mut().zip(c) {
+            *s += f64::from(a) * f64::from(a);
+        }
+    }
+    lanes.iter().sum::<f64>() + tail
+}
+
 /// The `ZeroNorm` check of (preprocessed, unscaled) rows: the index of the
 /// first row whose squared norm, summed in coordinate order, is below
 /// `MIN_NORM_SQ`. Sums are taken in eight lanes: for non-negative terms any
@@ -206,19 +225,7 @@ const ROWS_AT_ONCE: usize = 8;
 /// infinite in any order), and squares of `f32` cannot overflow `f64`.
 pub(crate) fn check_norms(rows: &[f32], dim: usize) -> std::result::Result<(), (usize, Error)> {
     for (i, x) in rows.chunks_exact(dim).enumerate() {
-        let mut lanes = [0f64; 8];
-        let chunks = x.chunks_exact(8);
-        let tail: f64 = chunks
-            .remainder()
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum();
-        for c in chunks {
-            for (s, &v) in lanes.iter_mut().zip(c) {
-                *s += f64::from(v) * f64::from(v);
-            }
-        }
-        if lanes.iter().sum::<f64>() + tail < 2.0 * MIN_NORM_SQ {
+        if sum_of_squares(x) < 2.0 * MIN_NORM_SQ {
             let mut sq = 0f64;
             for &v in x {
                 sq += f64::from(v) * f64::from(v);

@@ -64,19 +64,7 @@ pub(crate) fn row_norms(matrix: &[f32], dim: usize) -> Vec<f64> {
 /// chain of dependent adds would cost as much as the row's projections).
 #[inline(always)]
 pub(crate) fn norm(v: &[f32]) -> f64 {
-    let mut lanes = [0f64; 8];
-    let chunks = v.chunks_exact(8);
-    let tail: f64 = chunks
-        .remainder()
-        .iter()
-        .map(|&a| f64::from(a) * f64::from(a))
-        .sum();
-    for c in chunks {
-        for (s, &a) in lanes.iter_mut().zip(c) {
-            *s += f64::from(a) * f64::from(a);
-        }
-    }
-    libm::sqrt(lanes.iter().sum::<f64>() + tail)
+    libm::sqrt(crate::features::sum_of_squares(v))
 }
 
 /// A caller's buffer for one block's projections, at least `len` floats.
