@@ -2,30 +2,23 @@
 //! purpose separation, holds, rotation, and tamper detection by editing the
 //! file with SQL behind the store's back.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use btp::store::{
-    Context, HoldTarget, Purpose, Retention, ReviewOutcome, Sample, Store, StoreOptions,
-};
-use btp::synthetic::{Dataset, Population};
+use btp::store::{Context, HoldTarget, Retention, ReviewOutcome, Sample, Store, StoreOptions};
+use btp::synthetic::Population;
 use btp::{fit_centre, Error, MasterKey, SchemeParams};
 
-const DAY: u64 = 86_400;
+mod common;
+use common::Fixture;
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-    clock: Arc<AtomicI64>,
-    data: Dataset,
-    purposes: Vec<Purpose>,
-}
+const DAY: u64 = 86_400;
 
 fn ctx() -> Context<'static> {
     Context::new("officer-7", "case 2026/114")
 }
 
+/// Twenty people, three samples each, and purposes whose parameters
+/// centre features with a centre fitted on twenty others.
 fn fixture() -> Fixture {
     let (data, train) = Population {
         subjects: 40,
@@ -41,32 +34,7 @@ fn fixture() -> Fixture {
         .unwrap()
         .with_centre(centre)
         .unwrap();
-    let purposes = vec![
-        Purpose::new(
-            "border",
-            params.clone(),
-            "gate-A",
-            0.3,
-            Duration::from_secs(30 * DAY),
-        )
-        .unwrap(),
-        Purpose::new(
-            "watchlist",
-            params,
-            "police",
-            0.3,
-            Duration::from_secs(365 * DAY),
-        )
-        .unwrap(),
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    Fixture {
-        path: dir.path().join("store.db"),
-        _dir: dir,
-        clock: Arc::new(AtomicI64::new(1_800_000_000)),
-        data,
-        purposes,
-    }
+    Fixture::new(data, 3, params)
 }
 
 fn master() -> MasterKey {
@@ -75,22 +43,11 @@ fn master() -> MasterKey {
 
 impl Fixture {
     fn open(&self) -> Store {
-        let clock = self.clock.clone();
         let options = StoreOptions {
-            clock: Some(Arc::new(move || clock.load(Ordering::SeqCst))),
             batch_size: 7,
-            ..StoreOptions::default()
+            ..self.options()
         };
         Store::open_with(&self.path, &master(), &self.purposes, options).unwrap()
-    }
-
-    fn advance(&self, secs: u64) {
-        self.clock.fetch_add(secs as i64, Ordering::SeqCst);
-    }
-
-    /// Sample `j` of subject `s`.
-    fn x(&self, s: usize, j: usize) -> &[f32] {
-        self.data.row(s * 3 + j)
     }
 
     fn sql(&self, sql: &str) -> usize {
@@ -593,11 +550,9 @@ fn key_rotation_preserves_every_record() {
 #[test]
 fn encryption_limit_is_enforced_and_reset_by_rotation() {
     let f = fixture();
-    let clock = f.clock.clone();
     let options = StoreOptions {
-        clock: Some(Arc::new(move || clock.load(Ordering::SeqCst))),
         max_encryptions_per_key: 3,
-        ..StoreOptions::default()
+        ..f.options()
     };
     let store = Store::open_with(&f.path, &master(), &f.purposes, options).unwrap();
     for s in 0..3 {

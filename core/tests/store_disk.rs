@@ -14,18 +14,19 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
-use btp::store::{Context, Purpose, RecordId, Retention, Sample, Store, StoreOptions};
-use btp::synthetic::{Dataset, Population};
+use btp::store::{Context, RecordId, Retention, Sample, Store, StoreOptions};
+use btp::synthetic::Population;
 use btp::{Error, MasterKey, SchemeParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+mod common;
+use common::{Fixture, T0};
+
 const DAY: u64 = 86_400;
-const T0: i64 = 1_800_000_000;
 
 fn ctx() -> Context<'static> {
     Context::new("disk-test", "storage check")
@@ -35,14 +36,7 @@ fn master() -> MasterKey {
     MasterKey::from_bytes(&[0x3c; 32]).unwrap()
 }
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    clock: Arc<AtomicI64>,
-    data: Dataset,
-    purposes: Vec<Purpose>,
-}
-
+/// `people` people, two samples each.
 fn fixture(people: usize) -> Fixture {
     // Offset 0: centred features, no centre needed.
     let data = Population {
@@ -55,33 +49,7 @@ fn fixture(people: usize) -> Fixture {
     }
     .generate()
     .unwrap();
-    let params = SchemeParams::iom_grp(128, 256, 16).unwrap();
-    let purposes = vec![
-        Purpose::new(
-            "border",
-            params.clone(),
-            "gate-A",
-            0.3,
-            Duration::from_secs(30 * DAY),
-        )
-        .unwrap(),
-        Purpose::new(
-            "watchlist",
-            params,
-            "police",
-            0.3,
-            Duration::from_secs(365 * DAY),
-        )
-        .unwrap(),
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    Fixture {
-        path: dir.path().join("store.db"),
-        _dir: dir,
-        clock: Arc::new(AtomicI64::new(T0)),
-        data,
-        purposes,
-    }
+    Fixture::new(data, 2, SchemeParams::iom_grp(128, 256, 16).unwrap())
 }
 
 impl Fixture {
@@ -94,23 +62,12 @@ impl Fixture {
     }
 
     fn open_waiting(&self, path: &Path, busy_timeout: Duration) -> btp::Result<Store> {
-        let clock = self.clock.clone();
         let options = StoreOptions {
-            clock: Some(Arc::new(move || clock.load(Ordering::SeqCst))),
             batch_size: 16,
             busy_timeout,
-            ..StoreOptions::default()
+            ..self.options()
         };
         Store::open_with(path, &master(), &self.purposes, options)
-    }
-
-    /// Sample `j` (0 or 1) of person `s`.
-    fn x(&self, s: usize, j: usize) -> &[f32] {
-        self.data.row(s * 2 + j)
-    }
-
-    fn advance(&self, secs: u64) {
-        self.clock.fetch_add(secs as i64, Ordering::SeqCst);
     }
 
     /// (nonce, ciphertext) of every record, read behind the store's back.
