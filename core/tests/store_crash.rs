@@ -18,27 +18,32 @@
 #![cfg(unix)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use btp::store::{Context, HoldTarget, Purpose, RecordId, Retention, Sample, Store, StoreOptions};
-use btp::synthetic::{Dataset, Population};
+use btp::store::{Context, HoldTarget, Purpose, RecordId, Retention, Sample, Store};
+use btp::synthetic::Dataset;
 use btp::{MasterKey, SchemeParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+mod common;
+use common::{
+    child_command, copy_db, heard, options_at, pairs, query_ids, record_ids, say, serial,
+    two_purposes, wal_of, DAY, T0,
+};
 
 const ENV_OP: &str = "BTP_CRASH_CHILD";
 const ENV_DB: &str = "BTP_CRASH_DB";
 const ENV_NOW: &str = "BTP_CRASH_NOW";
 const ENV_FROM: &str = "BTP_CRASH_FROM";
 
-const DAY: i64 = 86_400;
-const T0: i64 = 1_800_000_000;
+/// Feature dimension of the synthetic people.
+const DIM: usize = 128;
 /// Singles `i` with `i % 10 < 5` have expired by then, the others not.
 const T_SWEEP: i64 = T0 + 5 * DAY + DAY / 2;
 const BATCH: usize = 50;
@@ -70,40 +75,10 @@ fn master() -> MasterKey {
 
 /// The purposes, identical in the parent and in every child.
 fn purposes() -> Vec<Purpose> {
-    let params = SchemeParams::iom_grp(128, 256, 16).unwrap();
-    vec![
-        Purpose::new(
-            "border",
-            params.clone(),
-            "gate-A",
-            0.3,
-            Duration::from_secs(30 * DAY as u64),
-        )
-        .unwrap(),
-        Purpose::new(
-            "watchlist",
-            params,
-            "police",
-            0.3,
-            Duration::from_secs(365 * DAY as u64),
-        )
-        .unwrap(),
-    ]
-}
-
-/// Centred synthetic people (population offset 0, so that every seed
-/// draws from one distribution and no centre is needed): two samples each.
-fn people(subjects: usize, seed: u64) -> Dataset {
-    Population {
-        subjects,
-        samples: 2,
-        offset: 0.0,
-        within: 0.5,
-        seed,
-        ..Population::default()
-    }
-    .generate()
-    .unwrap()
+    two_purposes(
+        SchemeParams::iom_grp(DIM as u32, 256, 16).unwrap(),
+        "watchlist",
+    )
 }
 
 /// Sample `j` (0 or 1) of person `s`.
@@ -114,12 +89,12 @@ fn x(data: &Dataset, s: usize, j: usize) -> &[f32] {
 /// The singles (`0..SINGLES`) and bulk subjects (`SINGLES..`) of the template.
 fn population() -> &'static Dataset {
     static P: OnceLock<Dataset> = OnceLock::new();
-    P.get_or_init(|| people(SINGLES + BULK, 77))
+    P.get_or_init(|| pairs(SINGLES + BULK, DIM, 77))
 }
 
 /// The people a child of the enrolment scenario starting at `from` enrols.
 fn enrol_batch(from: usize) -> Dataset {
-    people(ENROLL_MAX, 1_000_000 + from as u64)
+    pairs(ENROLL_MAX, DIM, 1_000_000 + from as u64)
 }
 
 fn open(path: &Path, now: i64) -> Store {
@@ -127,12 +102,7 @@ fn open(path: &Path, now: i64) -> Store {
 }
 
 fn try_open(path: &Path, now: i64) -> btp::Result<Store> {
-    let options = StoreOptions {
-        clock: Some(Arc::new(move || now)),
-        batch_size: BATCH,
-        ..StoreOptions::default()
-    };
-    Store::open_with(path, &master(), &purposes(), options)
+    Store::open_with(path, &master(), &purposes(), options_at(now, BATCH))
 }
 
 fn single(i: usize) -> String {
@@ -148,13 +118,6 @@ fn enrollee(i: usize) -> String {
 }
 
 // ---------------------------------------------------------------- child
-
-/// Writes one protocol line and flushes it before going on.
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "BTP {line}").unwrap();
-    out.flush().unwrap();
-}
 
 /// The child: inert unless the parent set `BTP_CRASH_CHILD`.
 #[test]
@@ -240,20 +203,11 @@ impl Outcome {
 
 fn run_child(op: &str, db: &Path, now: i64, from: usize, kill: Kill) -> Outcome {
     let spawned = Instant::now();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let mut child = child_command()
         .env(ENV_OP, op)
         .env(ENV_DB, db)
         .env(ENV_NOW, now.to_string())
         .env(ENV_FROM, from.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let (tx, rx) = mpsc::channel::<(Instant, String)>();
@@ -261,9 +215,8 @@ fn run_child(op: &str, db: &Path, now: i64, from: usize, kill: Kill) -> Outcome 
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            // libtest may print `test child_process ... ` before a line.
-            if let Some(at) = line.find("BTP ") {
-                let _ = tx.send((Instant::now(), line[at + 4..].to_owned()));
+            if let Some(said) = heard(&line) {
+                let _ = tx.send((Instant::now(), said.to_owned()));
             }
         }
     });
@@ -360,12 +313,6 @@ impl Schedule {
             self.estimate = t;
         }
     }
-}
-
-/// The crash scenarios time their children: one at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static M: Mutex<()> = Mutex::new(());
-    M.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Per scenario: kills, kills between READY and DONE, kills that left a
@@ -559,9 +506,7 @@ fn template() -> &'static Template {
 impl Template {
     /// A fresh copy of the prepared store in `dir`.
     fn copy(&self, dir: &Path, name: &str) -> PathBuf {
-        let to = dir.join(name);
-        std::fs::copy(&self.path, &to).unwrap();
-        to
+        copy_db(&self.path, dir, name)
     }
 
     fn by_id(&self) -> BTreeMap<RecordId, &Rec> {
@@ -571,12 +516,6 @@ impl Template {
     fn ids(&self, keep: impl Fn(&Rec) -> bool) -> BTreeSet<RecordId> {
         self.recs.iter().filter(|r| keep(r)).map(|r| r.id).collect()
     }
-}
-
-fn wal_of(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push("-wal");
-    PathBuf::from(p)
 }
 
 /// The probe's score against every live template record of the purpose;
@@ -613,22 +552,6 @@ fn verify_single(store: &Store, r: &Rec) -> f64 {
     v.decision.score
 }
 
-/// Ids returned by a query on the file, read behind the store's back.
-fn query_ids(path: &Path, sql: &str) -> BTreeSet<RecordId> {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut stmt = conn.prepare(sql).unwrap();
-    let ids = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    ids
-}
-
-fn present(path: &Path) -> BTreeSet<RecordId> {
-    query_ids(path, "SELECT id FROM records")
-}
-
 // ---------------------------------------------------------------- sweep
 
 /// Checks the sweep invariants on the file after a kill, given the records
@@ -640,7 +563,7 @@ fn check_after_sweep_kill(
     before: &BTreeSet<RecordId>,
 ) -> (BTreeSet<RecordId>, bool) {
     let by_id = t.by_id();
-    let now = present(path);
+    let now = record_ids(path);
     let journal = query_ids(path, "SELECT record_id FROM sweep_journal");
     for id in &now {
         assert!(by_id.contains_key(id), "record {id} appeared from nowhere");
@@ -711,7 +634,7 @@ fn sweep_killed_at_random_moments() {
         full.values("SWEPT").next(),
         Some(vec![expired_unheld.len() as i64])
     );
-    assert_eq!(present(&db), survivors);
+    assert_eq!(record_ids(&db), survivors);
     let op_time = full.op_time.unwrap();
 
     let mut tally = Tally::default();
@@ -944,7 +867,7 @@ fn key_rotation_killed_at_random_moments() {
 /// ones are a prefix covering every reported erasure and at most one more,
 /// and that nothing else was touched. Returns the number of subjects gone.
 fn check_after_erase_kill(path: &Path, t: &Template, reported: usize) -> usize {
-    let now = present(path);
+    let now = record_ids(path);
     let mut gone = Vec::new();
     for b in 0..BULK {
         let ids = t.ids(|r| r.bulk == Some(b));
@@ -1063,8 +986,7 @@ fn enrolment_loop_killed_at_random_moments() {
     drop(open(&db, T0));
 
     // Uninterrupted, on a scratch copy: the duration of the loop.
-    let scratch = dir.path().join("scratch.db");
-    std::fs::copy(&db, &scratch).unwrap();
+    let scratch = copy_db(&db, dir.path(), "scratch.db");
     let full = run_child("enroll", &scratch, T0, 0, Kill::Never);
     assert_eq!(full.values("COMMITTED").count(), ENROLL_MAX);
     let op_time = full.op_time.unwrap();
@@ -1101,7 +1023,7 @@ fn enrolment_loop_killed_at_random_moments() {
         let in_flight = last.map_or(next, |l| l + 1);
         // Every reported enrolment is there; at most the in-flight one
         // more (committed, killed before it was reported).
-        let now = present(&db);
+        let now = record_ids(&db);
         let reported: BTreeSet<RecordId> = committed.keys().copied().collect();
         assert!(reported.is_subset(&now), "a reported enrolment is missing");
         let extra: Vec<RecordId> = now.difference(&reported).copied().collect();
@@ -1142,7 +1064,7 @@ fn enrolment_loop_killed_at_random_moments() {
         drop(store);
         next = in_flight + 1;
     }
-    assert_eq!(present(&db), committed.keys().copied().collect());
+    assert_eq!(record_ids(&db), committed.keys().copied().collect());
     tally.report("enroll", op_time);
 }
 
@@ -1191,7 +1113,7 @@ fn two_processes_enrol_concurrently() {
     assert!(!outcome.killed);
     let child_ids: Vec<RecordId> = outcome.values("COMMITTED").map(|v| v[1]).collect();
     assert_eq!(child_ids.len(), ENROLL_MAX);
-    let all = present(&db);
+    let all = record_ids(&db);
     assert_eq!(all.len(), child_ids.len() + parent_ids.len());
     assert!(child_ids
         .iter()

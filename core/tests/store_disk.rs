@@ -13,18 +13,17 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
 use btp::store::{Context, RecordId, Retention, Sample, Store, StoreOptions};
-use btp::synthetic::Population;
 use btp::{Error, MasterKey, SchemeParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 mod common;
-use common::{Fixture, T0};
+use common::{pairs, wal_of, Fixture, T0};
 
 const DAY: u64 = 86_400;
 
@@ -36,20 +35,10 @@ fn master() -> MasterKey {
     MasterKey::from_bytes(&[0x3c; 32]).unwrap()
 }
 
-/// `people` people, two samples each.
+/// `people` centred people (no centre needed), two samples each.
 fn fixture(people: usize) -> Fixture {
-    // Offset 0: centred features, no centre needed.
-    let data = Population {
-        subjects: people,
-        samples: 2,
-        offset: 0.0,
-        within: 0.5,
-        seed: 91,
-        ..Population::default()
-    }
-    .generate()
-    .unwrap();
-    Fixture::new(data, 2, SchemeParams::iom_grp(128, 256, 16).unwrap())
+    let params = SchemeParams::iom_grp(128, 256, 16).unwrap();
+    Fixture::new(pairs(people, 128, 91), 2, params)
 }
 
 impl Fixture {
@@ -96,9 +85,7 @@ impl Fixture {
 
 fn files_of(path: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = vec![("db".to_owned(), std::fs::read(path).unwrap())];
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    if let Ok(bytes) = std::fs::read(PathBuf::from(wal)) {
+    if let Ok(bytes) = std::fs::read(wal_of(path)) {
         out.push(("wal".to_owned(), bytes));
     }
     out

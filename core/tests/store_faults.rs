@@ -32,22 +32,26 @@
 #![cfg(unix)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use btp::store::{Context, HoldTarget, Purpose, RecordId, Retention, Sample, Store, StoreOptions};
-use btp::synthetic::{Dataset, Population};
+use btp::store::{Context, HoldTarget, Purpose, RecordId, Retention, Sample, Store};
+use btp::synthetic::Dataset;
 use btp::{Error, ErrorKind, MasterKey, SchemeParams};
+
+mod common;
+use common::{
+    child_command, copy_db, heard, options_at, pairs, record_ids, say, serial, two_purposes,
+    wal_of, DAY, T0,
+};
 
 const ENV_DB: &str = "BTP_FAULT_DB";
 const ENV_FROM: &str = "BTP_FAULT_FROM";
 
-const DAY: i64 = 86_400;
-const T0: i64 = 1_800_000_000;
 /// Singles `i` with `i % 10 < 5` have expired by then.
 const T_SWEEP: i64 = T0 + 5 * DAY + DAY / 2;
 const BATCH: usize = 8;
@@ -71,52 +75,17 @@ fn master() -> MasterKey {
 }
 
 fn purposes() -> Vec<Purpose> {
-    let params = SchemeParams::iom_grp(DIM as u32, 256, 16).unwrap();
-    vec![
-        Purpose::new(
-            "border",
-            params.clone(),
-            "gate-A",
-            0.3,
-            Duration::from_secs(30 * DAY as u64),
-        )
-        .unwrap(),
-        Purpose::new(
-            "watch",
-            params,
-            "police",
-            0.3,
-            Duration::from_secs(365 * DAY as u64),
-        )
-        .unwrap(),
-    ]
+    two_purposes(SchemeParams::iom_grp(DIM as u32, 256, 16).unwrap(), "watch")
 }
 
 fn open(path: &Path, now: i64) -> btp::Result<Store> {
-    let options = StoreOptions {
-        clock: Some(Arc::new(move || now)),
-        batch_size: BATCH,
-        ..StoreOptions::default()
-    };
-    Store::open_with(path, &master(), &purposes(), options)
+    Store::open_with(path, &master(), &purposes(), options_at(now, BATCH))
 }
 
 /// The singles, bulk subjects and newcomers, two samples each.
 fn people() -> &'static Dataset {
     static P: OnceLock<Dataset> = OnceLock::new();
-    P.get_or_init(|| {
-        Population {
-            subjects: SINGLES + BULK + NEWCOMERS,
-            samples: 2,
-            dim: DIM,
-            offset: 0.0,
-            within: 0.5,
-            seed: 91,
-            ..Population::default()
-        }
-        .generate()
-        .unwrap()
-    })
+    P.get_or_init(|| pairs(SINGLES + BULK + NEWCOMERS, DIM, 91))
 }
 
 fn x(person: usize, j: usize) -> &'static [f32] {
@@ -149,12 +118,6 @@ fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(suffix);
-    PathBuf::from(p)
-}
-
 fn file_len(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
@@ -181,12 +144,6 @@ fn script() -> Vec<Step> {
 /// The script's name for step `k` (`open` for the opening).
 fn step_name(k: Option<usize>) -> String {
     k.map_or("open".into(), |k| format!("{:?}", script()[k]))
-}
-
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "BTP {line}").unwrap();
-    out.flush().unwrap();
 }
 
 /// Runs one step of the script; its value: the new record's id, the
@@ -220,7 +177,7 @@ fn child_process() {
     };
     let from: usize = std::env::var(ENV_FROM).unwrap().parse().unwrap();
     let path = PathBuf::from(db);
-    let wal = with_suffix(&path, "-wal");
+    let wal = wal_of(&path);
     let store = match open(&path, T_SWEEP) {
         Ok(s) => s,
         Err(e) => return say(&format!("ERR open {:?} {e}", e.kind())),
@@ -251,18 +208,8 @@ struct Report {
 /// of `limit` bytes (`None`: no limit). `done` are the values of the
 /// steps before `from` (run by the parent).
 fn run_child(db: &Path, from: usize, done: &BTreeMap<usize, i64>, limit: Option<u64>) -> Report {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "--exact",
-        "child_process",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(ENV_DB, db)
-    .env(ENV_FROM, from.to_string())
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    let mut cmd = child_command();
+    cmd.env(ENV_DB, db).env(ENV_FROM, from.to_string());
     if let Some(limit) = limit {
         // SAFETY: between fork and exec only async-signal-safe calls
         // (signal, setrlimit), no allocation; an ignored signal stays
@@ -295,10 +242,10 @@ fn run_child(db: &Path, from: usize, done: &BTreeMap<usize, i64>, limit: Option<
     };
     for line in BufReader::new(stdout.as_bytes()).lines() {
         let line = line.unwrap();
-        let Some(at) = line.find("BTP ") else {
+        let Some(said) = heard(&line) else {
             continue;
         };
-        let mut words = line[at + 4..].splitn(4, ' ');
+        let mut words = said.splitn(4, ' ');
         match words.next().unwrap() {
             "OK" => {
                 let k = words.next().unwrap().parse().unwrap();
@@ -429,17 +376,6 @@ fn identify_all(store: &Store, purpose: &str, probe: &[f32]) -> BTreeMap<RecordI
         .collect()
 }
 
-fn present(path: &Path) -> BTreeSet<RecordId> {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut stmt = conn.prepare("SELECT id FROM records").unwrap();
-    let ids = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    ids
-}
-
 /// Checks the reopened store after a child that ran `report`; `label`
 /// names the run in messages. Returns the failed step's script index
 /// (`usize::MAX` for a failed open, `None` when nothing failed).
@@ -478,7 +414,7 @@ fn check_after(path: &Path, report: &Report, label: &str) -> Option<usize> {
     store
         .verify_audit()
         .unwrap_or_else(|e| panic!("{label}: audit chain: {e}"));
-    let now = present(path);
+    let now = record_ids(path);
 
     let mut expected_new = BTreeSet::new();
     for (k, &s) in steps.iter().enumerate() {
@@ -572,7 +508,7 @@ fn complete(path: &Path, label: &str) {
         .unwrap_or_else(|e| panic!("{label}: completing rotation: {e}"));
     store.verify_audit().unwrap();
     drop(store);
-    let now = present(path);
+    let now = record_ids(path);
     for r in t.recs.iter().filter(|r| r.bulk.is_none()) {
         assert_eq!(
             now.contains(&r.id),
@@ -590,12 +526,6 @@ fn complete(path: &Path, label: &str) {
         }
     }
     store.check_integrity().unwrap();
-}
-
-/// The fault tests run children one at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static M: Mutex<()> = Mutex::new(());
-    M.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A prepared file and the values of the script steps run on it.
@@ -632,12 +562,10 @@ impl Starts {
                 .map(|(k, step)| (k, run_step(&store, step).unwrap()))
                 .collect();
             drop(store);
-            assert!(!with_suffix(&path, "-wal").exists());
+            assert!(!wal_of(&path).exists());
             (path, done)
         });
-        let to = dir.join(name);
-        std::fs::copy(&*path, &to).unwrap();
-        (to, done.clone())
+        (copy_db(path, dir, name), done.clone())
     }
 }
 
@@ -726,8 +654,7 @@ fn write_failures_are_io_errors_and_lose_nothing() {
 fn the_checks_catch_a_lost_record_and_a_wrong_error_kind() {
     let t = template();
     let dir = scratch();
-    let db = dir.path().join("control.db");
-    std::fs::copy(&t.path, &db).unwrap();
+    let db = copy_db(&t.path, dir.path(), "control.db");
     let lost = t.recs.iter().find(|r| !r.expired()).unwrap().id;
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute("DELETE FROM records WHERE id = ?1", [lost])
@@ -736,9 +663,7 @@ fn the_checks_catch_a_lost_record_and_a_wrong_error_kind() {
     let report = Report::default();
     let r = std::panic::catch_unwind(|| check_after(&db, &report, "control"));
     assert!(r.is_err(), "a lost record went unnoticed");
-    let mut db2 = db.clone();
-    db2.set_file_name("control-2.db");
-    std::fs::copy(&t.path, &db2).unwrap();
+    let db2 = copy_db(&t.path, dir.path(), "control-2.db");
     let report = Report {
         failed: Some((Some(0), "Database".into(), "disk I/O".into())),
         ..Report::default()
@@ -746,9 +671,7 @@ fn the_checks_catch_a_lost_record_and_a_wrong_error_kind() {
     let r = std::panic::catch_unwind(|| check_after(&db2, &report, "control"));
     assert!(r.is_err(), "a wrong error kind went unnoticed");
     // And an intact copy passes.
-    let mut db3 = db.clone();
-    db3.set_file_name("control-3.db");
-    std::fs::copy(&t.path, &db3).unwrap();
+    let db3 = copy_db(&t.path, dir.path(), "control-3.db");
     assert_eq!(check_after(&db3, &Report::default(), "intact"), None);
 }
 
@@ -804,9 +727,9 @@ fn full_disk_is_an_io_error_and_loses_nothing() {
             let report = run_child(&on_fs, from, &done, None);
             // Out of the full file system before checking (checks write).
             std::fs::copy(&on_fs, &db).unwrap();
-            let wal = with_suffix(&on_fs, "-wal");
+            let wal = wal_of(&on_fs);
             if wal.exists() {
-                std::fs::copy(&wal, with_suffix(&db, "-wal")).unwrap();
+                std::fs::copy(&wal, wal_of(&db)).unwrap();
             }
             drop(fs);
             let label = format!("from {} on a tmpfs of {size} B", step_name(Some(from)));

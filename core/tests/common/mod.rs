@@ -1,17 +1,23 @@
 //! Fixtures shared by the store's integration tests: the two purposes
-//! most of them serve and a store file in a temporary folder with a clock
-//! the test moves.
+//! most of them serve, options with a test clock, centred synthetic
+//! people, a store file in a temporary folder with a clock the test
+//! moves, copies of a store file and the ids in it read behind the
+//! store's back, and the child-process protocol of the crash and fault
+//! tests.
 
 // Each test binary uses a subset of these.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use btp::store::{Purpose, StoreOptions};
-use btp::synthetic::Dataset;
+use btp::store::{Purpose, RecordId, StoreOptions};
+use btp::synthetic::{Dataset, Population};
 use btp::SchemeParams;
 
 pub const DAY: i64 = 86_400;
@@ -40,6 +46,33 @@ pub fn two_purposes(params: SchemeParams, second: &str) -> Vec<Purpose> {
         )
         .unwrap(),
     ]
+}
+
+/// The default options but for a clock stopped at `now`, with batches
+/// of `batch_size` records.
+pub fn options_at(now: i64, batch_size: usize) -> StoreOptions {
+    StoreOptions {
+        clock: Some(Arc::new(move || now)),
+        batch_size,
+        ..StoreOptions::default()
+    }
+}
+
+/// Centred synthetic people (population offset 0, so that every seed
+/// draws from one distribution and no centre is needed): two samples
+/// each of dimension `dim`, sample `j` of person `s` in row `2 s + j`.
+pub fn pairs(subjects: usize, dim: usize, seed: u64) -> Dataset {
+    Population {
+        subjects,
+        samples: 2,
+        dim,
+        offset: 0.0,
+        within: 0.5,
+        seed,
+        ..Population::default()
+    }
+    .generate()
+    .unwrap()
 }
 
 /// A store file (not yet created) in a temporary folder, a clock starting
@@ -87,4 +120,76 @@ impl Fixture {
     pub fn x(&self, s: usize, j: usize) -> &[f32] {
         self.data.row(s * self.samples + j)
     }
+}
+
+// ------------------------------------------------------------ files
+
+/// A copy of the database file `from` in `dir`, named `name`.
+pub fn copy_db(from: &Path, dir: &Path, name: &str) -> PathBuf {
+    let to = dir.join(name);
+    std::fs::copy(from, &to).unwrap();
+    to
+}
+
+/// The WAL beside the database file `path`.
+pub fn wal_of(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push("-wal");
+    PathBuf::from(p)
+}
+
+/// Ids returned by a query on the file, read behind the store's back.
+pub fn query_ids(path: &Path, sql: &str) -> BTreeSet<RecordId> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let ids = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    ids
+}
+
+/// The ids of the records in the file, read behind the store's back.
+pub fn record_ids(path: &Path) -> BTreeSet<RecordId> {
+    query_ids(path, "SELECT id FROM records")
+}
+
+// -------------------------------------------------- child processes
+
+/// This test binary again, as a child process running only its test
+/// `child_process` (inert unless the parent sets its environment), with
+/// stdout and stderr piped.
+pub fn child_command() -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "child_process",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    cmd
+}
+
+/// Writes one protocol line (`BTP line`) and flushes it before going on.
+pub fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "BTP {line}").unwrap();
+    out.flush().unwrap();
+}
+
+/// What the child said (a `say` line without its `BTP `) in a line of its
+/// stdout; libtest may print `test child_process ... ` before it.
+pub fn heard(line: &str) -> Option<&str> {
+    line.find("BTP ").map(|at| &line[at + 4..])
+}
+
+/// The tests that run children run them one at a time (the crash
+/// scenarios time theirs).
+pub fn serial() -> MutexGuard<'static, ()> {
+    static M: Mutex<()> = Mutex::new(());
+    M.lock().unwrap_or_else(|p| p.into_inner())
 }
