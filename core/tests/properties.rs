@@ -24,12 +24,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use btp::codes::CodeLayout;
 use btp::features::Preprocess;
-use btp::store::{Context, HoldTarget, Purpose, RecordId, Retention, Sample, Store, StoreOptions};
+use btp::store::{Context, HoldTarget, Purpose, RecordId, Retention, Sample, Store};
 use btp::synthetic::{Dataset, Population};
 use btp::{Error, MasterKey, Protector, SchemeParams, SchemeSpec};
 use proptest::prelude::*;
@@ -37,8 +37,9 @@ use proptest::test_runner::RngSeed;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection};
 
-const DAY: i64 = 86_400;
-const T0: i64 = 1_800_000_000;
+mod common;
+use common::{copy_db, options_at, record_ids, scratch, DAY, T0};
+
 const DIM: usize = 32;
 /// Two purposes whose names differ in one bit (`a` = 0x61, `c` = 0x63): a
 /// single flipped bit can move a record from one purpose to the other.
@@ -51,17 +52,6 @@ fn config(cases: u32, seed: u64) -> ProptestConfig {
         failure_persistence: None,
         ..ProptestConfig::default()
     }
-}
-
-/// A scratch folder, in memory when possible.
-fn scratch() -> tempfile::TempDir {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(d) = tempfile::Builder::new().prefix("btp-prop-").tempdir_in(shm) {
-            return d;
-        }
-    }
-    tempfile::tempdir().unwrap()
 }
 
 fn ctx() -> Context<'static> {
@@ -90,12 +80,7 @@ fn purposes() -> Vec<Purpose> {
 }
 
 fn open(path: &Path, now: i64, batch: usize) -> Store {
-    let options = StoreOptions {
-        clock: Some(Arc::new(move || now)),
-        batch_size: batch,
-        ..StoreOptions::default()
-    };
-    Store::open_with(path, &master(), &purposes(), options).unwrap()
+    Store::open_with(path, &master(), &purposes(), options_at(now, batch)).unwrap()
 }
 
 /// Twelve centred synthetic people, two samples each.
@@ -119,23 +104,6 @@ fn people() -> &'static Dataset {
 /// Sample `j` of person `p`.
 fn x(p: usize, j: usize) -> &'static [f32] {
     people().row(p * 2 + j)
-}
-
-fn copy_db(from: &Path, dir: &Path, name: &str) -> PathBuf {
-    let to = dir.join(name);
-    std::fs::copy(from, &to).unwrap();
-    to
-}
-
-fn record_ids(path: &Path) -> BTreeSet<RecordId> {
-    let conn = Connection::open(path).unwrap();
-    let mut stmt = conn.prepare("SELECT id FROM records").unwrap();
-    let ids = stmt
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    ids
 }
 
 /// Flips bit `bit` (modulo the value's width in bits) of `column` in the
@@ -432,7 +400,7 @@ struct FlipBase {
 fn flip_base() -> &'static FlipBase {
     static B: OnceLock<FlipBase> = OnceLock::new();
     B.get_or_init(|| {
-        let dir = scratch();
+        let dir = scratch("btp-prop-");
         let path = dir.path().join("base.db");
         let store = open(&path, T0, 500);
         let mut recs = Vec::new();
@@ -573,7 +541,7 @@ proptest! {
     ) {
         let base = flip_base();
         let rec = base.recs[which];
-        let dir = scratch();
+        let dir = scratch("btp-prop-");
         let path = base.copy(dir.path());
         let conn = Connection::open(&path).unwrap();
         prop_assert!(flip_bit(&conn, "records", "id", rec.id, COLUMNS[column], bit));
@@ -609,7 +577,7 @@ proptest! {
     ) {
         let base = flip_base();
         let seq = pick.index(base.events as usize) as i64 + 1;
-        let dir = scratch();
+        let dir = scratch("btp-prop-");
         let path = base.copy(dir.path());
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
@@ -642,7 +610,7 @@ const AUDIT_COLUMNS: [&str; 11] = [
 #[test]
 fn flip_controls() {
     let base = flip_base();
-    let dir = scratch();
+    let dir = scratch("btp-prop-");
     // Restoring a flipped bit restores the answers.
     let path = base.copy(dir.path());
     let conn = Connection::open(&path).unwrap();
@@ -767,7 +735,7 @@ proptest! {
         shift in -1i64..=1,
         batch in 1usize..5,
     ) {
-        let dir = scratch();
+        let dir = scratch("btp-prop-");
         let path = dir.path().join("sweep.db");
         let store = open(&path, T0, batch);
         let ids = enrol_all(&store, &specs);
@@ -875,7 +843,7 @@ proptest! {
         plan in prop::collection::vec(prop::option::of(0..2usize), 1..=3),
         batch in 1usize..4,
     ) {
-        let dir = scratch();
+        let dir = scratch("btp-prop-");
         let path = dir.path().join("rotate.db");
         let store = open(&path, T0, batch);
         let ids = enrol_all(&store, &specs);
@@ -939,7 +907,7 @@ proptest! {
 #[test]
 fn regressions_found_by_the_properties() {
     let base = flip_base();
-    let dir = scratch();
+    let dir = scratch("btp-prop-");
     // A flipped high bit of `key_version` was read as the original
     // version (an `as u32` truncation): the record decrypted and matched.
     let path = base.copy(dir.path());

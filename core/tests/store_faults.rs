@@ -45,8 +45,8 @@ use btp::{Error, ErrorKind, MasterKey, SchemeParams};
 
 mod common;
 use common::{
-    child_command, copy_db, heard, options_at, pairs, record_ids, say, serial, two_purposes,
-    wal_of, DAY, T0,
+    child_command, copy_db, heard, options_at, pairs, record_ids, say, scratch, serial,
+    two_purposes, wal_of, DAY, T0,
 };
 
 const ENV_DB: &str = "BTP_FAULT_DB";
@@ -102,20 +102,6 @@ fn bulk(b: usize) -> String {
 
 fn newcomer(i: usize) -> String {
     format!("newcomer-{i}")
-}
-
-/// A scratch folder, in memory when possible (no fsync cost).
-fn scratch() -> tempfile::TempDir {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(d) = tempfile::Builder::new()
-            .prefix("btp-faults-")
-            .tempdir_in(shm)
-        {
-            return d;
-        }
-    }
-    tempfile::tempdir().unwrap()
 }
 
 fn file_len(path: &Path) -> u64 {
@@ -300,7 +286,7 @@ const PROBES: [(&str, usize); 2] = [("border", 0), ("watch", 2)];
 fn template() -> &'static Template {
     static T: OnceLock<Template> = OnceLock::new();
     T.get_or_init(|| {
-        let dir = scratch();
+        let dir = scratch("btp-faults-");
         let path = dir.path().join("template.db");
         let store = open(&path, T0).unwrap();
         let mut recs = Vec::new();
@@ -542,7 +528,7 @@ struct Starts {
 fn starts() -> &'static Starts {
     static S: OnceLock<Starts> = OnceLock::new();
     S.get_or_init(|| Starts {
-        dir: scratch(),
+        dir: scratch("btp-faults-"),
         made: Mutex::new(BTreeMap::new()),
     })
 }
@@ -587,7 +573,7 @@ const PAGE: u64 = 4096;
 #[test]
 fn write_failures_are_io_errors_and_lose_nothing() {
     let _serial = serial();
-    let dir = scratch();
+    let dir = scratch("btp-faults-");
     let started = Instant::now();
 
     // Unlimited: the whole script succeeds.
@@ -653,7 +639,7 @@ fn write_failures_are_io_errors_and_lose_nothing() {
 #[test]
 fn the_checks_catch_a_lost_record_and_a_wrong_error_kind() {
     let t = template();
-    let dir = scratch();
+    let dir = scratch("btp-faults-");
     let db = copy_db(&t.path, dir.path(), "control.db");
     let lost = t.recs.iter().find(|r| !r.expired()).unwrap().id;
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -708,7 +694,7 @@ impl Drop for Tmpfs {
 #[test]
 fn full_disk_is_an_io_error_and_loses_nothing() {
     let _serial = serial();
-    let dir = scratch();
+    let dir = scratch("btp-faults-");
     let mut failed_kinds = BTreeSet::new();
     for from in start_steps() {
         for (n, free) in [2u64, 12, 40].into_iter().enumerate() {

@@ -1,8 +1,8 @@
 //! Fixtures shared by the store's integration tests: the two purposes
 //! most of them serve, options with a test clock, centred synthetic
 //! people, a store file in a temporary folder with a clock the test
-//! moves, copies of a store file and the ids in it read behind the
-//! store's back, and the child-process protocol of the crash and fault
+//! moves, scratch folders, copies of a store file and the ids in it read
+//! behind the store's back, and the child-process protocol of the crash and fault
 //! tests.
 
 // Each test binary uses a subset of these.
@@ -123,6 +123,18 @@ impl Fixture {
 }
 
 // ------------------------------------------------------------ files
+
+/// A scratch folder (its name starting with `prefix`), in memory when
+/// possible (no fsync cost).
+pub fn scratch(prefix: &str) -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(d) = tempfile::Builder::new().prefix(prefix).tempdir_in(shm) {
+            return d;
+        }
+    }
+    tempfile::tempdir().unwrap()
+}
 
 /// A copy of the database file `from` in `dir`, named `name`.
 pub fn copy_db(from: &Path, dir: &Path, name: &str) -> PathBuf {
