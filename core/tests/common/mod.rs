@@ -1,9 +1,10 @@
-//! Fixtures shared by the store's integration tests: the two purposes
-//! most of them serve, options with a test clock, centred synthetic
-//! people, a store file in a temporary folder with a clock the test
-//! moves, scratch folders, copies of a store file and the ids in it read
-//! behind the store's back, and the child-process protocol of the crash and fault
-//! tests.
+//! Fixtures shared by the store's integration tests (`store.rs`,
+//! `store_disk.rs`, `store_crash.rs`, `store_faults.rs`, `properties.rs`):
+//! the `border` purpose and a second one, options with a test clock,
+//! centred synthetic people, a store file in a temporary folder with a
+//! clock the test moves, scratch folders, copies of a store file and the
+//! ids in it read behind the store's back, and the child-process protocol
+//! of the crash and fault tests.
 
 // Each test binary uses a subset of these.
 #![allow(dead_code)]
@@ -81,8 +82,8 @@ pub fn pairs(subjects: usize, dim: usize, seed: u64) -> Dataset {
 pub struct Fixture {
     _dir: tempfile::TempDir,
     pub path: PathBuf,
-    pub clock: Arc<AtomicI64>,
-    pub data: Dataset,
+    clock: Arc<AtomicI64>,
+    data: Dataset,
     /// Samples per person in `data`.
     samples: usize,
     pub purposes: Vec<Purpose>,
@@ -112,6 +113,7 @@ impl Fixture {
         }
     }
 
+    /// Moves the clock `secs` seconds on.
     pub fn advance(&self, secs: u64) {
         self.clock.fetch_add(secs as i64, Ordering::SeqCst);
     }
