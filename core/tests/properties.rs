@@ -38,7 +38,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection};
 
 mod common;
-use common::{copy_db, options_at, record_ids, scratch, DAY, T0};
+use common::{copy_db, options_at, record_ids, scratch, static_scratch, DAY, T0};
 
 const DIM: usize = 32;
 /// Two purposes whose names differ in one bit (`a` = 0x61, `c` = 0x63): a
@@ -400,7 +400,7 @@ struct FlipBase {
 fn flip_base() -> &'static FlipBase {
     static B: OnceLock<FlipBase> = OnceLock::new();
     B.get_or_init(|| {
-        let dir = scratch("btp-prop-");
+        let dir = static_scratch("btp-prop-");
         let path = dir.path().join("base.db");
         let store = open(&path, T0, 500);
         let mut recs = Vec::new();

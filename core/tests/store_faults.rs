@@ -46,7 +46,7 @@ use btp::{Error, ErrorKind, MasterKey, SchemeParams};
 mod common;
 use common::{
     child_command, copy_db, heard, options_at, pairs, record_ids, say, scratch, serial,
-    two_purposes, wal_of, DAY, T0,
+    static_scratch, two_purposes, wal_of, DAY, T0,
 };
 
 const ENV_DB: &str = "BTP_FAULT_DB";
@@ -286,7 +286,7 @@ const PROBES: [(&str, usize); 2] = [("border", 0), ("watch", 2)];
 fn template() -> &'static Template {
     static T: OnceLock<Template> = OnceLock::new();
     T.get_or_init(|| {
-        let dir = scratch("btp-faults-");
+        let dir = static_scratch("btp-faults-");
         let path = dir.path().join("template.db");
         let store = open(&path, T0).unwrap();
         let mut recs = Vec::new();
@@ -528,7 +528,7 @@ struct Starts {
 fn starts() -> &'static Starts {
     static S: OnceLock<Starts> = OnceLock::new();
     S.get_or_init(|| Starts {
-        dir: scratch("btp-faults-"),
+        dir: static_scratch("btp-faults-"),
         made: Mutex::new(BTreeMap::new()),
     })
 }

@@ -138,6 +138,38 @@ pub fn scratch(prefix: &str) -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
+/// [`scratch`] for a fixture kept in a `static`: statics are never
+/// dropped, so such a folder would outlive the test process (they piled
+/// up in `/dev/shm`, one set per run); this one is deleted when the
+/// process exits (on Unix).
+pub fn static_scratch(prefix: &str) -> tempfile::TempDir {
+    let dir = scratch(prefix);
+    #[cfg(unix)]
+    {
+        static AT_EXIT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+        static REGISTER: std::sync::Once = std::sync::Once::new();
+        extern "C" fn remove_all() {
+            if let Ok(dirs) = AT_EXIT.lock() {
+                for d in dirs.iter() {
+                    let _ = std::fs::remove_dir_all(d);
+                }
+            }
+        }
+        AT_EXIT
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(dir.path().to_path_buf());
+        REGISTER.call_once(|| {
+            // SAFETY: registers a function without arguments that cannot
+            // unwind (it ignores every error) to run at process exit.
+            #[allow(unsafe_code)]
+            let status = unsafe { libc::atexit(remove_all) };
+            assert_eq!(status, 0, "atexit");
+        });
+    }
+    dir
+}
+
 /// A copy of the database file `from` in `dir`, named `name`.
 pub fn copy_db(from: &Path, dir: &Path, name: &str) -> PathBuf {
     let to = dir.join(name);
