@@ -53,6 +53,21 @@ fn curve(py: Python<'_>, c: eval::Curve) -> (F64s<'_>, F64s<'_>, F64s<'_>) {
     )
 }
 
+/// `f` of the genuine and impostor scores (read in place), without the GIL.
+fn over_scores<T: Send>(
+    py: Python<'_>,
+    genuine: &Bound<'_, PyAny>,
+    impostor: &Bound<'_, PyAny>,
+    f: impl FnOnce(&[f64], &[f64]) -> btp::Result<T> + Send,
+) -> PyResult<T> {
+    let (g, i) = (
+        arrays::floats(genuine, "genuine")?,
+        arrays::floats(impostor, "impostor")?,
+    );
+    let (g, i) = (g.as_slice(), i.as_slice());
+    py.detach(|| f(g, i)).or_raise()
+}
+
 /// DET curve: `(fmr, fnmr, thresholds)`, thresholds increasing.
 #[pyfunction]
 pub fn eval_det<'py>(
@@ -60,12 +75,7 @@ pub fn eval_det<'py>(
     genuine: &Bound<'py, PyAny>,
     impostor: &Bound<'py, PyAny>,
 ) -> PyResult<(F64s<'py>, F64s<'py>, F64s<'py>)> {
-    let (g, i) = (
-        arrays::floats(genuine, "genuine")?,
-        arrays::floats(impostor, "impostor")?,
-    );
-    let (g, i) = (g.as_slice(), i.as_slice());
-    Ok(curve(py, py.detach(|| eval::det(g, i)).or_raise()?))
+    Ok(curve(py, over_scores(py, genuine, impostor, eval::det)?))
 }
 
 /// ROC curve: `(fmr, fnmr, thresholds)`, thresholds decreasing.
@@ -75,12 +85,7 @@ pub fn eval_roc<'py>(
     genuine: &Bound<'py, PyAny>,
     impostor: &Bound<'py, PyAny>,
 ) -> PyResult<(F64s<'py>, F64s<'py>, F64s<'py>)> {
-    let (g, i) = (
-        arrays::floats(genuine, "genuine")?,
-        arrays::floats(impostor, "impostor")?,
-    );
-    let (g, i) = (g.as_slice(), i.as_slice());
-    Ok(curve(py, py.detach(|| eval::roc(g, i)).or_raise()?))
+    Ok(curve(py, over_scores(py, genuine, impostor, eval::roc)?))
 }
 
 /// `(eer, threshold, fmr, fnmr)`.
@@ -90,12 +95,7 @@ pub fn eval_eer(
     genuine: &Bound<'_, PyAny>,
     impostor: &Bound<'_, PyAny>,
 ) -> PyResult<(f64, f64, f64, f64)> {
-    let (g, i) = (
-        arrays::floats(genuine, "genuine")?,
-        arrays::floats(impostor, "impostor")?,
-    );
-    let (g, i) = (g.as_slice(), i.as_slice());
-    let e = py.detach(|| eval::eer(g, i)).or_raise()?;
+    let e = over_scores(py, genuine, impostor, eval::eer)?;
     Ok((e.eer, e.threshold, e.fmr, e.fnmr))
 }
 
@@ -120,15 +120,10 @@ pub fn eval_fnmr_at_fmr(
     impostor: &Bound<'_, PyAny>,
     target_fmr: f64,
 ) -> PyResult<Point> {
-    let (g, i) = (
-        arrays::floats(genuine, "genuine")?,
-        arrays::floats(impostor, "impostor")?,
-    );
-    let (g, i) = (g.as_slice(), i.as_slice());
-    Ok(point(
-        py.detach(|| eval::fnmr_at_fmr(g, i, target_fmr))
-            .or_raise()?,
-    ))
+    over_scores(py, genuine, impostor, |g, i| {
+        eval::fnmr_at_fmr(g, i, target_fmr)
+    })
+    .map(point)
 }
 
 /// The operating point at `threshold`.
@@ -139,15 +134,10 @@ pub fn eval_operating_point(
     impostor: &Bound<'_, PyAny>,
     threshold: f64,
 ) -> PyResult<Point> {
-    let (g, i) = (
-        arrays::floats(genuine, "genuine")?,
-        arrays::floats(impostor, "impostor")?,
-    );
-    let (g, i) = (g.as_slice(), i.as_slice());
-    Ok(point(
-        py.detach(|| eval::operating_point(g, i, threshold))
-            .or_raise()?,
-    ))
+    over_scores(py, genuine, impostor, |g, i| {
+        eval::operating_point(g, i, threshold)
+    })
+    .map(point)
 }
 
 /// Clopper-Pearson interval `(lo, hi)`.
