@@ -209,7 +209,7 @@ fn certain_argmax(g: &[f32], tol: f64) -> Option<usize> {
     let mut non_finite = false;
     for &v in g {
         m = if v > m { v } else { m };
-        non_finite |= (v.to_bits() & 0x7f80_0000) == 0x7f80_0000;
+        non_finite |= !v.is_finite();
     }
     if non_finite || g.is_empty() {
         return None;

@@ -263,10 +263,6 @@ fn tile_avx2<const M: usize>(x: &[f32], dim: usize, panel: &[f32], out: &mut [f3
         __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_setzero_ps,
         _mm256_storeu_ps,
     };
-    // The caller (`tile`) checked these extents; the pointer accesses
-    // below stay inside them.
-    debug_assert!(x.len() >= M * dim && panel.len() >= dim * NR);
-    debug_assert!(out.len() >= (M - 1) * stride + NR);
     #[allow(unsafe_code)]
     // SAFETY: `tile` checked that this CPU has AVX2 and FMA, the
     // intrinsics' only requirement besides memory. Loads read
