@@ -91,14 +91,15 @@ impl Class {
             | K::SchemeMismatch
             | K::Decode
             | K::DuplicateId
-            | K::InvalidScores => Class::Input,
+            | K::InvalidScores
+            | K::ExpiryInPast => Class::Input,
             K::InvalidKeyLength | K::WrongKey | K::KeyExhausted => Class::Key,
             K::Integrity | K::Corrupt | K::AuditBroken | K::NotAStore | K::UnsupportedSchema => {
                 Class::Integrity
             }
             K::NotFound | K::UnknownPurpose => Class::NotFound,
             K::Expired | K::Held | K::RetentionTooLong => Class::Policy,
-            K::Rng | K::Busy | K::Io | K::Database => Class::Io,
+            K::Rng | K::Busy | K::Io | K::Database | K::OutOfMemory => Class::Io,
         }
     }
 }

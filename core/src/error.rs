@@ -164,8 +164,10 @@ pub enum Error {
         record: i64,
     },
 
-    /// A legal hold blocks the deletion.
-    #[error("blocked by legal hold {hold} on {target}: {reason}")]
+    /// A legal hold blocks the deletion. The message names the hold, not
+    /// its reason: a reason is free text typed by a user and may name
+    /// people or cases, so it stays in the field (and the store) only.
+    #[error("blocked by legal hold {hold} on {target}")]
     Held {
         /// The hold's id.
         hold: i64,
@@ -173,6 +175,27 @@ pub enum Error {
         target: String,
         /// The reason recorded with the hold.
         reason: String,
+    },
+
+    /// An expiry date that is not after the present: a record cannot be
+    /// kept until a time that has passed. Shown in dates (RFC 3339, UTC).
+    #[error("expiry {} is not after the present ({})", crate::time::format_utc(*.expires_at), crate::time::format_utc(*.now))]
+    ExpiryInPast {
+        /// The expiry asked for, Unix seconds.
+        expires_at: i64,
+        /// The store's present, Unix seconds.
+        now: i64,
+    },
+
+    /// Memory for a result whose size comes from the caller could not be
+    /// allocated (or its size does not fit in the address space). Nothing
+    /// was changed.
+    #[error("cannot allocate {bytes} bytes for {what}: not enough memory")]
+    OutOfMemory {
+        /// What was to be allocated, naming the arguments that size it.
+        what: &'static str,
+        /// Bytes needed.
+        bytes: u128,
     },
 
     /// No such record, hold, subject or event.
@@ -300,11 +323,15 @@ pub enum ErrorKind {
     Database,
     /// [`Error::InvalidScores`].
     InvalidScores,
+    /// [`Error::ExpiryInPast`].
+    ExpiryInPast,
+    /// [`Error::OutOfMemory`].
+    OutOfMemory,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 26] = [
+    pub const ALL: [ErrorKind; 28] = [
         Self::InvalidKeyLength,
         Self::Rng,
         Self::WrongDimension,
@@ -331,6 +358,8 @@ impl ErrorKind {
         Self::Io,
         Self::Database,
         Self::InvalidScores,
+        Self::ExpiryInPast,
+        Self::OutOfMemory,
     ];
 }
 
@@ -366,6 +395,8 @@ impl Error {
             Self::Io(_) => ErrorKind::Io,
             Self::Database(_) => ErrorKind::Database,
             Self::InvalidScores(_) => ErrorKind::InvalidScores,
+            Self::ExpiryInPast { .. } => ErrorKind::ExpiryInPast,
+            Self::OutOfMemory { .. } => ErrorKind::OutOfMemory,
         }
     }
 

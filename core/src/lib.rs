@@ -14,6 +14,8 @@
 //! - [`matching`]: 1:1 decisions, 1:N galleries, threshold calibration.
 //! - [`eval`]: FMR/FNMR/EER/DET, identification, differentials, unlinkability.
 //! - [`batch`]: score matrices and other batch operations over packed codes.
+//! - [`alloc`]: allocations sized by callers, refused instead of aborting.
+//! - [`time`]: the store's timestamps as calendar dates.
 // Exceptions, each allowed where it stands with its SAFETY argument: the
 // calls of the AVX2 builds of the 1:N scan (`matching.rs`) and of the batch
 // projection kernel (`schemes/kernel.rs`, `dispatch`) after checking the
@@ -22,6 +24,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod batch;
 pub mod codes;
 pub mod error;
@@ -34,6 +37,7 @@ pub mod schemes;
 pub mod store;
 pub mod synthetic;
 pub mod template;
+pub mod time;
 
 /// The README's example is compiled and run as a doctest.
 #[cfg(doctest)]

@@ -43,6 +43,9 @@ pub enum btp_result {
     NotFound = 14,
     /// The operating system's random number generator failed.
     Rng = 15,
+    /// Memory for a result sized by the caller (rows, `k`, bins, a header's
+    /// shape) could not be allocated; nothing was changed.
+    OutOfMemory = 16,
     /// Store: a record failed authentication (altered, moved or corrupted).
     Integrity = 20,
     /// Store: a purpose the store is not configured with.
@@ -71,6 +74,8 @@ pub enum btp_result {
     Io = 32,
     /// Any other database failure.
     Database = 33,
+    /// Store: an expiry date that is not after the present.
+    ExpiryInPast = 34,
     /// Evaluation: score arrays that cannot be evaluated.
     InvalidScores = 40,
     /// A bug: the library panicked. The panic was caught; the objects the
@@ -79,7 +84,7 @@ pub enum btp_result {
 }
 
 /// Every code, in value order.
-const ALL: [btp_result; 30] = [
+const ALL: [btp_result; 32] = [
     btp_result::Ok,
     btp_result::NullArgument,
     btp_result::InvalidParameter,
@@ -94,6 +99,7 @@ const ALL: [btp_result; 30] = [
     btp_result::DuplicateId,
     btp_result::NotFound,
     btp_result::Rng,
+    btp_result::OutOfMemory,
     btp_result::Integrity,
     btp_result::UnknownPurpose,
     btp_result::RetentionTooLong,
@@ -108,6 +114,7 @@ const ALL: [btp_result; 30] = [
     btp_result::Busy,
     btp_result::Io,
     btp_result::Database,
+    btp_result::ExpiryInPast,
     btp_result::InvalidScores,
     btp_result::Panic,
 ];
@@ -130,6 +137,7 @@ impl btp_result {
             Self::DuplicateId => c"id already present",
             Self::NotFound => c"not found",
             Self::Rng => c"the operating system random number generator failed",
+            Self::OutOfMemory => c"not enough memory for a result of the size asked",
             Self::Integrity => c"integrity failure: record altered, moved or corrupted",
             Self::UnknownPurpose => c"unknown purpose",
             Self::RetentionTooLong => c"retention outside the purpose's limit",
@@ -144,6 +152,7 @@ impl btp_result {
             Self::Busy => c"database busy",
             Self::Io => c"I/O error",
             Self::Database => c"database error",
+            Self::ExpiryInPast => c"expiry date not after the present",
             Self::InvalidScores => c"invalid scores",
             Self::Panic => c"internal error: the library panicked",
         }
@@ -186,6 +195,8 @@ impl From<ErrorKind> for btp_result {
             ErrorKind::Io => Self::Io,
             ErrorKind::Database => Self::Database,
             ErrorKind::InvalidScores => Self::InvalidScores,
+            ErrorKind::ExpiryInPast => Self::ExpiryInPast,
+            ErrorKind::OutOfMemory => Self::OutOfMemory,
         }
     }
 }

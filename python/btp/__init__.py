@@ -51,6 +51,8 @@ from btp._native import (
     InvalidKeyLengthError,
     InvalidParameterError,
     InvalidScoresError,
+    ExpiryInPastError,
+    OutOfMemoryError,
     KeyExhaustedError,
     KeyMismatchError,
     MasterKey,
@@ -184,4 +186,6 @@ __all__ = [
     "StoreIOError",
     "DatabaseError",
     "InvalidScoresError",
+    "ExpiryInPastError",
+    "OutOfMemoryError",
 ]

@@ -5,13 +5,14 @@
 //! core stops this crate from compiling until it has a class. Classes for
 //! bad input also derive from `ValueError` (shapes, dimensions, NaN,
 //! parameters, bytes, scores), classes for absent things from `LookupError`,
-//! and the I/O class from `OSError`, so generic handlers catch them too.
+//! the I/O class from `OSError` and the memory class from `MemoryError`, so
+//! generic handlers catch them too.
 //! Messages are the core's `Display`: they name arguments, indices and
 //! record ids, never feature values or keys.
 
 use btp::{Error, ErrorKind};
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyLookupError, PyOSError, PyValueError};
+use pyo3::exceptions::{PyException, PyLookupError, PyMemoryError, PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
@@ -29,11 +30,12 @@ enum Also {
     Value,
     Lookup,
     Os,
+    Memory,
 }
 
 /// Class name, extra base and docstring of each kind.
 fn spec(kind: ErrorKind) -> (&'static str, Also, &'static str) {
-    use Also::{Lookup, Nothing, Os, Value};
+    use Also::{Lookup, Memory, Nothing, Os, Value};
     match kind {
         ErrorKind::InvalidKeyLength => (
             "InvalidKeyLengthError",
@@ -149,6 +151,16 @@ fn spec(kind: ErrorKind) -> (&'static str, Also, &'static str) {
             Value,
             "Score arrays that cannot be evaluated (empty, NaN, infinite, mismatched).",
         ),
+        ErrorKind::ExpiryInPast => (
+            "ExpiryInPastError",
+            Value,
+            "An expiry date that is not after the present.",
+        ),
+        ErrorKind::OutOfMemory => (
+            "OutOfMemoryError",
+            Memory,
+            "Memory for a result sized by the arguments (rows, k, bins) could not be allocated; nothing was changed.",
+        ),
     }
 }
 
@@ -168,6 +180,7 @@ fn classes(py: Python<'_>) -> PyResult<&Vec<Py<PyType>>> {
                     Also::Value => PyTuple::new(py, [base, py.get_type::<PyValueError>()])?,
                     Also::Lookup => PyTuple::new(py, [base, py.get_type::<PyLookupError>()])?,
                     Also::Os => PyTuple::new(py, [base, py.get_type::<PyOSError>()])?,
+                    Also::Memory => PyTuple::new(py, [base, py.get_type::<PyMemoryError>()])?,
                 };
                 let dict = PyDict::new(py);
                 dict.set_item("__doc__", doc)?;
