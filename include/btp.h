@@ -119,6 +119,11 @@ enum btp_result
    */
   BTP_RESULT_RNG = 15,
   /**
+   * Memory for a result sized by the caller (rows, `k`, bins, a header's
+   * shape) could not be allocated; nothing was changed.
+   */
+  BTP_RESULT_OUT_OF_MEMORY = 16,
+  /**
    * Store: a record failed authentication (altered, moved or corrupted).
    */
   BTP_RESULT_INTEGRITY = 20,
@@ -174,6 +179,10 @@ enum btp_result
    * Any other database failure.
    */
   BTP_RESULT_DATABASE = 33,
+  /**
+   * Store: an expiry date that is not after the present.
+   */
+  BTP_RESULT_EXPIRY_IN_PAST = 34,
   /**
    * Evaluation: score arrays that cannot be evaluated.
    */
@@ -1288,18 +1297,43 @@ btp_result btp_store_options_set_clock(struct btp_store_options *options,
 void btp_store_options_free(struct btp_store_options *options);
 
 /**
- * Opens (or creates) the store at `path` with master `key`, serving the
+ * Creates a new store at `path` with master `key`, serving the
+ * `purposes_len` purposes of `purposes`, with `options` (NULL for the
+ * defaults): a new file (mode 0600) with a random store id, the purposes
+ * and the first audit event.
+ *
+ * Never opens what is there: an existing path (a store, an empty file,
+ * anything) is `BTP_RESULT_IO` and is left untouched, so a mistyped path
+ * cannot reinitialise a store (`btp_store_open` opens an existing one). A
+ * creation that fails removes the file it made. `key`, `purposes` and
+ * `options` are not kept.
+ *
+ * # Safety
+ * As `btp_store_open`.
+ */
+btp_result btp_store_create(const char *path,
+                            const struct btp_master_key *key,
+                            const struct btp_purpose *const *purposes,
+                            size_t purposes_len,
+                            const struct btp_store_options *options,
+                            struct btp_store **out);
+
+/**
+ * Opens the existing store at `path` with master `key`, serving the
  * `purposes_len` purposes of `purposes`, with `options` (NULL for the
  * defaults).
  *
- * A new file is created with the purposes. An existing one must be a btp
- * store (`BTP_RESULT_NOT_A_STORE`) of a schema this build reads
+ * Never creates a file: a missing path is `BTP_RESULT_NOT_FOUND`; an
+ * empty file, a directory or another kind of file `BTP_RESULT_NOT_A_STORE`
+ * (`btp_store_create` makes a new store). The file must be a btp store
+ * (`BTP_RESULT_NOT_A_STORE`) of a schema this build reads
  * (`BTP_RESULT_UNSUPPORTED_SCHEMA`), made with this master key
  * (`BTP_RESULT_WRONG_KEY`); each purpose must agree with the stored one on
  * scheme, parameters, application and transform version
  * (`BTP_RESULT_INVALID_PARAMETER`); threshold and maximum retention may
- * change (the change is audited). A file that cannot be opened or created
- * gives `BTP_RESULT_IO`. `key`, `purposes` and `options` are not kept.
+ * change (the change is audited), and a purpose the file lacks is added.
+ * A file that cannot be read gives `BTP_RESULT_IO`. `key`, `purposes` and
+ * `options` are not kept.
  *
  * # Safety
  * `path` NULL or NUL-terminated; `key` a live handle or NULL; `purposes`

@@ -165,7 +165,7 @@ pub fn run(dir: Option<&Path>, quick: bool, json_out: bool, progress: Progress) 
         threshold,
         Duration::from_secs(90 * DAY as u64),
     )?;
-    let store = Store::open_with(&store_path, &master, &[border.clone(), access], options())?;
+    let store = Store::create_with(&store_path, &master, &[border.clone(), access], options())?;
     let officer = Context::new("officer-7", "demo: border control");
     let desk = Context::new("desk-2", "demo: building access");
     let subject = |s: usize| format!("P-{:06}", 100_000 + s);
@@ -441,7 +441,7 @@ pub fn run(dir: Option<&Path>, quick: bool, json_out: bool, progress: Progress) 
     // 12. Audit: the chain verifies; transparency figures; export.
     let audit = store.verify_audit()?;
     store.check_integrity()?;
-    let stats = store.stats(0, store.now() + 1)?;
+    let stats = store.stats(0, store.now()? + 1)?;
     let searches_logged: u64 = stats
         .activity
         .iter()

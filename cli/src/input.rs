@@ -31,11 +31,6 @@ impl Rows {
     pub fn rows(&self) -> usize {
         self.origin.len()
     }
-
-    /// Row `i`.
-    pub fn row(&self, i: usize) -> &[f32] {
-        &self.values[i * self.dim..(i + 1) * self.dim]
-    }
 }
 
 fn is_npy(path: &Path) -> bool {

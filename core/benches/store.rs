@@ -143,7 +143,7 @@ fn main() {
     }
     .generate()
     .unwrap();
-    let store = Store::open_with(&path, &master, &purposes, options()).unwrap();
+    let store = Store::create_with(&path, &master, &purposes, options()).unwrap();
     let keep = Retention::For(Duration::from_secs(DAY as u64));
     let mut rows = Vec::new();
 

@@ -80,7 +80,7 @@ fn purposes() -> Vec<Purpose> {
 }
 
 fn open(path: &Path, now: i64, batch: usize) -> Store {
-    Store::open_with(path, &master(), &purposes(), options_at(now, batch)).unwrap()
+    common::open_or_create(path, &master(), &purposes(), options_at(now, batch)).unwrap()
 }
 
 /// Twelve centred synthetic people, two samples each.
@@ -943,7 +943,7 @@ fn regressions_found_by_the_properties() {
         Duration::from_secs(DAY as u64),
     )
     .unwrap();
-    let store = Store::open(dir.path().join("binary.db"), &master(), &[purpose]).unwrap();
+    let store = Store::create(dir.path().join("binary.db"), &master(), &[purpose]).unwrap();
     let keep = Retention::Maximum;
     store
         .enroll("binary", "s", Sample::Features(x(0, 0)), keep, &ctx())

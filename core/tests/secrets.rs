@@ -482,7 +482,7 @@ fn nothing_formatted_shows_key_or_feature_bytes() {
         .unwrap(),
         Purpose::new("watch", params, "police", 0.3, Duration::from_secs(864_000)).unwrap(),
     ];
-    let store = Store::open_with(&path, &master, &purposes, options.clone()).unwrap();
+    let store = Store::create_with(&path, &master, &purposes, options.clone()).unwrap();
     let keep = Retention::Maximum;
     let r1 = store
         .enroll("border", "alice", Sample::Features(&a), keep, &ctx())
@@ -806,7 +806,7 @@ fn a_store_is_wiped_when_dropped() {
     // A 32-byte subject id: a needle of its own.
     let subject = "subject-0123456789abcdefghijklmn";
     assert_eq!(subject.len(), NEEDLE_LEN);
-    let store = Box::new(Store::open(&path, &master, &purposes).unwrap());
+    let store = Box::new(Store::create(&path, &master, &purposes).unwrap());
     let x = features(DIM, 2.5);
     let code = store.protector("border").unwrap().protect(&x).unwrap();
     let code_needle = u64_needle(code.words());

@@ -47,7 +47,7 @@ impl Fixture {
             batch_size: 7,
             ..self.options()
         };
-        Store::open_with(&self.path, &master(), &self.purposes, options).unwrap()
+        common::open_or_create(&self.path, &master(), &self.purposes, options).unwrap()
     }
 
     fn sql(&self, sql: &str) -> usize {
@@ -234,7 +234,7 @@ fn foreign_files_are_refused() {
         Err(Error::NotAStore(_))
     ));
     let newer = dir.path().join("newer.db");
-    drop(Store::open(&newer, &master(), &[]).unwrap());
+    drop(Store::create(&newer, &master(), &[]).unwrap());
     rusqlite::Connection::open(&newer)
         .unwrap()
         .pragma_update(None, "user_version", 99)
@@ -243,7 +243,7 @@ fn foreign_files_are_refused() {
         Store::open(&newer, &master(), &[]).unwrap_err(),
         Error::UnsupportedSchema {
             found: 99,
-            supported: 1
+            supported: 2
         }
     );
 }
@@ -554,7 +554,7 @@ fn encryption_limit_is_enforced_and_reset_by_rotation() {
         max_encryptions_per_key: 3,
         ..f.options()
     };
-    let store = Store::open_with(&f.path, &master(), &f.purposes, options).unwrap();
+    let store = common::open_or_create(&f.path, &master(), &f.purposes, options).unwrap();
     for s in 0..3 {
         store
             .enroll(
@@ -873,7 +873,7 @@ fn audit_pruning_keeps_the_rest_verifiable() {
         .unwrap()
         .len();
     let report = store
-        .prune_audit(store.now() - 365 * DAY as i64, &ctx())
+        .prune_audit(store.now().unwrap() - 365 * DAY as i64, &ctx())
         .unwrap();
     assert!(report.pruned >= 5, "{report:?}");
     let after = store

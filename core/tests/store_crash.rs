@@ -102,7 +102,7 @@ fn open(path: &Path, now: i64) -> Store {
 }
 
 fn try_open(path: &Path, now: i64) -> btp::Result<Store> {
-    Store::open_with(path, &master(), &purposes(), options_at(now, BATCH))
+    common::open_or_create(path, &master(), &purposes(), options_at(now, BATCH))
 }
 
 fn single(i: usize) -> String {

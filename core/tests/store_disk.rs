@@ -56,7 +56,7 @@ impl Fixture {
             busy_timeout,
             ..self.options()
         };
-        Store::open_with(path, &master(), &self.purposes, options)
+        common::open_or_create(path, &master(), &self.purposes, options)
     }
 
     /// (nonce, ciphertext) of every record, read behind the store's back.
@@ -898,17 +898,14 @@ fn exercise(f: &Fixture, path: &Path, subjects: &[(usize, &str)]) -> Vec<Error> 
         );
     }
     for &(i, purpose) in subjects {
-        // Every subject here is enrolled: "not found" is a wrong answer,
-        // acceptable only when the damage (garbled index keys hide the
-        // subject's rows from lookups, which SQLite cannot notice on the
-        // way) is what the full structural check reports.
-        match store.verify(purpose, &subject(i), Sample::Features(f.x(i, 1)), &ctx()) {
-            Err(Error::Missing(why)) => match store.check_integrity() {
-                Err(e @ Error::Corrupt(_)) => errors.push(e),
-                _ => errors.push(Error::Missing(why)),
-            },
-            r => note(&mut errors, r.map(drop)),
-        }
+        // Every subject here is enrolled: "not found" is a wrong answer
+        // (`Missing` is not `typed`, so the caller's assertion fails).
+        note(
+            &mut errors,
+            store
+                .verify(purpose, &subject(i), Sample::Features(f.x(i, 1)), &ctx())
+                .map(drop),
+        );
     }
     note(&mut errors, store.record_counts().map(drop));
     note(
@@ -927,11 +924,47 @@ fn exercise(f: &Fixture, path: &Path, subjects: &[(usize, &str)]) -> Vec<Error> 
         &mut errors,
         store.sweep(Some(T0 + 2 * DAY as i64), &ctx()).map(drop),
     );
+    // Subject 3 is enrolled (and kept past the sweep): an erasure that
+    // finds nothing is a wrong answer.
     note(
         &mut errors,
-        store.erase(&subject(3), None, &ctx()).map(drop),
+        store.erase(&subject(3), None, &ctx()).and_then(|r| {
+            if r.erased.is_empty() {
+                Err(Error::Missing(
+                    "wrong answer: subject 3 erased nothing".into(),
+                ))
+            } else {
+                Ok(())
+            }
+        }),
     );
     note(&mut errors, store.rotate_key(None, &ctx()).map(drop));
+    errors
+}
+
+/// What reads by subject answer on a damaged copy: every error met, and a
+/// `Missing` for each enrolled subject reported as not enrolled or erased
+/// as if absent (a wrong answer). Panics propagate.
+fn lookups(f: &Fixture, path: &Path, subjects: &[(usize, &str)]) -> Vec<Error> {
+    let store = match f.try_open(path) {
+        Ok(s) => s,
+        Err(e) => return vec![e],
+    };
+    let mut errors = Vec::new();
+    for &(i, purpose) in subjects {
+        if let Err(e) = store.verify(purpose, &subject(i), Sample::Features(f.x(i, 1)), &ctx()) {
+            errors.push(e);
+        }
+    }
+    for &(i, _) in subjects {
+        match store.erase(&subject(i), None, &ctx()) {
+            Ok(r) if r.erased.is_empty() => errors.push(Error::Missing(format!(
+                "wrong answer: subject {i} erased nothing"
+            ))),
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
     errors
 }
 
@@ -1043,6 +1076,63 @@ fn a_damaged_records_page_is_a_typed_error() {
         errors.iter().any(|e| matches!(e, Error::Corrupt(_))),
         "{errors:?}"
     );
+}
+
+/// A byte flipped inside a stored subject hash, wherever it is (the
+/// record's row, and each index of records by subject): reads by subject
+/// either answer right or fail with a typed error; an enrolled person is
+/// never "not enrolled" and an erasure never erases nothing (issue 13:
+/// garbled index keys hid a subject's rows from lookups, and only
+/// `check_integrity` noticed).
+#[test]
+fn a_garbled_subject_key_in_any_index_is_corrupt_never_not_enrolled() {
+    let (f, subjects, _) = corruption_fixture();
+    let pristine = std::fs::read(&f.path).unwrap();
+    let store = f.open();
+    let conn = rusqlite::Connection::open(&f.path).unwrap();
+    let (mut flips, mut in_indexes) = (0, 0);
+    for &(i, purpose) in &subjects {
+        let record = store
+            .verify(purpose, &subject(i), Sample::Features(f.x(i, 1)), &ctx())
+            .unwrap()
+            .record;
+        let hash: Vec<u8> = conn
+            .query_row(
+                "SELECT subject_hash FROM records WHERE id = ?1",
+                [record],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let places: Vec<usize> = (0..pristine.len() - 32)
+            .filter(|&at| pristine[at..at + 32] == hash[..])
+            .collect();
+        assert!(
+            places.len() >= 3,
+            "subject {i}: the hash is in its row and in both indexes, found {}",
+            places.len()
+        );
+        for at in places {
+            let mut bytes = pristine.clone();
+            bytes[at + 16] ^= 0x10;
+            let path = f.path.with_file_name(format!("key-{i}-{at}.db"));
+            std::fs::write(&path, &bytes).unwrap();
+            let errors = catch_unwind(AssertUnwindSafe(|| lookups(&f, &path, &[(i, purpose)])))
+                .unwrap_or_else(|_| panic!("a garbled key of subject {i} made the store panic"));
+            assert!(
+                errors.iter().all(typed),
+                "subject {i}, byte {at}: wrong answers or untyped errors {errors:?}"
+            );
+            assert!(
+                !errors.is_empty(),
+                "subject {i}, byte {at}: the damage went unnoticed"
+            );
+            in_indexes += usize::from(errors.iter().any(|e| matches!(e, Error::Corrupt(_))));
+            flips += 1;
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    println!("store_disk: {flips} garbled subject keys, {in_indexes} reported as a corrupt index");
+    assert!(in_indexes >= 2 * subjects.len());
 }
 
 #[test]

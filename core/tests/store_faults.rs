@@ -79,7 +79,7 @@ fn purposes() -> Vec<Purpose> {
 }
 
 fn open(path: &Path, now: i64) -> btp::Result<Store> {
-    Store::open_with(path, &master(), &purposes(), options_at(now, BATCH))
+    common::open_or_create(path, &master(), &purposes(), options_at(now, BATCH))
 }
 
 /// The singles, bulk subjects and newcomers, two samples each.

@@ -69,7 +69,7 @@ int main(void) {
   TRY(btp_purpose_new("border-entry", params, "gate-A", 1, 0.3, 30 * 86400, &border));
   const btp_purpose *purposes[] = {border};
   btp_store *store = NULL;
-  TRY(btp_store_open(path, key, purposes, 1, NULL, &store));
+  TRY(btp_store_create(path, key, purposes, 1, NULL, &store));
 
   /* Enrolment: the feature vectors are protected at once and never stored. */
   const btp_retention keep_max = {BTP_RETENTION_KIND_MAXIMUM, 0};

@@ -249,18 +249,57 @@ pub unsafe extern "C" fn btp_store_options_free(options: *mut btp_store_options)
     ffi_free(|| unsafe { ptr::free(options) });
 }
 
-/// Opens (or creates) the store at `path` with master `key`, serving the
+/// Creates a new store at `path` with master `key`, serving the
+/// `purposes_len` purposes of `purposes`, with `options` (NULL for the
+/// defaults): a new file (mode 0600) with a random store id, the purposes
+/// and the first audit event.
+///
+/// Never opens what is there: an existing path (a store, an empty file,
+/// anything) is `BTP_RESULT_IO` and is left untouched, so a mistyped path
+/// cannot reinitialise a store (`btp_store_open` opens an existing one). A
+/// creation that fails removes the file it made. `key`, `purposes` and
+/// `options` are not kept.
+///
+/// # Safety
+/// As `btp_store_open`.
+#[no_mangle]
+pub unsafe extern "C" fn btp_store_create(
+    path: *const c_char,
+    key: *const btp_master_key,
+    purposes: *const *const btp_purpose,
+    purposes_len: usize,
+    options: *const btp_store_options,
+    out: *mut *mut btp_store,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_store_create", || unsafe {
+        open_store(
+            path,
+            key,
+            purposes,
+            purposes_len,
+            options,
+            out,
+            |p, k, ps, o| Store::create_with(p, k, ps, o),
+        )
+    })
+}
+
+/// Opens the existing store at `path` with master `key`, serving the
 /// `purposes_len` purposes of `purposes`, with `options` (NULL for the
 /// defaults).
 ///
-/// A new file is created with the purposes. An existing one must be a btp
-/// store (`BTP_RESULT_NOT_A_STORE`) of a schema this build reads
+/// Never creates a file: a missing path is `BTP_RESULT_NOT_FOUND`; an
+/// empty file, a directory or another kind of file `BTP_RESULT_NOT_A_STORE`
+/// (`btp_store_create` makes a new store). The file must be a btp store
+/// (`BTP_RESULT_NOT_A_STORE`) of a schema this build reads
 /// (`BTP_RESULT_UNSUPPORTED_SCHEMA`), made with this master key
 /// (`BTP_RESULT_WRONG_KEY`); each purpose must agree with the stored one on
 /// scheme, parameters, application and transform version
 /// (`BTP_RESULT_INVALID_PARAMETER`); threshold and maximum retention may
-/// change (the change is audited). A file that cannot be opened or created
-/// gives `BTP_RESULT_IO`. `key`, `purposes` and `options` are not kept.
+/// change (the change is audited), and a purpose the file lacks is added.
+/// A file that cannot be read gives `BTP_RESULT_IO`. `key`, `purposes` and
+/// `options` are not kept.
 ///
 /// # Safety
 /// `path` NULL or NUL-terminated; `key` a live handle or NULL; `purposes`
@@ -278,6 +317,38 @@ pub unsafe extern "C" fn btp_store_open(
 ) -> btp_result {
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_store_open", || unsafe {
+        open_store(
+            path,
+            key,
+            purposes,
+            purposes_len,
+            options,
+            out,
+            |p, k, ps, o| Store::open_with(p, k, ps, o),
+        )
+    })
+}
+
+/// The shared body of `btp_store_create` and `btp_store_open`.
+///
+/// # Safety
+/// As `btp_store_open`.
+unsafe fn open_store(
+    path: *const c_char,
+    key: *const btp_master_key,
+    purposes: *const *const btp_purpose,
+    purposes_len: usize,
+    options: *const btp_store_options,
+    out: *mut *mut btp_store,
+    open: fn(
+        &std::path::Path,
+        &btp_core::MasterKey,
+        &[Purpose],
+        StoreOptions,
+    ) -> btp_core::Result<Store>,
+) -> FfiResult {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    unsafe {
         let out = OutHandle::new(out, "out")?;
         let path = ptr::path(path, "path")?;
         let key = ptr::handle(key, "key")?;
@@ -289,11 +360,9 @@ pub unsafe extern "C" fn btp_store_open(
             Some(o) => o.0.clone(),
             None => StoreOptions::default(),
         };
-        out.set(btp_store(Store::open_with(
-            path, &key.0, &purposes, options,
-        )?));
+        out.set(btp_store(open(path, &key.0, &purposes, options)?));
         Ok(())
-    })
+    }
 }
 
 /// Closes a store. NULL does nothing. Set your pointer to NULL afterwards:
@@ -318,7 +387,8 @@ pub unsafe extern "C" fn btp_store_now(store: *const btp_store, now: *mut i64) -
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_store_now", || unsafe {
         let s = ptr::handle(store, "store")?;
-        Out::new(now, "now")?.write(s.0.now());
+        let out = Out::new(now, "now")?;
+        out.write(s.0.now()?);
         Ok(())
     })
 }

@@ -13,7 +13,7 @@ use btp::guard::ffi_call;
 use btp::keys::{btp_master_key, btp_master_key_free, btp_master_key_from_bytes};
 use btp::params::{btp_params, btp_params_free, btp_params_iom_grp};
 use btp::store::{
-    btp_purpose, btp_purpose_free, btp_purpose_new, btp_store, btp_store_free, btp_store_open,
+    btp_purpose, btp_purpose_free, btp_purpose_new, btp_store, btp_store_create, btp_store_free,
     btp_store_options, btp_store_options_free, btp_store_options_new,
     btp_store_options_set_busy_timeout_ms,
 };
@@ -108,7 +108,7 @@ impl Fixture {
             );
             let purposes = [f.purpose.cast_const()];
             assert_eq!(
-                btp_store_open(
+                btp_store_create(
                     f.path.as_ptr(),
                     f.key,
                     purposes.as_ptr(),

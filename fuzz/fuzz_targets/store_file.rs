@@ -37,14 +37,17 @@ fn purposes() -> Vec<Purpose> {
     ]
 }
 
-fn open(path: &PathBuf) -> btp::Result<Store> {
-    let options = StoreOptions {
+fn options() -> StoreOptions {
+    StoreOptions {
         clock: Some(Arc::new(|| T0)),
         busy_timeout: Duration::from_millis(10),
         batch_size: 4,
         ..StoreOptions::default()
-    };
-    Store::open_with(path, &key(), &purposes(), options)
+    }
+}
+
+fn open(path: &PathBuf) -> btp::Result<Store> {
+    Store::open_with(path, &key(), &purposes(), options())
 }
 
 fn ctx() -> Context<'static> {
@@ -66,7 +69,7 @@ fn pristine() -> &'static Pristine {
         .generate()
         .expect("population");
         let path = dir.path().join("pristine.db");
-        let store = open(&path).expect("new store");
+        let store = Store::create_with(&path, &key(), &purposes(), options()).expect("new store");
         for s in 0..12 {
             let purpose = if s % 3 == 0 { "watch" } else { "border" };
             let retention = Retention::For(Duration::from_secs((s as u64 % 4 + 1) * DAY));

@@ -609,7 +609,10 @@ impl PyStore {
         let to = end.map(|t| timestamp(t, "end")).transpose()?;
         let s = py
             .detach(|| {
-                let to = to.unwrap_or_else(|| store.now().saturating_add(1));
+                let to = match to {
+                    Some(t) => t,
+                    None => store.now()?.saturating_add(1),
+                };
                 store.stats(from.unwrap_or(i64::MIN), to)
             })
             .or_raise()?;
@@ -770,7 +773,7 @@ impl PyStore {
     /// The current time by the store's clock (an aware UTC `datetime`).
     #[getter]
     fn now<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        datetime(py, self.store()?.now())
+        datetime(py, self.store()?.now().or_raise()?)
     }
 
     /// Whether `close()` was called.

@@ -105,7 +105,11 @@ static btp_store *open_store(const fixture *f, const char *name) {
   char path[128];
   path_in(path, sizeof path, name);
   btp_store *s = NULL;
-  CHECK_RC(btp_store_open(path, f->key, f->purposes, 2, f->opts, &s), BTP_RESULT_OK);
+  /* btp_store_open never creates a file, btp_store_create never opens one. */
+  if (access(path, F_OK) == 0)
+    CHECK_RC(btp_store_open(path, f->key, f->purposes, 2, f->opts, &s), BTP_RESULT_OK);
+  else
+    CHECK_RC(btp_store_create(path, f->key, f->purposes, 2, f->opts, &s), BTP_RESULT_OK);
   return s;
 }
 
@@ -141,13 +145,14 @@ static void test_purposes_and_options(const fixture *f) {
   path_in(path, sizeof path, "options.db");
   btp_store *s = NULL;
   CHECK_RC(btp_store_options_set_batch_size(o, 0), BTP_RESULT_OK);
-  CHECK_RC(btp_store_open(path, f->key, f->purposes, 2, o, &s), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_store_create(path, f->key, f->purposes, 2, o, &s), BTP_RESULT_INVALID_PARAMETER);
   CHECK(strstr(btp_last_error_message(), "batch_size") != NULL && s == NULL);
+  CHECK(access(path, F_OK) != 0); /* refused before the file was made */
   CHECK_RC(btp_store_options_set_batch_size(o, 10), BTP_RESULT_OK);
   CHECK_RC(btp_store_options_set_max_encryptions_per_key(o, 0), BTP_RESULT_OK);
-  CHECK_RC(btp_store_open(path, f->key, f->purposes, 2, o, &s), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_store_create(path, f->key, f->purposes, 2, o, &s), BTP_RESULT_INVALID_PARAMETER);
   CHECK_RC(btp_store_options_set_max_encryptions_per_key(o, (uint64_t)1 << 33), BTP_RESULT_OK);
-  CHECK_RC(btp_store_open(path, f->key, f->purposes, 2, o, &s), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_store_create(path, f->key, f->purposes, 2, o, &s), BTP_RESULT_INVALID_PARAMETER);
   btp_store_options_free(o);
   btp_store_options_free(NULL);
 }
@@ -168,14 +173,20 @@ static void test_open_errors(const fixture *f) {
   CHECK_RC(btp_store_open(path, f->key, twice, 2, NULL, &s), BTP_RESULT_INVALID_PARAMETER);
   CHECK_RC(btp_store_open(path, f->key, f->purposes, 2, NULL, NULL), BTP_RESULT_NULL_ARGUMENT);
   /* A directory that does not exist: the file cannot be created. */
-  CHECK_RC(btp_store_open("/nonexistent-btp-dir/x/store.db", f->key, f->purposes, 2, NULL, &s),
+  CHECK_RC(btp_store_create("/nonexistent-btp-dir/x/store.db", f->key, f->purposes, 2, NULL, &s),
            BTP_RESULT_IO);
   CHECK(s == NULL);
+  /* Opening never creates: a missing store is not found, and stays missing. */
+  CHECK_RC(btp_store_open(path, f->key, f->purposes, 2, NULL, &s), BTP_RESULT_NOT_FOUND);
+  CHECK(s == NULL && access(path, F_OK) != 0);
 
-  /* Create the store; reopening it with another key or a changed purpose fails. */
-  CHECK_RC(btp_store_open(path, f->key, f->purposes, 2, NULL, &s), BTP_RESULT_OK);
+  /* Create the store; creating it again is refused, and reopening it with
+   * another key or a changed purpose fails. */
+  CHECK_RC(btp_store_create(path, f->key, f->purposes, 2, NULL, &s), BTP_RESULT_OK);
   btp_store_free(s);
   s = NULL;
+  CHECK_RC(btp_store_create(path, f->key, f->purposes, 2, NULL, &s), BTP_RESULT_IO);
+  CHECK(s == NULL && strstr(btp_last_error_message(), "already exists") != NULL);
   btp_master_key *other = key_of(8);
   CHECK_RC(btp_store_open(path, other, f->purposes, 2, NULL, &s), BTP_RESULT_WRONG_KEY);
   CHECK(s == NULL);
@@ -197,6 +208,14 @@ static void test_open_errors(const fixture *f) {
   CHECK(write_all(junk, bytes, sizeof bytes));
   CHECK_RC(btp_store_open(junk, f->key, f->purposes, 2, NULL, &s), BTP_RESULT_NOT_A_STORE);
   CHECK(s == NULL);
+  /* An emptied file is not a store, and is never reinitialised. */
+  CHECK(write_all(junk, bytes, 0));
+  CHECK_RC(btp_store_open(junk, f->key, f->purposes, 2, NULL, &s), BTP_RESULT_NOT_A_STORE);
+  CHECK(s == NULL);
+  long empty = -1;
+  unsigned char *none = read_all(junk, &empty);
+  CHECK(empty == 0);
+  free(none);
 
   /* A store of a newer schema: user_version (bytes 60..63, big-endian) 99. */
   long n = 0;
@@ -548,7 +567,7 @@ static void test_rotation_and_exhaustion(const fixture *f) {
   char path[128];
   path_in(path, sizeof path, "rotate.db");
   btp_store *s = NULL;
-  CHECK_RC(btp_store_open(path, f->key, f->purposes, 2, o, &s), BTP_RESULT_OK);
+  CHECK_RC(btp_store_create(path, f->key, f->purposes, 2, o, &s), BTP_RESULT_OK);
   btp_store_options_free(o); /* the store keeps its own copy */
   float x[DIM];
   int64_t r = 0;
@@ -724,7 +743,7 @@ static void test_damaged_files(const fixture *f) {
   char path[128], copy[128];
   path_in(path, sizeof path, "damage.db");
   btp_store *s = NULL;
-  CHECK_RC(btp_store_open(path, f->key, purposes, 1, f->opts, &s), BTP_RESULT_OK);
+  CHECK_RC(btp_store_create(path, f->key, purposes, 1, f->opts, &s), BTP_RESULT_OK);
   float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
   int64_t r = 0;
   CHECK_RC(btp_store_enroll(s, "big", "zoe", x, 8, MAXIMUM, "auditor-QX7", REASON, &r), BTP_RESULT_OK);

@@ -186,7 +186,7 @@ int main(void) {
   btp_purpose *gate = NULL;
   CHECK_RC(btp_purpose_new("gate", params, "threads", 1, 0.3, 86400, &gate), BTP_RESULT_OK);
   const btp_purpose *purposes[1] = {gate};
-  CHECK_RC(btp_store_open(path, key, purposes, 1, NULL, &store), BTP_RESULT_OK);
+  CHECK_RC(btp_store_create(path, key, purposes, 1, NULL, &store), BTP_RESULT_OK);
   run_workers(use_store);
   uint64_t count = 0;
   CHECK_RC(btp_store_record_count(store, "gate", &count), BTP_RESULT_OK);

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use btp::store::{Context, Retention, Sample, Store};
+use btp::store::{Context, Retention, Samples, Store};
 use serde_json::json;
 
 use crate::args::{RetentionArgs, StoreArgs, Who};
@@ -22,7 +22,11 @@ pub fn retention(args: &RetentionArgs) -> Result<Retention> {
     })
 }
 
-/// Validates every row, then enrols them one by one.
+/// Reads the whole input, then enrols it in one transaction
+/// (`Store::enroll_batch`): every row (dimension, NaN, subject id rules, no
+/// subject twice in the file) is checked before the first record is
+/// written, and a failure while writing (a full disk) writes nothing, so a
+/// rerun after fixing the input never duplicates records.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     store: &StoreArgs,
@@ -39,7 +43,6 @@ pub fn run(
     let store: Store = super::open(store)?;
     let ctx = Context::new(&who.actor, &who.reason);
     let protector = store.protector(purpose)?;
-    // The whole file is checked before the first record is written.
     if rows.dim != protector.dim() {
         return Err(CliError::input(format!(
             "{}: vectors of dimension {}, purpose `{purpose}` takes {}",
@@ -48,28 +51,26 @@ pub fn run(
             protector.dim()
         )));
     }
-    for i in 0..rows.rows() {
-        btp::features::validate(rows.row(i), rows.dim).map_err(|e| {
-            CliError::from(e).context(format!("{} {}", input_path.display(), rows.origin[i]))
+    let spinner = progress.spinner(&format!("enrolling {} record(s)", rows.rows()));
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let records = store
+        .enroll_batch(
+            purpose,
+            &ids,
+            Samples::Features(&rows.values),
+            retention,
+            &ctx,
+        )
+        .map_err(|e| match e {
+            // A bad row: name it as the file does (line or row), nothing enrolled.
+            btp::Error::Row { row, source } => CliError::from(*source).context(format!(
+                "{} {} (nothing enrolled)",
+                input_path.display(),
+                rows.origin[row]
+            )),
+            e => CliError::from(e).context(format!("{} (nothing enrolled)", input_path.display())),
         })?;
-    }
-    let bar = progress.bar(rows.rows() as u64, "enrolling");
-    let mut records = Vec::with_capacity(rows.rows());
-    for (i, id) in ids.iter().enumerate() {
-        let id = store
-            .enroll(purpose, id, Sample::Features(rows.row(i)), retention, &ctx)
-            .map_err(|e| {
-                let done = records.len();
-                CliError::from(e).context(format!(
-                    "{} {} ({done} earlier row(s) enrolled)",
-                    input_path.display(),
-                    rows.origin[i]
-                ))
-            })?;
-        records.push(id);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
+    spinner.finish_and_clear();
     let first = records.first().copied().unwrap_or_default();
     let last = records.last().copied().unwrap_or_default();
     let until = retention_text(&store, purpose, retention)?;

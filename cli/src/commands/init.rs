@@ -34,7 +34,7 @@ pub fn run(store: &StoreArgs, config_path: &Path, update: bool) -> Result<Report
         drop(Store::open_existing(&store.store, &key)?);
         Store::open(&store.store, &key, &purposes)?
     } else {
-        Store::open(&store.store, &key, &purposes)?
+        Store::create(&store.store, &key, &purposes)?
     };
     let list: Vec<Value> = opened.purposes().map(describe).collect();
     let mut human = format!(

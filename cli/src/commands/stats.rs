@@ -19,7 +19,7 @@ pub fn run(store: &StoreArgs, from: Option<&str>, to: Option<&str>) -> Result<Re
         None => i64::MAX,
     };
     let store = super::open(store)?;
-    let to_excl = to_excl.min(store.now() + 1);
+    let to_excl = to_excl.min(store.now()? + 1);
     let stats = store.stats(from, to_excl)?;
     let counts = store.record_counts()?;
     let mut human = format!(

@@ -667,7 +667,9 @@ fn jsonl_line(event: &AuditEvent) -> std::result::Result<String, jcs::Why> {
 // Validation of new events
 // ---------------------------------------------------------------------------
 
-fn check_text(name: &'static str, value: &str) -> Result<()> {
+/// An audit text field (`actor`, `reason`, ...): non-empty, at most
+/// [`MAX_TEXT_LEN`] bytes.
+pub(crate) fn check_text(name: &'static str, value: &str) -> Result<()> {
     if value.is_empty() {
         return Err(Error::param(name, "must not be empty"));
     }

@@ -52,6 +52,7 @@ use crate::keys::{DerivedKey, KeyUsage, MasterKey};
 use crate::protector::Protector;
 use crate::schemes::SchemeParams;
 use crate::template::ProtectedTemplate;
+use crate::time;
 
 /// A record's id in its store.
 pub type RecordId = i64;
@@ -110,8 +111,19 @@ impl Purpose {
         if self.max_retention_secs() <= 0 {
             return Err(Error::param("max_retention", "must be at least one second"));
         }
+        if self.max_retention > Self::MAX_RETENTION {
+            return Err(Error::param(
+                "max_retention",
+                "must be at most 1000 years (365,000 days)",
+            ));
+        }
         Ok(())
     }
+
+    /// The longest `max_retention` a purpose may have: 1000 years of 365
+    /// days, so that every expiry stays a date the store can show (see
+    /// [`crate::time::RANGE`]).
+    pub const MAX_RETENTION: Duration = Duration::from_secs(1000 * 365 * 86_400);
 
     fn max_retention_secs(&self) -> i64 {
         i64::try_from(self.max_retention.as_secs()).unwrap_or(i64::MAX)
@@ -133,6 +145,8 @@ impl<'a> Context<'a> {
         Self { actor, reason }
     }
 
+    /// Both fields non-blank and short enough for the audit log, checked
+    /// before an operation touches anything.
     fn check(&self) -> Result<()> {
         if self.actor.trim().is_empty() {
             return Err(Error::param("actor", "must not be empty"));
@@ -140,7 +154,8 @@ impl<'a> Context<'a> {
         if self.reason.trim().is_empty() {
             return Err(Error::param("reason", "must not be empty"));
         }
-        Ok(())
+        audit::check_text("actor", self.actor)?;
+        audit::check_text("reason", self.reason)
     }
 }
 
@@ -161,6 +176,27 @@ impl std::fmt::Debug for Sample<'_> {
         match self {
             Self::Features(x) => write!(f, "Features([redacted; {} values])", x.len()),
             Self::Template(t) => f.debug_tuple("Template").field(t).finish(),
+        }
+    }
+}
+
+/// The samples of a batch enrolment ([`Store::enroll_batch`]), one per
+/// subject.
+#[derive(Clone, Copy)]
+pub enum Samples<'a> {
+    /// Row-major feature vectors, one row of the purpose's dimension per
+    /// subject: protected at once (by the batch kernel) and never stored.
+    Features(&'a [f32]),
+    /// Templates made under the purpose's scheme and key.
+    Templates(&'a [ProtectedTemplate]),
+}
+
+/// Never the feature values: their count only.
+impl std::fmt::Debug for Samples<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Features(x) => write!(f, "Features([redacted; {} values])", x.len()),
+            Self::Templates(t) => write!(f, "Templates([{} templates])", t.len()),
         }
     }
 }
@@ -248,36 +284,103 @@ impl std::fmt::Debug for Store {
 
 const KEY_CHECK_LABEL: &[u8] = b"btp/store/key-check";
 
+/// How [`Store::open_at`] treats the path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A new file: the path must not exist.
+    Create,
+    /// An existing, non-empty btp store: never created.
+    Open,
+}
+
+/// Longest busy timeout SQLite takes (`i32::MAX` milliseconds).
+const MAX_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
+impl StoreOptions {
+    /// Checks every option (before any file is touched).
+    fn validate(&self) -> Result<()> {
+        if self.busy_timeout > MAX_BUSY_TIMEOUT {
+            return Err(Error::param(
+                "busy_timeout",
+                format!("must be at most {} s", MAX_BUSY_TIMEOUT.as_secs()),
+            ));
+        }
+        if self.batch_size == 0 {
+            return Err(Error::param("batch_size", "must be at least 1"));
+        }
+        if self.max_encryptions_per_key == 0 || self.max_encryptions_per_key > NONCE_LIMIT {
+            return Err(Error::param(
+                "max_encryptions_per_key",
+                "must be in 1..=2^32",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Store {
-    /// Opens (or creates) the store at `path` with default options.
+    /// Creates a new store at `path` with default options. See
+    /// [`Store::create_with`].
+    pub fn create(
+        path: impl AsRef<Path>,
+        master: &MasterKey,
+        purposes: &[Purpose],
+    ) -> Result<Self> {
+        Self::create_with(path, master, purposes, StoreOptions::default())
+    }
+
+    /// Creates a new store at `path`: a new file (mode 0600 on Unix) with a
+    /// random store id, a key check and the purposes, and its creation in
+    /// the audit log.
+    ///
+    /// Never opens what is already there: an existing path (a store, an
+    /// empty file, anything) is [`Error::Io`] and is left untouched, so a
+    /// mistyped path cannot reinitialise a store. A creation that fails
+    /// removes the file it made.
+    pub fn create_with(
+        path: impl AsRef<Path>,
+        master: &MasterKey,
+        purposes: &[Purpose],
+        options: StoreOptions,
+    ) -> Result<Self> {
+        Self::open_at(path.as_ref(), master, purposes, options, Mode::Create)
+    }
+
+    /// Opens the existing store at `path` with default options. See
+    /// [`Store::open_with`].
     pub fn open(path: impl AsRef<Path>, master: &MasterKey, purposes: &[Purpose]) -> Result<Self> {
         Self::open_with(path, master, purposes, StoreOptions::default())
     }
 
-    /// Opens (or creates) the store at `path`.
+    /// Opens the existing store at `path`, serving `purposes`.
     ///
-    /// A new file gets a random store id, a key check and the purposes. An
-    /// existing file must be a btp store of a schema this build reads, made
-    /// with this master key; each configured purpose must agree with the
-    /// stored one on scheme, parameters, application and transform version
-    /// (threshold and maximum retention may change: the change is audited).
-    /// Purposes in the file but not configured stay untouched and unusable
-    /// through this handle.
+    /// Never creates a file: a missing path is [`Error::Missing`], an empty
+    /// file, a directory or another kind of file [`Error::NotAStore`] (see
+    /// [`Store::create`] for a new store). The file must be a btp store of a
+    /// schema this build reads (older ones are migrated), made with this
+    /// master key. Each configured purpose must agree with the stored one on
+    /// scheme, parameters, application and transform version (threshold and
+    /// maximum retention may change: the change is audited); a purpose the
+    /// file does not have yet is added. Purposes in the file but not
+    /// configured stay untouched and unusable through this handle
+    /// ([`Store::open_existing`] serves every stored purpose).
     pub fn open_with(
         path: impl AsRef<Path>,
         master: &MasterKey,
         purposes: &[Purpose],
         options: StoreOptions,
     ) -> Result<Self> {
-        if options.batch_size == 0 {
-            return Err(Error::param("batch_size", "must be at least 1"));
-        }
-        if options.max_encryptions_per_key == 0 || options.max_encryptions_per_key > NONCE_LIMIT {
-            return Err(Error::param(
-                "max_encryptions_per_key",
-                "must be in 1..=2^32",
-            ));
-        }
+        Self::open_at(path.as_ref(), master, purposes, options, Mode::Open)
+    }
+
+    fn open_at(
+        path: &Path,
+        master: &MasterKey,
+        purposes: &[Purpose],
+        options: StoreOptions,
+        mode: Mode,
+    ) -> Result<Self> {
+        options.validate()?;
         let mut names = std::collections::HashSet::new();
         for p in purposes {
             p.validate()?;
@@ -288,39 +391,57 @@ impl Store {
                 ));
             }
         }
-        let mut conn = Connection::open(path)?;
+        match mode {
+            Mode::Open => schema::check_existing(path)?,
+            Mode::Create => schema::create_file(path)?,
+        }
+        let opened = Self::open_file(path, master, purposes, options, mode);
+        if opened.is_err() && mode == Mode::Create {
+            schema::remove_files(path);
+        }
+        opened
+    }
+
+    fn open_file(
+        path: &Path,
+        master: &MasterKey,
+        purposes: &[Purpose],
+        options: StoreOptions,
+        mode: Mode,
+    ) -> Result<Self> {
+        let mut conn = schema::connect(path)?;
         schema::configure(&conn, options.busy_timeout)?;
-        let found = schema::prepare(&mut conn)?;
+        let found = schema::prepare(&mut conn, mode == Mode::Create)?;
         let master = MasterKey::from_bytes(master.expose_secret())?;
         let clock = options.clock.clone();
-        let now = move || clock.as_ref().map_or_else(system_now, |c| c());
+        let now = move || -> Result<Timestamp> {
+            checked_time(clock.as_ref().map_or_else(system_now, |c| c()))
+        };
 
         let store_id = match found {
             schema::Found::Created => {
                 let mut id = [0u8; 16];
                 OsRng.try_fill_bytes(&mut id).map_err(|_| Error::Rng)?;
+                let now = now()?;
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                // Two handles may race to initialise a new file: the first wins.
-                if schema::meta(&tx, "store_id")?.is_none() {
-                    let audit_key = master.derive(&KeyUsage::Audit { store_id: &id });
-                    let check = audit_key.mac(&[KEY_CHECK_LABEL]);
-                    tx.execute(
-                        "INSERT INTO meta (key, value) VALUES ('store_id', ?1)",
-                        [&id[..]],
-                    )?;
-                    tx.execute(
-                        "INSERT INTO meta (key, value) VALUES ('key_check', ?1)",
-                        [&check[..]],
-                    )?;
-                    tx.execute(
-                        "INSERT INTO meta (key, value) VALUES ('created_at', ?1)",
-                        [now().to_string().into_bytes()],
-                    )?;
-                    let mut ev = audit::NewEvent::new("btp", Action::StoreCreated, "store created");
-                    ev.detail
-                        .insert("schema_version".into(), schema::SCHEMA_VERSION.into());
-                    audit::append(&tx, &audit_key, now(), &ev)?;
-                }
+                let audit_key = master.derive(&KeyUsage::Audit { store_id: &id });
+                let check = audit_key.mac(&[KEY_CHECK_LABEL]);
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('store_id', ?1)",
+                    [&id[..]],
+                )?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('key_check', ?1)",
+                    [&check[..]],
+                )?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('created_at', ?1)",
+                    [now.to_string().into_bytes()],
+                )?;
+                let mut ev = audit::NewEvent::new("btp", Action::StoreCreated, "store created");
+                ev.detail
+                    .insert("schema_version".into(), schema::SCHEMA_VERSION.into());
+                audit::append(&tx, &audit_key, now, &ev)?;
                 tx.commit()?;
                 read_store_id(&conn)?
             }
@@ -339,10 +460,11 @@ impl Store {
         }
 
         let mut served = BTreeMap::new();
-        {
+        if !purposes.is_empty() {
+            let now = now()?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for p in purposes {
-                register_purpose(&tx, &audit_key, now(), p)?;
+                register_purpose(&tx, &audit_key, now, p)?;
             }
             tx.commit()?;
         }
@@ -389,9 +511,12 @@ impl Store {
         Ok(&self.served(purpose)?.protector)
     }
 
-    /// The current time by the store's clock.
-    pub fn now(&self) -> Timestamp {
-        self.options.clock.as_ref().map_or_else(system_now, |c| c())
+    /// The current time by the store's clock. A clock (see
+    /// [`StoreOptions::clock`]) that gives a time outside [`time::RANGE`]
+    /// (1970 to 9999) is [`Error::InvalidParameter`] naming `clock`: the
+    /// store never writes or reports a time it cannot show as a date.
+    pub fn now(&self) -> Result<Timestamp> {
+        checked_time(self.options.clock.as_ref().map_or_else(system_now, |c| c()))
     }
 
     fn served(&self, purpose: &str) -> Result<&Served> {
@@ -407,9 +532,7 @@ impl Store {
     }
 
     fn subject_hash(&self, subject: &str) -> Result<[u8; 32]> {
-        if subject.is_empty() || subject.len() > u16::MAX as usize {
-            return Err(Error::param("subject", "must be 1 to 65535 bytes"));
-        }
+        check_subject(subject)?;
         Ok(self
             .subject_key
             .mac(&[b"btp/subject/v1", subject.as_bytes()]))
@@ -482,6 +605,62 @@ fn checkpoint(conn: &Connection, timeout: Duration) -> Result<bool> {
 /// next checkpoint moves it.
 fn checkpoint_after_commit(conn: &Connection, timeout: Duration) -> bool {
     checkpoint(conn, timeout).unwrap_or(false)
+}
+
+/// Longest subject id (or case reference) in bytes.
+pub const MAX_SUBJECT_BYTES: usize = 256;
+
+/// Checks a subject id or case reference: 1 to [`MAX_SUBJECT_BYTES`]
+/// bytes, no control characters, no leading or trailing white space (so
+/// that `P-1` and `P-1 ` are never two people). The message never repeats
+/// the id.
+pub fn check_subject(subject: &str) -> Result<()> {
+    if subject.is_empty() || subject.len() > MAX_SUBJECT_BYTES {
+        return Err(Error::param(
+            "subject",
+            format!(
+                "must be 1 to {MAX_SUBJECT_BYTES} bytes, got {}",
+                subject.len()
+            ),
+        ));
+    }
+    if subject.chars().any(char::is_control) {
+        return Err(Error::param(
+            "subject",
+            "must not contain control characters",
+        ));
+    }
+    if subject.starts_with(char::is_whitespace) || subject.ends_with(char::is_whitespace) {
+        return Err(Error::param(
+            "subject",
+            "must not begin or end with white space",
+        ));
+    }
+    Ok(())
+}
+
+/// `t` if it is in [`time::RANGE`], else the clock's error.
+fn checked_time(t: Timestamp) -> Result<Timestamp> {
+    if time::RANGE.contains(&t) {
+        Ok(t)
+    } else {
+        Err(Error::param(
+            "clock",
+            "gave a time outside 1970-01-01..9999-12-31 UTC",
+        ))
+    }
+}
+
+/// `t`, an argument named `name`, if it is in [`time::RANGE`].
+pub(crate) fn check_time(t: Timestamp, name: &'static str) -> Result<Timestamp> {
+    if time::RANGE.contains(&t) {
+        Ok(t)
+    } else {
+        Err(Error::param(
+            name,
+            "must be a time between 1970-01-01 and 9999-12-31 UTC",
+        ))
+    }
 }
 
 fn system_now() -> Timestamp {

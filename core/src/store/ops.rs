@@ -14,8 +14,8 @@ use super::audit::{
 use super::cache::{Entry, GalleryCache};
 use super::crypto::{Binding, RecordCipher};
 use super::{
-    checkpoint_after_commit, Context, HoldTarget, RecordId, Retention, Sample, Served, Store,
-    Timestamp,
+    check_time, checkpoint_after_commit, Context, HoldTarget, RecordId, Retention, Sample, Samples,
+    Served, Store, Timestamp,
 };
 use crate::error::{Error, Result};
 use crate::matching::Decision;
@@ -214,6 +214,61 @@ fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
 
+/// Which rows of a subject a lookup wants: all, or one purpose's, or one
+/// purpose's of one kind.
+const SUBJECT_FILTER: &str =
+    "subject_hash = ?1 AND (?2 IS NULL OR purpose = ?2) AND (?3 IS NULL OR kind = ?3)";
+
+/// The ids of a subject's records (see [`SUBJECT_FILTER`]) through the
+/// subject index `records_subject`, cross-checked against the independent
+/// index `records_subject_check`: the two must list the same records.
+///
+/// Garbled keys in an index page hide rows from a lookup without SQLite
+/// noticing on the way, which would turn an enrolled person into "not
+/// enrolled" at a gate, or make an erasure erase nothing. Single-page
+/// damage reaches one index at most, so a disagreement is
+/// [`Error::Corrupt`] on the path (one more index seek per lookup).
+fn subject_ids(
+    conn: &Connection,
+    hash: &[u8; 32],
+    purpose: Option<&str>,
+    kind: Option<u8>,
+) -> Result<Vec<(RecordId, String)>> {
+    let args = params![&hash[..], purpose, kind.map(i64::from)];
+    let found: Vec<(RecordId, String)> = conn
+        .prepare_cached(&format!(
+            "SELECT id, purpose FROM records INDEXED BY records_subject WHERE {SUBJECT_FILTER} ORDER BY id"
+        ))?
+        .query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let ids: Vec<RecordId> = found.iter().map(|(id, _)| *id).collect();
+    check_subject_index(conn, hash, purpose, kind, &ids)?;
+    Ok(found)
+}
+
+/// Fails with [`Error::Corrupt`] unless the second subject index lists
+/// exactly `ids` (ascending) for the same lookup.
+fn check_subject_index(
+    conn: &Connection,
+    hash: &[u8; 32],
+    purpose: Option<&str>,
+    kind: Option<u8>,
+    ids: &[RecordId],
+) -> Result<()> {
+    let witness: Vec<RecordId> = conn
+        .prepare_cached(&format!(
+            "SELECT id FROM records INDEXED BY records_subject_check WHERE {SUBJECT_FILTER} ORDER BY id"
+        ))?
+        .query_map(params![&hash[..], purpose, kind.map(i64::from)], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if witness != ids {
+        return Err(Error::Corrupt(
+            "the two indexes of records by subject disagree: an index page is damaged (run check_integrity and restore the store from a backup)".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Store {
     fn cipher(&self, purpose: &str, version: u32) -> RecordCipher {
         RecordCipher::new(&self.master, purpose, version)
@@ -263,17 +318,35 @@ impl Store {
         }
     }
 
+    /// The expiry of a record written at `now`: refused (before anything is
+    /// written) when it is not after `now` ([`Error::ExpiryInPast`], in
+    /// dates), longer than the purpose allows ([`Error::RetentionTooLong`]),
+    /// or past 9999-12-31.
     fn expiry(&self, served: &Served, retention: Retention, now: Timestamp) -> Result<Timestamp> {
         let max = served.purpose.max_retention_secs();
         let requested = match retention {
             Retention::Maximum => max,
+            Retention::For(d) if d.as_secs() == 0 => {
+                return Err(Error::param("retention", "must be at least one second"))
+            }
             Retention::For(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            Retention::Until(t) => t.saturating_sub(now),
+            Retention::Until(t) => {
+                check_time(t, "expires_at")?;
+                if t <= now {
+                    return Err(Error::ExpiryInPast { expires_at: t, now });
+                }
+                t - now
+            }
         };
-        if requested <= 0 || requested > max {
+        if requested > max {
             return Err(Error::RetentionTooLong { requested, max });
         }
-        Ok(now.saturating_add(requested))
+        // `now` and `max` are bounded (time::RANGE, Purpose::MAX_RETENTION).
+        let expires_at = now + requested;
+        if expires_at > crate::time::MAX {
+            return Err(Error::param("retention", "would end after 9999-12-31 UTC"));
+        }
+        Ok(expires_at)
     }
 
     /// The active storage key version of a purpose, after checking that one
@@ -295,6 +368,24 @@ impl Store {
             params![purpose, version],
         )?;
         Ok(version as u32)
+    }
+
+    /// Fails with [`Error::KeyExhausted`] unless the purpose's active
+    /// storage key may make `n` more encryptions (checked before a batch
+    /// writes anything; each write still counts its own).
+    fn check_encryption_budget(&self, tx: &Transaction<'_>, purpose: &str, n: usize) -> Result<()> {
+        let (version, count): (i64, i64) = tx.query_row(
+            "SELECT version, encryptions FROM storage_keys WHERE purpose = ?1 AND state = 'active'",
+            [purpose],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if (count as u64).saturating_add(n as u64) > self.options.max_encryptions_per_key {
+            return Err(Error::KeyExhausted {
+                purpose: purpose.to_owned(),
+                version: version as u32,
+            });
+        }
+        Ok(())
     }
 
     /// Encrypts and writes `row` (its id must exist) with a fresh nonce.
@@ -395,7 +486,7 @@ impl Store {
         let served = self.served(purpose)?;
         let hash = self.subject_hash(subject)?;
         let template = self.template_of(served, sample)?;
-        let now = self.now();
+        let now = self.now()?;
         let expires_at = self.expiry(served, retention, now)?;
         let mut conn = self.lock();
         let tx = immediate(&mut conn)?;
@@ -424,6 +515,114 @@ impl Store {
         Ok(id)
     }
 
+    /// Enrols many subjects for a purpose in one transaction: record `i` is
+    /// `subjects[i]` with sample `i`. Returns the new records' ids in input
+    /// order. All or nothing: every subject id (its rules, and no id twice
+    /// in the batch), every sample (dimension, NaN, zero length, the
+    /// purpose's key), the retention and the storage key's budget are
+    /// checked before the first write, and a failure while writing (a full
+    /// disk) rolls the whole batch back. Each record gets its own audit
+    /// event, as [`Store::enroll`] gives, in the same transaction.
+    ///
+    /// # Errors
+    /// As [`Store::enroll`]; a bad row is [`Error::Row`] naming the first
+    /// bad row (its source says what: a repeated subject is
+    /// [`Error::InvalidParameter`] naming the row it repeats).
+    pub fn enroll_batch(
+        &self,
+        purpose: &str,
+        subjects: &[&str],
+        samples: Samples<'_>,
+        retention: Retention,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<RecordId>> {
+        ctx.check()?;
+        let served = self.served(purpose)?;
+        let n = subjects.len();
+        let templates: Vec<Zeroizing<Vec<u8>>> = match samples {
+            Samples::Features(rows) => {
+                let dim = served.protector.dim();
+                if rows.len() != crate::alloc::product(n, dim, 4, "the batch of samples")? {
+                    return Err(Error::param(
+                        "samples",
+                        format!(
+                            "{} values for {n} subjects of dimension {dim}: one row of {dim} per subject",
+                            rows.len()
+                        ),
+                    ));
+                }
+                served
+                    .protector
+                    .protect_batch(rows)?
+                    .iter()
+                    .map(|t| Zeroizing::new(t.to_bytes()))
+                    .collect()
+            }
+            Samples::Templates(ts) => {
+                if ts.len() != n {
+                    return Err(Error::param(
+                        "samples",
+                        format!("{} templates for {n} subjects", ts.len()),
+                    ));
+                }
+                ts.iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        served
+                            .protector
+                            .check(t)
+                            .map_err(|e| Error::row(i, e))
+                            .map(|()| Zeroizing::new(t.to_bytes()))
+                    })
+                    .collect::<Result<_>>()?
+            }
+        };
+        let mut hashes = crate::alloc::with_capacity::<[u8; 32]>(n, "the subject hashes")?;
+        let mut first_row = std::collections::HashMap::with_capacity(n);
+        for (i, subject) in subjects.iter().enumerate() {
+            let hash = self.subject_hash(subject).map_err(|e| Error::row(i, e))?;
+            if let Some(j) = first_row.insert(hash, i) {
+                return Err(Error::row(
+                    i,
+                    Error::param(
+                        "subjects",
+                        format!(
+                            "repeats the subject of row {j}: one sample per subject in a batch"
+                        ),
+                    ),
+                ));
+            }
+            hashes.push(hash);
+        }
+        let now = self.now()?;
+        let expires_at = self.expiry(served, retention, now)?;
+        let mut conn = self.lock();
+        let tx = immediate(&mut conn)?;
+        self.check_encryption_budget(&tx, purpose, n)?;
+        let mut ids = crate::alloc::with_capacity(n, "the record ids")?;
+        for ((subject, hash), template) in subjects.iter().zip(&hashes).zip(&templates) {
+            let id = self.insert(
+                &tx,
+                purpose,
+                subject,
+                *hash,
+                KIND_TEMPLATE,
+                now,
+                expires_at,
+                template,
+            )?;
+            let mut ev = NewEvent::new(ctx.actor, Action::Enroll, ctx.reason);
+            ev.purpose = Some(purpose);
+            ev.records = vec![id];
+            ev.subjects = vec![*hash];
+            ev.detail.insert("expires_at".into(), expires_at.into());
+            audit::append(&tx, &self.audit_key, now, &ev)?;
+            ids.push(id);
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
     /// The retained probe `record` (decrypted), if it is live.
     pub fn retained_probe(&self, record: RecordId) -> Result<(String, ProtectedTemplate)> {
         let conn = self.lock();
@@ -434,7 +633,7 @@ impl Store {
         )?
         .pop()
         .ok_or_else(|| Error::Missing(format!("retained probe {record}")))?;
-        if row.expires_at <= self.now() {
+        if row.expires_at <= self.now()? {
             return Err(Error::Expired { record });
         }
         let served = self.served(&row.purpose)?;
@@ -455,16 +654,18 @@ impl Store {
         let served = self.served(purpose)?;
         let hash = self.subject_hash(subject)?;
         let probe = self.template_of(served, sample)?;
-        let now = self.now();
+        let now = self.now()?;
         let mut conn = self.lock();
         let found = rows(
             &conn,
             &format!(
                 "SELECT {ROW_COLUMNS} FROM records INDEXED BY records_subject
-                 WHERE subject_hash = ?1 AND purpose = ?2 AND kind = 0 ORDER BY id"
+                 WHERE {SUBJECT_FILTER} ORDER BY id"
             ),
-            params![&hash[..], purpose],
+            params![&hash[..], purpose, i64::from(KIND_TEMPLATE)],
         )?;
+        let ids: Vec<RecordId> = found.iter().map(|r| r.id).collect();
+        check_subject_index(&conn, &hash, Some(purpose), Some(KIND_TEMPLATE), &ids)?;
         let live: Vec<&Row> = found.iter().filter(|r| r.expires_at > now).collect();
         if live.is_empty() {
             return Err(match found.last() {
@@ -522,10 +723,13 @@ impl Store {
         ctx: &Context<'_>,
     ) -> Result<Identification> {
         ctx.check()?;
+        if k == 0 || k as u64 > audit::MAX_DETAIL_INTEGER {
+            return Err(Error::param("k", "must be in 1..=2^53"));
+        }
         let served = self.served(purpose)?;
         let probe = self.template_of(served, sample)?;
         let threshold = threshold.unwrap_or(served.purpose.threshold);
-        let now = self.now();
+        let now = self.now()?;
         let mut conn = self.lock();
         let candidates = {
             let mut caches = self.caches.lock().unwrap_or_else(|p| p.into_inner());
@@ -638,9 +842,11 @@ impl Store {
             }
             _ => {
                 cache.clear();
+                // A table scan, not the purpose index: damaged index keys
+                // must not leave records out of the 1:N gallery unnoticed.
                 let all = rows(
                     &tx,
-                    &format!("SELECT {ROW_COLUMNS} FROM records WHERE purpose = ?1 AND kind = 0 AND expires_at > ?2"),
+                    &format!("SELECT {ROW_COLUMNS} FROM records NOT INDEXED WHERE purpose = ?1 AND kind = 0 AND expires_at > ?2"),
                     params![purpose, now],
                 )?;
                 for r in &all {
@@ -681,7 +887,7 @@ impl Store {
         if reviewer.trim().is_empty() {
             return Err(Error::param("reviewer", "must not be empty"));
         }
-        let now = self.now();
+        let now = self.now()?;
         let mut conn = self.lock();
         let tx = immediate(&mut conn)?;
         let filter = EventFilter {
@@ -719,23 +925,31 @@ impl Store {
         Ok(seq)
     }
 
-    /// The first active hold that covers any of `records` or `hash`.
+    /// The first active hold on the subject `hash` or on one of `records`.
+    /// The holds table is read whole, without its indexes (it is small):
+    /// a damaged index page must not hide a hold and let an erasure
+    /// through.
     fn active_hold(
         tx: &Transaction<'_>,
         hash: &[u8; 32],
-        purpose: Option<&str>,
+        records: &[RecordId],
     ) -> Result<Option<(i64, String, String)>> {
-        Ok(tx
-            .query_row(
-                "SELECT h.id, h.reason, CASE WHEN h.record_id IS NULL THEN 'subject' ELSE 'record ' || h.record_id END
-                 FROM holds h
-                 WHERE h.released_at IS NULL AND (h.subject_hash = ?1 OR h.record_id IN
-                       (SELECT id FROM records WHERE subject_hash = ?1 AND (?2 IS NULL OR purpose = ?2)))
-                 ORDER BY h.id LIMIT 1",
-                params![&hash[..], purpose],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?)
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, reason, subject_hash, record_id FROM holds NOT INDEXED
+             WHERE released_at IS NULL ORDER BY id",
+        )?;
+        let mut holds = stmt.query([])?;
+        while let Some(h) = holds.next()? {
+            let subject: Option<Vec<u8>> = h.get(2)?;
+            let record: Option<RecordId> = h.get(3)?;
+            let target = match (subject, record) {
+                (Some(s), _) if s == hash[..] => "subject".to_owned(),
+                (_, Some(r)) if records.contains(&r) => format!("record {r}"),
+                _ => continue,
+            };
+            return Ok(Some((h.get(0)?, h.get(1)?, target)));
+        }
+        Ok(None)
     }
 
     /// Erases a subject's records, in one purpose or all. Fails, erasing
@@ -752,13 +966,15 @@ impl Store {
             self.served(p)?;
         }
         let hash = self.subject_hash(subject)?;
-        let now = self.now();
+        let now = self.now()?;
         let mut conn = self.lock();
         let tx = immediate(&mut conn)?;
         let mut ev = NewEvent::new(ctx.actor, Action::Erase, ctx.reason);
         ev.purpose = purpose;
         ev.subjects = vec![hash];
-        if let Some((hold, reason, target)) = Self::active_hold(&tx, &hash, purpose)? {
+        let found = subject_ids(&tx, &hash, purpose, None)?;
+        let ids: Vec<RecordId> = found.iter().map(|(id, _)| *id).collect();
+        if let Some((hold, reason, target)) = Self::active_hold(&tx, &hash, &ids)? {
             ev.outcome = "refused: held";
             ev.detail.insert("hold".into(), json!(hold));
             audit::append(&tx, &self.audit_key, now, &ev)?;
@@ -769,15 +985,6 @@ impl Store {
                 reason,
             });
         }
-        let found: Vec<(RecordId, String)> = {
-            let mut stmt = tx.prepare(
-                "SELECT id, purpose FROM records WHERE subject_hash = ?1 AND (?2 IS NULL OR purpose = ?2) ORDER BY id",
-            )?;
-            let r = stmt
-                .query_map(params![&hash[..], purpose], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            r
-        };
         let mut erased: BTreeMap<String, Vec<RecordId>> = BTreeMap::new();
         for (id, p) in &found {
             tx.execute("DELETE FROM records WHERE id = ?1", [id])?;
@@ -825,7 +1032,7 @@ impl Store {
     /// and blocks erasure until the hold is released.
     pub fn hold(&self, target: HoldTarget<'_>, ctx: &Context<'_>) -> Result<i64> {
         ctx.check()?;
-        let now = self.now();
+        let now = self.now()?;
         let mut conn = self.lock();
         let tx = immediate(&mut conn)?;
         let mut ev = NewEvent::new(ctx.actor, Action::Hold, ctx.reason);
@@ -863,7 +1070,7 @@ impl Store {
     /// Releases a hold.
     pub fn release(&self, hold: i64, ctx: &Context<'_>) -> Result<()> {
         ctx.check()?;
-        let now = self.now();
+        let now = self.now()?;
         let mut conn = self.lock();
         let tx = immediate(&mut conn)?;
         let n = tx.execute(
@@ -887,7 +1094,11 @@ impl Store {
     /// the next one.
     pub fn sweep(&self, now: Option<Timestamp>, ctx: &Context<'_>) -> Result<SweepReport> {
         ctx.check()?;
-        let now = now.unwrap_or_else(|| self.now());
+        let clock = self.now()?;
+        let now = match now {
+            Some(t) => check_time(t, "now")?,
+            None => clock,
+        };
         let batch = self.options.batch_size as i64;
         let mut conn = self.lock();
         loop {
@@ -896,7 +1107,7 @@ impl Store {
                 let mut stmt = tx.prepare_cached(
                     "SELECT r.id, r.purpose FROM records r
                      WHERE r.expires_at <= ?1 AND NOT EXISTS (
-                         SELECT 1 FROM holds h WHERE h.released_at IS NULL
+                         SELECT 1 FROM holds AS h NOT INDEXED WHERE h.released_at IS NULL
                            AND (h.record_id = r.id OR h.subject_hash = r.subject_hash))
                      ORDER BY r.expires_at, r.id LIMIT ?2",
                 )?;
@@ -937,7 +1148,7 @@ impl Store {
         tx.execute("DELETE FROM sweep_journal", [])?;
         let held: i64 = tx.query_row(
             "SELECT count(*) FROM records r WHERE r.expires_at <= ?1 AND EXISTS (
-                 SELECT 1 FROM holds h WHERE h.released_at IS NULL
+                 SELECT 1 FROM holds AS h NOT INDEXED WHERE h.released_at IS NULL
                    AND (h.record_id = r.id OR h.subject_hash = r.subject_hash))",
             [now],
             |r| r.get(0),
@@ -968,7 +1179,7 @@ impl Store {
                 .map(|(p, v)| (p.clone(), v.len()))
                 .collect::<BTreeMap<_, _>>()),
         );
-        let event = audit::append(&tx, &self.audit_key, self.now(), &ev)?;
+        let event = audit::append(&tx, &self.audit_key, self.now()?, &ev)?;
         tx.commit()?;
         self.forget(&deleted);
         let checkpointed = checkpoint_after_commit(&conn, self.options.busy_timeout);
@@ -1026,13 +1237,13 @@ impl Store {
                     )?;
                     tx.execute(
                         "INSERT INTO storage_keys (purpose, version, state, created_at) VALUES (?1, ?2, 'active', ?3)",
-                        params![purpose, new, self.now()],
+                        params![purpose, new, self.now()?],
                     )?;
                     let mut ev = NewEvent::new(ctx.actor, Action::RotateKeyStart, ctx.reason);
                     ev.purpose = Some(purpose);
                     ev.detail.insert("from".into(), json!(active));
                     ev.detail.insert("to".into(), json!(new));
-                    audit::append(&tx, &self.audit_key, self.now(), &ev)?;
+                    audit::append(&tx, &self.audit_key, self.now()?, &ev)?;
                     (active, new)
                 }
             };
@@ -1079,7 +1290,7 @@ impl Store {
         ev.detail.insert("from".into(), json!(from));
         ev.detail.insert("to".into(), json!(to));
         ev.detail.insert("reencrypted".into(), json!(reencrypted));
-        audit::append(&tx, &self.audit_key, self.now(), &ev)?;
+        audit::append(&tx, &self.audit_key, self.now()?, &ev)?;
         tx.commit()?;
         // Old bytes leave the files at this or the next checkpoint.
         checkpoint_after_commit(&conn, self.options.busy_timeout);
@@ -1089,7 +1300,7 @@ impl Store {
     /// Transparency figures: activity per purpose in `[from, to)` from the
     /// audit log, and live gallery sizes now.
     pub fn stats(&self, from: Timestamp, to: Timestamp) -> Result<StoreStats> {
-        let now = self.now();
+        let now = self.now()?;
         let conn = self.lock();
         let activity = audit::stats(&conn, from, to)?;
         let mut stmt = conn.prepare("SELECT purpose, count(*) FROM records WHERE kind = 0 AND expires_at > ?1 GROUP BY purpose")?;
@@ -1143,7 +1354,8 @@ impl Store {
     /// leaving the rest verifiable.
     pub fn prune_audit(&self, before: Timestamp, ctx: &Context<'_>) -> Result<audit::PruneReport> {
         ctx.check()?;
-        let now = self.now();
+        check_time(before, "before")?;
+        let now = self.now()?;
         let mut conn = self.lock();
         let tx = immediate(&mut conn)?;
         let report = audit::prune(&tx, &self.audit_key, now, before, ctx.actor, ctx.reason)?;

@@ -50,16 +50,6 @@ impl Store {
         master: &MasterKey,
         options: StoreOptions,
     ) -> Result<Self> {
-        let path = path.as_ref();
-        match std::fs::metadata(path) {
-            Ok(m) if m.is_file() && m.len() > 0 => {}
-            Ok(m) if m.is_file() => return Err(Error::NotAStore("the file is empty".into())),
-            Ok(_) => return Err(Error::NotAStore("not a regular file".into())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::Missing(format!("no store at {}", path.display())))
-            }
-            Err(e) => return Err(e.into()),
-        }
         let mut store = Self::open_with(path, master, &[], options)?;
         let purposes = {
             let conn = store.lock();
@@ -229,7 +219,7 @@ mod tests {
         let ctx = Context::new("t", "test");
         let x: Vec<f32> = (0..8).map(|i| i as f32 - 3.5).collect();
         {
-            let s = Store::open(&path, &key(1), &[a.clone(), b.clone()]).unwrap();
+            let s = Store::create(&path, &key(1), &[a.clone(), b.clone()]).unwrap();
             s.enroll("a", "alice", Sample::Features(&x), Retention::Maximum, &ctx)
                 .unwrap();
         }
@@ -261,7 +251,7 @@ mod tests {
         };
         let ctx = Context::new("t", "test");
         // Events 1 (store created) and 2 (purpose added) at t = 1000.
-        drop(Store::open_with(&path, &key(1), &[purpose("a", 0.4)], options()).unwrap());
+        drop(Store::create_with(&path, &key(1), &[purpose("a", 0.4)], options()).unwrap());
         clock.store(2_000, Ordering::SeqCst);
         // Event 3 at t = 2000 changes the policy; pruning before 2000
         // leaves it chained from the prune anchor (event 2).
@@ -283,7 +273,7 @@ mod tests {
     fn a_policy_changed_through_open_is_accepted_an_edited_one_is_not() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        drop(Store::open(&path, &key(1), &[purpose("a", 0.4)]).unwrap());
+        drop(Store::create(&path, &key(1), &[purpose("a", 0.4)]).unwrap());
         // A policy change through the API is audited, so it is taken.
         drop(Store::open(&path, &key(1), &[purpose("a", 0.5)]).unwrap());
         let s = Store::open_existing(&path, &key(1)).unwrap();

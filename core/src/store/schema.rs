@@ -11,13 +11,15 @@
 //! | `meta` | store property: `store_id` (16 random bytes), `key_check` (HMAC proving the master key), `created_at` |
 //! | `purposes` | configured purpose: scheme parameters, application, transform version, threshold, maximum retention |
 //! | `storage_keys` | (purpose, storage key version): encryptions made, state `active` / `retiring` / `retired` |
-//! | `records` | encrypted template or retained probe: purpose, subject hash, kind, created/expires, key version, nonce, ciphertext |
+//! | `records` | encrypted template or retained probe: purpose, subject hash, kind, created/expires, key version, nonce, ciphertext; two independent indexes by subject hash (`records_subject`, and `records_subject_check` since version 2) that every lookup by subject cross-checks |
 //! | `holds` | legal hold on a subject hash or a record, with reason; released holds keep their row |
 //! | `gallery_changes` | append-only log of additions/removals, so every handle keeps its in-memory galleries in step |
 //! | `sweep_journal` | ids deleted by a sweep whose audit event is not yet written (crash recovery) |
 //! | `audit`, `audit_anchor` | the keyed hash-chained audit log (see `audit`) |
 
-use rusqlite::{Connection, OptionalExtension};
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use super::audit;
 use crate::error::{Error, Result};
@@ -25,7 +27,7 @@ use crate::error::{Error, Result};
 /// "BTP1": identifies a btp store file.
 pub const APPLICATION_ID: i32 = 0x4254_5031;
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Version 1: every table.
 const V1: &str = "
@@ -89,9 +91,19 @@ CREATE TABLE sweep_journal (
 ) STRICT;
 ";
 
+/// Version 2: a second, independent index of records by subject hash.
+/// Lookups by subject go through `records_subject` and are cross-checked
+/// against this one: damage to either index page (garbled keys that hide a
+/// subject's rows from a lookup, which SQLite cannot notice on the way) is
+/// then `Error::Corrupt` on the path, never a silent "not enrolled" or an
+/// erasure that erases nothing.
+const V2: &str = "
+CREATE INDEX records_subject_check ON records(subject_hash, id);
+";
+
 /// Migrations from version `i` to `i + 1` are `MIGRATIONS[i - 1]`; the
-/// creation script is version 1.
-pub const MIGRATIONS: &[&str] = &[];
+/// creation script is version 1, and a new file runs every migration.
+pub const MIGRATIONS: &[&str] = &[V2];
 
 /// Sets the per-connection pragmas every handle needs.
 pub(crate) fn configure(conn: &Connection, busy_timeout: std::time::Duration) -> Result<()> {
@@ -112,6 +124,60 @@ pub(crate) fn configure(conn: &Connection, busy_timeout: std::time::Duration) ->
     Ok(())
 }
 
+/// Checks that `path` is an existing, non-empty regular file before it is
+/// opened as a store: a missing path is [`Error::Missing`]; an empty file,
+/// a directory or a device [`Error::NotAStore`]. (SQLite would otherwise
+/// create a missing file, and take an empty one for a new database.)
+pub(crate) fn check_existing(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && m.len() > 0 => Ok(()),
+        Ok(m) if m.is_file() => Err(Error::NotAStore(
+            "the file is empty (a store creation interrupted before its first commit leaves such a file: delete it and create the store again)".into(),
+        )),
+        Ok(_) => Err(Error::NotAStore("not a regular file".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::Missing(format!("no store at {}", path.display())))
+        }
+        Err(e) => Err(Error::Io(format!("{}: {e}", path.display()))),
+    }
+}
+
+/// Creates the file of a new store, failing if anything exists at `path`
+/// (atomically: of two processes creating one path, one fails). Mode 0600
+/// on Unix: the file holds ciphertexts, subject hashes and the audit log.
+pub(crate) fn create_file(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Io(format!(
+            "{} already exists: a new store is created only at a free path (open an existing store instead)",
+            path.display()
+        ))),
+        Err(e) => Err(Error::Io(format!("{}: {e}", path.display()))),
+    }
+}
+
+/// Removes the files of a store whose creation failed (best effort).
+pub(crate) fn remove_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Opens the database file, which must exist: SQLite never creates it, and
+/// a path is a path (no `file:` URIs).
+pub(crate) fn connect(path: &Path) -> Result<Connection> {
+    Ok(Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?)
+}
+
 /// What [`prepare`] found.
 pub(crate) enum Found {
     /// A new, empty file: the schema was created.
@@ -120,16 +186,25 @@ pub(crate) enum Found {
     Existing,
 }
 
-/// Recognises, creates or migrates the schema. Runs in one immediate
-/// transaction so that two handles opening a new file do not both create it.
-pub(crate) fn prepare(conn: &mut Connection) -> Result<Found> {
+/// Recognises, creates (only when `create`: a new file) or migrates the
+/// schema, in one immediate transaction. An empty database where a store
+/// was expected is [`Error::NotAStore`], never initialised.
+pub(crate) fn prepare(conn: &mut Connection, create: bool) -> Result<Found> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let app_id: i32 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     let found = if app_id == 0 && version == 0 && tables == 0 {
+        if !create {
+            return Err(Error::NotAStore(
+                "an empty database (no btp schema): create a store instead".into(),
+            ));
+        }
         tx.execute_batch(V1)?;
         tx.execute_batch(audit::SCHEMA)?;
+        for m in MIGRATIONS {
+            tx.execute_batch(m)?;
+        }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Found::Created

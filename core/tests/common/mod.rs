@@ -17,8 +17,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use btp::store::{Purpose, RecordId, StoreOptions};
+use btp::store::{Purpose, RecordId, Store, StoreOptions};
 use btp::synthetic::{Dataset, Population};
+use btp::MasterKey;
 use btp::SchemeParams;
 
 pub const DAY: i64 = 86_400;
@@ -56,6 +57,21 @@ pub fn options_at(now: i64, batch_size: usize) -> StoreOptions {
         clock: Some(Arc::new(move || now)),
         batch_size,
         ..StoreOptions::default()
+    }
+}
+
+/// The store at `path`: opened when the file exists, created when it
+/// does not (`Store::open` never creates, `Store::create` never opens).
+pub fn open_or_create(
+    path: &Path,
+    master: &MasterKey,
+    purposes: &[Purpose],
+    options: StoreOptions,
+) -> btp::Result<Store> {
+    if path.exists() {
+        Store::open_with(path, master, purposes, options)
+    } else {
+        Store::create_with(path, master, purposes, options)
     }
 }
 
