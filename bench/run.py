@@ -285,7 +285,7 @@ def bench_store(t: Table, mk: btp.MasterKey, n: int) -> None:
     scheme = btp.IoM(DIM, 512, 16)
     with tempfile.TemporaryDirectory() as d:
         purposes = [btp.Purpose("gate", scheme, "bench", 0.3, 86400 * 365)]
-        store = btp.Store.open(Path(d) / "bench.db", mk, purposes)
+        store = btp.Store.create(Path(d) / "bench.db", mk, purposes)
         ctx = dict(actor="bench", reason="benchmark")
         start = time.perf_counter()
         for i in range(n):

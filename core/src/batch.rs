@@ -76,10 +76,9 @@ fn threads_for(cells: usize, rows: usize) -> usize {
 pub fn score_matrix(layout: &CodeLayout, a: &[u64], b: &[u64]) -> Result<Vec<f32>> {
     let na = check_codes(layout, a)?;
     let nb = check_codes(layout, b)?;
-    let cells = na
-        .checked_mul(nb)
-        .ok_or_else(|| Error::param("codes", "the score matrix is too large"))?;
-    let mut out = vec![0f32; cells];
+    let what = "the score matrix (codes_a x codes_b)";
+    let cells = crate::alloc::product(na, nb, 4, what)?;
+    let mut out = crate::alloc::filled(cells, 0f32, what)?;
     if cells == 0 {
         return Ok(out);
     }
@@ -149,6 +148,26 @@ pub fn search_packed(
 ) -> Result<Vec<Vec<Candidate>>> {
     let probes = templates(protector, codes)?;
     gallery.search_batch(&probes, k, threshold)
+}
+
+/// Search results as two row-major `lists.len() x width` arrays: ids (as
+/// `i64`) and scores, each row padded with id -1 and score NaN after its
+/// candidates (a row with more than `width` keeps its first `width`).
+/// The shape of batch search results in bindings; callers clamp `width`
+/// (a gallery's size, the columns of the parts merged), and a size that
+/// does not fit is [`Error::OutOfMemory`], never an abort.
+pub fn padded(lists: &[Vec<Candidate>], width: usize) -> Result<(Vec<i64>, Vec<f64>)> {
+    let what = "the search results (probes x k)";
+    let cells = crate::alloc::product(lists.len(), width, 16, what)?;
+    let mut ids = crate::alloc::filled(cells, -1i64, what)?;
+    let mut scores = crate::alloc::filled(cells, f64::NAN, what)?;
+    for (r, list) in lists.iter().enumerate() {
+        for (c, cand) in list.iter().take(width).enumerate() {
+            ids[r * width + c] = i64::try_from(cand.id).unwrap_or(-1);
+            scores[r * width + c] = cand.score;
+        }
+    }
+    Ok((ids, scores))
 }
 
 /// The best `k` of candidates gathered from searches of disjoint shards of

@@ -132,6 +132,12 @@ pub enum Error {
     #[error("id {0} is already in the gallery")]
     DuplicateId(u64),
 
+    /// A string label of a gallery (see [`crate::labels`]) that is already
+    /// present, or given twice in one batch: its position in the batch
+    /// (the label itself may be a person's id and is not repeated).
+    #[error("ids[{0}] is already in the gallery")]
+    DuplicateLabel(usize),
+
     /// A gallery id that is not present.
     #[error("id {0} is not in the gallery")]
     NotFound(u64),
@@ -288,7 +294,7 @@ pub enum ErrorKind {
     SchemeMismatch,
     /// [`Error::Decode`].
     Decode,
-    /// [`Error::DuplicateId`].
+    /// [`Error::DuplicateId`] and [`Error::DuplicateLabel`].
     DuplicateId,
     /// [`Error::NotFound`] and [`Error::Missing`]: an id, record, hold,
     /// subject or event that is not present.
@@ -378,7 +384,7 @@ impl Error {
             Self::KeyMismatch => ErrorKind::KeyMismatch,
             Self::SchemeMismatch(_) => ErrorKind::SchemeMismatch,
             Self::Decode { .. } => ErrorKind::Decode,
-            Self::DuplicateId(_) => ErrorKind::DuplicateId,
+            Self::DuplicateId(_) | Self::DuplicateLabel(_) => ErrorKind::DuplicateId,
             Self::NotFound(_) | Self::Missing(_) => ErrorKind::NotFound,
             Self::Integrity { .. } => ErrorKind::Integrity,
             Self::UnknownPurpose(_) => ErrorKind::UnknownPurpose,

@@ -12,6 +12,7 @@
 //! - [`template`]: the versioned wire format of a protected template.
 //! - [`protector`]: a scheme bound to a key: protect, compare, verify.
 //! - [`matching`]: 1:1 decisions, 1:N galleries, threshold calibration.
+//! - [`labels`]: string labels for gallery ids.
 //! - [`eval`]: FMR/FNMR/EER/DET, identification, differentials, unlinkability.
 //! - [`batch`]: score matrices and other batch operations over packed codes.
 //! - [`alloc`]: allocations sized by callers, refused instead of aborting.
@@ -31,6 +32,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod keys;
+pub mod labels;
 pub mod matching;
 pub mod protector;
 pub mod schemes;

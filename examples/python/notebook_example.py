@@ -109,7 +109,10 @@ print(f"D_sys across applications: {report.d_sys:.3f} (0 = unlinkable)")
 
 # The same mated/non-mated linkage scores by hand, for the plot.
 other = btp.Protector(scheme, mk, application="notebook-other")
-cross = prot.scores(codes, other.protect_batch(X_eval))
+# Codes carry their origin and a protector refuses another key's codes;
+# comparing across applications is the linkage attack itself, so the other
+# application's codes are passed as a plain array, on purpose.
+cross = prot.scores(codes, np.asarray(other.protect_batch(X_eval)))
 np.fill_diagonal(cross, np.nan)  # a sample is not compared with itself
 same = y_eval[:, None] == y_eval[None, :]
 keep = ~np.isnan(cross)

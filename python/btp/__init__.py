@@ -66,6 +66,7 @@ from btp._native import (
     Scheme,
     SchemeMismatchError,
     Store,
+    StoreClosedError,
     StoreIOError,
     Template,
     UnknownPurposeError,
@@ -76,6 +77,7 @@ from btp._native import (
     fit_centre,
     merge_results,
 )
+from btp._codes import Codes
 from btp._types import (
     AuditEvent,
     AuditHead,
@@ -132,6 +134,7 @@ __all__ = [
     "fit_centre",
     "Protector",
     "Template",
+    "Codes",
     "Decision",
     "ProtectorDescription",
     # 1:N
@@ -188,4 +191,5 @@ __all__ = [
     "InvalidScoresError",
     "ExpiryInPastError",
     "OutOfMemoryError",
+    "StoreClosedError",
 ]

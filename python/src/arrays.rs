@@ -101,24 +101,6 @@ pub enum Kind {
     Other,
 }
 
-/// The element kind of `obj` as numpy would see it (an ndarray's dtype, or
-/// that of `numpy.asarray(obj)`).
-pub fn kind_of(obj: &Bound<'_, PyAny>) -> PyResult<(Kind, usize)> {
-    let arr = if obj.cast::<PyUntypedArray>().is_ok() {
-        obj.clone()
-    } else {
-        asarray(obj)?
-    };
-    let arr = arr.cast::<PyUntypedArray>()?;
-    let kind = match arr.dtype().kind() {
-        b'f' => Kind::Float,
-        b'u' => Kind::Unsigned,
-        b'i' => Kind::Signed,
-        _ => Kind::Other,
-    };
-    Ok((kind, arr.ndim()))
-}
-
 /// An array of `T` from any array-like of a numeric kind in `accept`, with
 /// `ndim` dimensions (one of `ndims`). `what` names the argument in errors;
 /// `layout` describes the expected shape for messages, e.g. `(n, dim)`.

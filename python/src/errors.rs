@@ -192,13 +192,49 @@ fn classes(py: Python<'_>) -> PyResult<&Vec<Py<PyType>>> {
     })
 }
 
-/// Adds `BtpError` and every kind's class to the module.
+/// `StoreClosedError`: a Python-side state, not a core error kind (the
+/// core has no "closed" handle: dropping is closing). A `ValueError` too,
+/// as Python's closed files and sqlite3 connections raise.
+static STORE_CLOSED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn store_closed_class(py: Python<'_>) -> PyResult<&Py<PyType>> {
+    STORE_CLOSED.get_or_try_init(py, || {
+        let bases = PyTuple::new(
+            py,
+            [py.get_type::<BtpError>(), py.get_type::<PyValueError>()],
+        )?;
+        let dict = PyDict::new(py);
+        dict.set_item(
+            "__doc__",
+            "The store handle was closed (close() or the end of a with block): open the store again.",
+        )?;
+        dict.set_item("__module__", "btp")?;
+        let class = py
+            .get_type::<PyType>()
+            .call1(("StoreClosedError", bases, dict))?;
+        Ok(class.cast_into::<PyType>()?.unbind())
+    })
+}
+
+/// The error of a call on a closed store handle.
+pub fn store_closed() -> PyErr {
+    Python::attach(|py| match store_closed_class(py) {
+        Ok(c) => PyErr::from_type(
+            c.bind(py).clone(),
+            "the store is closed: open it again with Store.open",
+        ),
+        Err(e) => e,
+    })
+}
+
+/// Adds `BtpError`, every kind's class and `StoreClosedError` to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("BtpError", py.get_type::<BtpError>())?;
     for (&kind, class) in ErrorKind::ALL.iter().zip(classes(py)?) {
         m.add(spec(kind).0, class.bind(py))?;
     }
+    m.add("StoreClosedError", store_closed_class(py)?.bind(py))?;
     Ok(())
 }
 

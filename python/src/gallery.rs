@@ -1,95 +1,223 @@
-//! `btp.Gallery`: 1:N search over the templates of one protector.
+//! `btp.Gallery`: 1:N search over the templates of one protector, keyed by
+//! integers or by strings.
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use btp::labels::Labels;
 use btp::{batch, Candidate, Gallery};
-use numpy::PyArrayDyn;
+use numpy::{PyArrayDescrMethods, PyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyType};
+use pyo3::types::{IntoPyDict, PyDict, PyInt, PyList, PyString, PyType};
 
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::protector::{reduce_to, PyProtector, PyTemplate};
-use crate::pytypes;
+use crate::pytypes::{self, count, count_or};
 use crate::scheme::PyMasterKey;
 
-/// Largest id: ids are non-negative `int64` values, so that batch results
-/// can mark "no candidate" with -1.
+/// Largest integer id: ids are non-negative `int64` values, so that batch
+/// results can mark "no candidate" with -1.
 const MAX_ID: u64 = i64::MAX as u64;
 
-/// A 1:N gallery of templates keyed by integer ids in `[0, 2**63)`.
-/// Searches run without the GIL, on every core for large galleries.
+/// A 1:N gallery of templates keyed by integer ids in `[0, 2**63)` or by
+/// strings (the first `add` decides). Searches run without the GIL, on
+/// every core for large galleries.
 #[pyclass(frozen, module = "btp", name = "Gallery")]
 pub struct PyGallery {
     protector: Py<PyProtector>,
-    inner: RwLock<Gallery>,
+    inner: RwLock<State>,
 }
 
-fn check_id(id: u64) -> PyResult<u64> {
-    if id > MAX_ID {
-        Err(param("ids", "ids must be in [0, 2**63)"))
-    } else {
-        Ok(id)
-    }
+/// The gallery and how its ids are given.
+struct State {
+    gallery: Gallery,
+    keys: Keys,
 }
 
-/// Ids from an int or a 1-D array-like of ints.
-fn ids_of(obj: &Bound<'_, PyAny>) -> PyResult<(Vec<u64>, bool)> {
-    if let Ok(id) = obj.extract::<i64>() {
-        if id < 0 {
-            return Err(param("ids", "ids must be in [0, 2**63)"));
+/// What a gallery is keyed by: decided by its first `add`.
+enum Keys {
+    Unset,
+    Ints,
+    Strings(Labels),
+}
+
+/// Ids as given by the caller.
+enum Ids {
+    Ints(Vec<u64>),
+    Strings(Vec<String>),
+}
+
+impl Ids {
+    fn len(&self) -> usize {
+        match self {
+            Ids::Ints(v) => v.len(),
+            Ids::Strings(v) => v.len(),
         }
-        return Ok((vec![id as u64], true));
     }
-    let a = arrays::ints(obj, "ids")?;
-    let ids = a
-        .as_slice()
+}
+
+fn int_ids(values: &[i64]) -> PyResult<Vec<u64>> {
+    values
         .iter()
-        .map(|&i| {
-            if i < 0 {
-                Err(param("ids", "ids must be in [0, 2**63)"))
-            } else {
-                Ok(i as u64)
-            }
-        })
-        .collect::<PyResult<Vec<u64>>>()?;
-    Ok((ids, false))
+        .map(|&i| u64::try_from(i).map_err(|_| param("ids", "ids must be in [0, 2**63)")))
+        .collect()
+}
+
+/// Ids from an int, a str, or a 1-D array-like of either; and whether a
+/// single id was given.
+fn ids_of(obj: &Bound<'_, PyAny>) -> PyResult<(Ids, bool)> {
+    if obj.is_instance_of::<PyString>() {
+        return Ok((Ids::Strings(vec![obj.extract()?]), true));
+    }
+    if obj.is_instance_of::<PyInt>() || obj.hasattr("__index__")? && !obj.hasattr("__len__")? {
+        let id: u64 = pytypes::int_in(obj, "ids", 0, i128::from(MAX_ID))?;
+        return Ok((Ids::Ints(vec![id]), true));
+    }
+    let arr = if obj.cast::<PyUntypedArray>().is_ok() {
+        obj.clone()
+    } else {
+        obj.py()
+            .import("numpy")?
+            .getattr("asarray")?
+            .call1((obj,))?
+    };
+    let untyped = arr.cast::<PyUntypedArray>()?;
+    if untyped.ndim() != 1 {
+        return Err(crate::errors::shape(
+            "`ids` must be an id or a 1-D sequence of ids",
+        ));
+    }
+    match untyped.dtype().kind() {
+        b'U' | b'O' | b'S' if untyped.len() > 0 => {
+            let labels: Vec<String> = arr
+                .try_iter()?
+                .map(|x| {
+                    x?.extract::<String>()
+                        .map_err(|_| PyTypeError::new_err("string ids must all be str"))
+                })
+                .collect::<PyResult<_>>()?;
+            Ok((Ids::Strings(labels), false))
+        }
+        b'i' | b'u' => Ok((
+            Ids::Ints(int_ids(arrays::ints(&arr, "ids")?.as_slice())?),
+            false,
+        )),
+        _ if untyped.len() == 0 => Ok((Ids::Ints(Vec::new()), false)),
+        _ => Err(param("ids", "ids are integers or strings")),
+    }
+}
+
+/// The ids of the templates of a batch, in the gallery's keying: new ids
+/// for new string labels (checked by `Labels::plan`, nothing recorded), or
+/// the integers given.
+fn resolve(keys: &Keys, ids: &Ids) -> btp::Result<Vec<u64>> {
+    let plan = |labels: &Labels, v: &[String]| {
+        let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+        labels.plan(&refs)
+    };
+    let keyed = |reason: &str| btp::Error::InvalidParameter {
+        name: "ids",
+        reason: reason.into(),
+    };
+    match (keys, ids) {
+        (Keys::Strings(_), Ids::Ints(v)) if !v.is_empty() => {
+            Err(keyed("this gallery is keyed by strings: give str ids"))
+        }
+        (Keys::Strings(_), Ids::Ints(_)) => Ok(Vec::new()),
+        (Keys::Ints, Ids::Strings(_)) => {
+            Err(keyed("this gallery is keyed by integers: give int ids"))
+        }
+        (Keys::Strings(labels), Ids::Strings(v)) => plan(labels, v),
+        (Keys::Unset, Ids::Strings(v)) => plan(&Labels::new(), v),
+        (Keys::Unset | Keys::Ints, Ids::Ints(v)) => Ok(v.clone()),
+    }
+}
+
+/// The gallery ids of existing keys: `(ids, found)` where absent keys are
+/// left out of `ids` and `found` says, per key, whether it was present.
+fn lookup(state: &State, ids: &Ids) -> (Vec<u64>, Vec<bool>) {
+    match (&state.keys, ids) {
+        (Keys::Strings(labels), Ids::Strings(v)) => {
+            let found: Vec<Option<u64>> = v.iter().map(|l| labels.id(l)).collect();
+            (
+                found.iter().flatten().copied().collect(),
+                found.iter().map(Option::is_some).collect(),
+            )
+        }
+        (Keys::Unset | Keys::Ints, Ids::Ints(v)) => (
+            v.iter()
+                .copied()
+                .filter(|&i| state.gallery.contains(i))
+                .collect(),
+            v.iter().map(|&i| state.gallery.contains(i)).collect(),
+        ),
+        (_, ids) => (Vec::new(), vec![false; ids.len()]),
+    }
+}
+
+/// Result ids as the gallery's keys, copied out of the lock: the lock is
+/// never held while the GIL is taken back (a thread holding the GIL and
+/// waiting for the lock would deadlock with it).
+enum KeyedIds {
+    Ints(Vec<i64>),
+    Strings(Vec<Option<String>>),
+}
+
+fn keyed(keys: &Keys, ids: Vec<i64>) -> KeyedIds {
+    match keys {
+        Keys::Strings(labels) => KeyedIds::Strings(
+            labels
+                .labels_of(&ids)
+                .into_iter()
+                .map(|l| l.map(str::to_owned))
+                .collect(),
+        ),
+        _ => KeyedIds::Ints(ids),
+    }
 }
 
 /// `[Candidate(id, score), ...]`.
-fn candidates<'py>(py: Python<'py>, list: &[Candidate]) -> PyResult<Bound<'py, PyList>> {
-    let items = list
-        .iter()
-        .map(|c| pytypes::make(py, "Candidate", (c.id, c.score)))
-        .collect::<PyResult<Vec<_>>>()?;
+fn candidates<'py>(py: Python<'py>, ids: KeyedIds, scores: &[f64]) -> PyResult<Bound<'py, PyList>> {
+    let items = match ids {
+        KeyedIds::Strings(labels) => labels
+            .into_iter()
+            .zip(scores)
+            .map(|(l, &s)| pytypes::make(py, "Candidate", (l, s)))
+            .collect::<PyResult<Vec<_>>>()?,
+        KeyedIds::Ints(ids) => ids
+            .into_iter()
+            .zip(scores)
+            .map(|(i, &s)| pytypes::make(py, "Candidate", (i, s)))
+            .collect::<PyResult<Vec<_>>>()?,
+    };
     PyList::new(py, items)
 }
 
 /// `(ids, scores)` arrays of search results.
-type Results<'py> = (Bound<'py, PyArrayDyn<i64>>, Bound<'py, PyArrayDyn<f64>>);
+type Results<'py> = (Bound<'py, PyAny>, Bound<'py, PyArrayDyn<f64>>);
 
-/// `(ids, scores)`, `(rows, k)` each, padded with -1 and NaN.
-pub(crate) fn padded<'py>(py: Python<'py>, lists: &[Vec<Candidate>], k: usize) -> Results<'py> {
-    let mut ids = vec![-1i64; lists.len() * k];
-    let mut scores = vec![f64::NAN; lists.len() * k];
-    for (r, list) in lists.iter().enumerate() {
-        for (c, cand) in list.iter().take(k).enumerate() {
-            ids[r * k + c] = cand.id as i64;
-            scores[r * k + c] = cand.score;
+/// Ids as an `int64` array, or their labels as an object array (None where
+/// there is no label), of shape `shape`.
+fn ids_array<'py>(py: Python<'py>, ids: KeyedIds, shape: &[usize]) -> PyResult<Bound<'py, PyAny>> {
+    let flat = match ids {
+        KeyedIds::Strings(labels) => {
+            let list = PyList::new(py, labels)?;
+            py.import("numpy")?
+                .getattr("array")?
+                .call((list,), Some(&[("dtype", "object")].into_py_dict(py)?))?
         }
-    }
-    (
-        arrays::vec2(py, ids, lists.len(), k),
-        arrays::vec2(py, scores, lists.len(), k),
-    )
+        KeyedIds::Ints(ids) => arrays::vec1(py, ids).into_any(),
+    };
+    flat.call_method1("reshape", (pyo3::types::PyTuple::new(py, shape)?,))
 }
 
 impl PyGallery {
-    fn read(&self) -> RwLockReadGuard<'_, Gallery> {
+    fn read(&self) -> RwLockReadGuard<'_, State> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, Gallery> {
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -98,19 +226,56 @@ impl PyGallery {
     }
 
     fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let (ids, codes) = {
-            let g = self.read();
-            (
-                g.ids().iter().map(|&i| i as i64).collect::<Vec<_>>(),
-                batch::gallery_codes(&g),
-            )
+        let (ids, codes, n) = {
+            let st = self.read();
+            let ids: Vec<i64> = st.gallery.ids().iter().map(|&i| i as i64).collect();
+            let n = ids.len();
+            (keyed(&st.keys, ids), batch::gallery_codes(&st.gallery), n)
         };
-        let n = ids.len();
+        let ids = ids_array(py, ids, &[n])?;
         let kw = PyDict::new(py);
         kw.set_item("protector", self.prot().description(py)?)?;
-        kw.set_item("ids", arrays::vec1(py, ids))?;
-        kw.set_item("codes", arrays::vec2(py, codes, n, self.prot().words()))?;
+        kw.set_item("ids", ids)?;
+        kw.set_item("codes", self.prot().wrap_codes(py, codes, n)?)?;
         pytypes::make_kw(py, "GalleryDescription", &kw)
+    }
+
+    /// Adds packed `codes` (checked by the core) under `ids`, all or
+    /// nothing, without the GIL (the lock is taken and released inside).
+    fn add_codes(&self, py: Python<'_>, ids: &Ids, codes: &[u64]) -> PyResult<()> {
+        let prot = self.prot();
+        let words = prot.words();
+        py.detach(|| -> btp::Result<()> {
+            let mut st = self.write();
+            let gallery_ids = resolve(&st.keys, ids)?;
+            if codes.len() != gallery_ids.len() * words {
+                return Err(btp::Error::InvalidParameter {
+                    name: "ids",
+                    reason: format!(
+                        "{} ids for {} templates",
+                        gallery_ids.len(),
+                        codes.len() / words
+                    ),
+                });
+            }
+            st.gallery.add_packed(&prot.inner, &gallery_ids, codes)?;
+            match (&mut st.keys, ids) {
+                (Keys::Strings(labels), Ids::Strings(v)) => {
+                    let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+                    labels.commit(&refs, &gallery_ids);
+                }
+                (keys @ Keys::Unset, Ids::Strings(v)) => {
+                    let mut labels = Labels::new();
+                    let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+                    labels.commit(&refs, &gallery_ids);
+                    *keys = Keys::Strings(labels);
+                }
+                (keys @ Keys::Unset, Ids::Ints(v)) if !v.is_empty() => *keys = Keys::Ints,
+                _ => {}
+            }
+            Ok(())
+        })
+        .or_raise()
     }
 }
 
@@ -119,22 +284,24 @@ impl PyGallery {
     /// An empty gallery for the templates of `protector`.
     #[new]
     fn new(protector: Bound<'_, PyProtector>) -> Self {
-        let inner = Gallery::new(&protector.get().inner);
+        let gallery = Gallery::new(&protector.get().inner);
         Self {
             protector: protector.unbind(),
-            inner: RwLock::new(inner),
+            inner: RwLock::new(State {
+                gallery,
+                keys: Keys::Unset,
+            }),
         }
     }
 
-    /// Adds templates under `ids` (an int or a sequence of ints), all or
-    /// nothing. `data` holds feature vectors (a float array `(n, dim)`,
-    /// protected here), packed codes (a `uint64` array `(n, words)`), or
-    /// templates (a list); with a single id, one vector, code or template.
+    /// Adds templates under `ids` (an int or str, or a sequence of ints or
+    /// of strs: the first `add` decides which), all or nothing. `data`
+    /// holds feature vectors (any numeric array `(n, dim)`, protected here),
+    /// packed codes as `btp.Codes` (from `Protector.protect_batch`, checked
+    /// to be this gallery's protector's), or templates (a list); with a
+    /// single id, one vector, code or template.
     fn add(&self, py: Python<'_>, ids: &Bound<'_, PyAny>, data: &Bound<'_, PyAny>) -> PyResult<()> {
         let (ids, single) = ids_of(ids)?;
-        for &id in &ids {
-            check_id(id)?;
-        }
         let prot = self.prot();
         let templates = data.cast::<PyList>().is_ok_and(|l| {
             l.iter()
@@ -146,100 +313,133 @@ impl PyGallery {
         } else {
             prot.batch_codes(py, data)?.0
         };
-        if codes.len() != ids.len() * prot.words() {
-            return Err(param(
-                "ids",
-                format!(
-                    "{} ids for {} templates",
-                    ids.len(),
-                    codes.len() / prot.words()
-                ),
-            ));
-        }
-        py.detach(|| self.write().add_packed(&prot.inner, &ids, &codes))
-            .or_raise()
+        self.add_codes(py, &ids, &codes)
     }
 
     /// Removes `ids`: a single id that is absent raises `NotFoundError`; for
     /// a sequence, absent ids are skipped. Returns the number removed.
     fn remove(&self, ids: &Bound<'_, PyAny>) -> PyResult<usize> {
         let (ids, single) = ids_of(ids)?;
-        let mut g = self.write();
-        if single {
-            g.remove(ids[0]).or_raise()?;
-            Ok(1)
-        } else {
-            Ok(g.remove_batch(&ids))
+        let mut st = self.write();
+        let (present, found) = lookup(&st, &ids);
+        if single && !found[0] {
+            // An integer id is named; a string id may be a person's: not.
+            return Err(crate::errors::to_py(match ids {
+                Ids::Ints(v) => btp::Error::NotFound(v[0]),
+                Ids::Strings(_) => btp::Error::Missing("the id is not in the gallery".into()),
+            }));
         }
+        let n = st.gallery.remove_batch(&present);
+        if let Keys::Strings(labels) = &mut st.keys {
+            labels.forget(&present);
+        }
+        Ok(n)
     }
 
     fn __len__(&self) -> usize {
-        self.read().len()
+        self.read().gallery.len()
     }
 
-    fn __contains__(&self, id: i64) -> bool {
-        id >= 0 && self.read().contains(id as u64)
+    fn __contains__(&self, id: &Bound<'_, PyAny>) -> bool {
+        match ids_of(id) {
+            Ok((ids, true)) => lookup(&self.read(), &ids).1[0],
+            _ => false,
+        }
     }
 
-    /// The ids in storage order (`int64`).
+    /// The ids in storage order: `int64`, or an object array of `str`.
     #[getter]
-    fn ids<'py>(&self, py: Python<'py>) -> Bound<'py, PyArrayDyn<i64>> {
-        let ids = self.read().ids().iter().map(|&i| i as i64).collect();
-        arrays::vec1(py, ids)
+    fn ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let (ids, n) = {
+            let st = self.read();
+            let ids: Vec<i64> = st.gallery.ids().iter().map(|&i| i as i64).collect();
+            let n = ids.len();
+            (keyed(&st.keys, ids), n)
+        };
+        ids_array(py, ids, &[n])
     }
 
-    /// The packed codes in storage order, `(len, words)` `uint64`.
-    fn codes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArrayDyn<u64>> {
+    /// The packed codes in storage order, `(len, words)` (`btp.Codes`).
+    fn codes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let (codes, n) = {
-            let g = self.read();
-            (batch::gallery_codes(&g), g.len())
+            let st = self.read();
+            (batch::gallery_codes(&st.gallery), st.gallery.len())
         };
-        arrays::vec2(py, codes, n, self.prot().words())
+        self.prot().wrap_codes(py, codes, n)
     }
 
     /// The template under `id`, or None.
-    fn get(&self, id: i64) -> Option<PyTemplate> {
-        if id < 0 {
+    fn get(&self, id: &Bound<'_, PyAny>) -> Option<PyTemplate> {
+        let (ids, single) = ids_of(id).ok()?;
+        let st = self.read();
+        let (present, _) = lookup(&st, &ids);
+        if !single {
             return None;
         }
-        self.read().get(id as u64).map(|t| PyTemplate { t })
+        st.gallery.get(*present.first()?).map(|t| PyTemplate { t })
     }
 
-    /// The best `k` candidates for one probe (a feature vector, a packed
-    /// code or a `Template`), by score descending then id ascending, only
-    /// scores `>= threshold` when one is given. A list for human review.
-    #[pyo3(signature = (probe, k = 10, threshold = None))]
+    /// The best `k` candidates for one probe (a feature vector, a
+    /// `btp.Codes` code or a `Template`), by score descending then id
+    /// ascending, only scores `>= threshold` when one is given. A list for
+    /// human review.
+    #[pyo3(signature = (probe, k = None, threshold = None))]
     fn search<'py>(
         &self,
         py: Python<'py>,
         probe: &Bound<'py, PyAny>,
-        k: usize,
+        k: Option<&Bound<'py, PyAny>>,
         threshold: Option<f64>,
     ) -> PyResult<Bound<'py, PyList>> {
+        let k = count_or(k, "k", 1, 10)?;
         let t = self.prot().probe(py, probe)?;
-        let found = py
-            .detach(|| self.read().search(&t, k, threshold))
+        let (ids, scores) = py
+            .detach(|| {
+                let st = self.read();
+                st.gallery.search(&t, k, threshold).map(|found| {
+                    let ids = found.iter().map(|c| c.id as i64).collect();
+                    let scores: Vec<f64> = found.iter().map(|c| c.score).collect();
+                    (keyed(&st.keys, ids), scores)
+                })
+            })
             .or_raise()?;
-        candidates(py, &found)
+        candidates(py, ids, &scores)
     }
 
-    /// `search` for many probes (features `(n, dim)`, codes `(n, words)` or
-    /// a list of templates): `(ids, scores)`, each `(n, k)`; rows with fewer
-    /// than `k` candidates are padded with id -1 and score NaN.
-    #[pyo3(signature = (probes, k = 10, threshold = None))]
+    /// `search` for many probes (features `(n, dim)`, `btp.Codes` `(n,
+    /// words)` or a list of templates): `(ids, scores)`, each `(n, width)`
+    /// with `width = min(k, len(gallery))`; rows with fewer candidates are
+    /// padded with id -1 (None for string ids) and score NaN.
+    #[pyo3(signature = (probes, k = None, threshold = None))]
     fn search_batch<'py>(
         &self,
         py: Python<'py>,
         probes: &Bound<'py, PyAny>,
-        k: usize,
+        k: Option<&Bound<'py, PyAny>>,
         threshold: Option<f64>,
     ) -> PyResult<Results<'py>> {
+        let k = count_or(k, "k", 1, 10)?;
         let prot = self.prot();
-        let (codes, _) = prot.batch_codes(py, probes)?;
-        let found = py
-            .detach(|| batch::search_packed(&self.read(), &prot.inner, &codes, k, threshold))
+        let (codes, n) = prot.batch_codes(py, probes)?;
+        let (ids, scores, width) = py
+            .detach(|| {
+                let st = self.read();
+                let width = k.min(st.gallery.len());
+                let found = batch::search_packed(
+                    &st.gallery,
+                    &prot.inner,
+                    &codes,
+                    width.max(1),
+                    threshold,
+                )?;
+                let (ids, scores) = batch::padded(&found, width)?;
+                Ok::<_, btp::Error>((keyed(&st.keys, ids), scores, width))
+            })
             .or_raise()?;
-        Ok(padded(py, &found, k))
+        Ok((
+            ids_array(py, ids, &[n, width])?,
+            arrays::vec2(py, scores, n, width),
+        ))
     }
 
     /// Similarity of one probe with every entry: `(ids, scores)` in storage
@@ -248,24 +448,29 @@ impl PyGallery {
         let t = self.prot().probe(py, probe)?;
         let (ids, scores) = py
             .detach(|| {
-                let g = self.read();
-                g.scores(&t)
-                    .map(|s| (g.ids().iter().map(|&i| i as i64).collect::<Vec<_>>(), s))
+                let st = self.read();
+                st.gallery.scores(&t).map(|s| {
+                    let ids = st.gallery.ids().iter().map(|&i| i as i64).collect();
+                    (keyed(&st.keys, ids), s)
+                })
             })
             .or_raise()?;
-        Ok((arrays::vec1(py, ids), arrays::vec1(py, scores)))
+        let n = scores.len();
+        Ok((ids_array(py, ids, &[n])?, arrays::vec1(py, scores)))
     }
 
     /// Search threads: 0 (default) means one below 4 MiB of codes and
     /// every core above.
     #[getter]
     fn threads(&self) -> usize {
-        self.read().threads()
+        self.read().gallery.threads()
     }
 
     #[setter]
-    fn set_threads(&self, threads: usize) {
-        self.write().set_threads(threads);
+    fn set_threads(&self, threads: &Bound<'_, PyAny>) -> PyResult<()> {
+        let threads = count(threads, "threads", 0)?;
+        self.write().gallery.set_threads(threads);
+        Ok(())
     }
 
     /// The protector whose templates this gallery holds.
@@ -281,7 +486,8 @@ impl PyGallery {
         self.description(py)
     }
 
-    /// The gallery of a description, under `mk`.
+    /// The gallery of a description, under `mk` (`KeyMismatchError` if
+    /// `mk` is not the key the description was made with).
     #[classmethod]
     fn reopen(
         _cls: &Bound<'_, PyType>,
@@ -292,9 +498,14 @@ impl PyGallery {
         let prot = PyProtector::from_description(&description.getattr("protector")?, mk)?;
         let prot = Bound::new(py, prot)?;
         let g = Self::new(prot);
-        let ids = description.getattr("ids")?;
-        if ids.len()? > 0 {
-            g.add(py, &ids, &description.getattr("codes")?)?;
+        let (ids, _) = ids_of(&description.getattr("ids")?)?;
+        if ids.len() > 0 {
+            // The description's protector was checked against `mk` above:
+            // its codes are taken as that protector's.
+            let codes = g
+                .prot()
+                .codes_arg(&description.getattr("codes")?, "codes", &[2])?;
+            g.add_codes(py, &ids, codes.as_slice())?;
         }
         Ok(g)
     }
@@ -305,9 +516,14 @@ impl PyGallery {
 
     fn __repr__(&self) -> String {
         let p = self.prot();
+        let st = self.read();
+        let keyed = match st.keys {
+            Keys::Strings(_) => ", str ids",
+            _ => "",
+        };
         format!(
-            "Gallery({} templates, {}, key {})",
-            self.read().len(),
+            "Gallery({} templates{keyed}, {}, key {})",
+            st.gallery.len(),
             p.inner.params().scheme_id().name(),
             crate::scheme::hex(&p.inner.fingerprint().0)
         )
@@ -321,8 +537,10 @@ impl PyGallery {
 pub fn merge_results<'py>(
     py: Python<'py>,
     parts: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
-    k: usize,
+    k: &Bound<'py, PyAny>,
 ) -> PyResult<Results<'py>> {
+    let k = count(k, "k", 1)?;
+    let mut columns = 0usize;
     let mut rows: Option<usize> = None;
     let mut lists: Vec<Vec<Candidate>> = Vec::new();
     for (ids, scores) in &parts {
@@ -332,6 +550,7 @@ pub fn merge_results<'py>(
             return Err(param("parts", "ids and scores of a part differ in shape"));
         }
         let (n, width) = (ids.shape()[0], ids.shape()[1]);
+        columns = columns.saturating_add(width);
         if *rows.get_or_insert(n) != n {
             return Err(param("parts", "parts have different numbers of probes"));
         }
@@ -355,5 +574,11 @@ pub fn merge_results<'py>(
         .map(|l| batch::top_k(l, k))
         .collect::<btp::Result<Vec<_>>>()
         .or_raise()?;
-    Ok(padded(py, &merged, k))
+    let width = k.min(columns);
+    let (ids, scores) = batch::padded(&merged, width).or_raise()?;
+    let n = merged.len();
+    Ok((
+        ids_array(py, KeyedIds::Ints(ids), &[n, width])?,
+        arrays::vec2(py, scores, n, width),
+    ))
 }

@@ -8,9 +8,9 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 
 use zeroize::Zeroizing;
 
-use crate::arrays::{self, Kind};
-use crate::errors::OrRaise;
-use crate::pytypes;
+use crate::arrays;
+use crate::errors::{param, OrRaise};
+use crate::pytypes::{self, u32_arg};
 use crate::scheme::{hex, PyMasterKey, PyScheme};
 
 /// A protected (cancellable) template: a packed code plus what made it.
@@ -173,9 +173,12 @@ impl PyProtector {
             .or_raise()
     }
 
-    /// Codes of a batch argument that holds features (float arrays), packed
-    /// codes (`uint64` arrays) or templates (a list of `Template`). Returns
-    /// the codes and their number.
+    /// Codes of a batch argument: a list of `Template`, packed codes as
+    /// `btp.Codes` (their origin checked against this protector), or
+    /// anything else as feature vectors `(n, dim)` (any numeric dtype,
+    /// unsigned integers included), protected here. A plain integer array
+    /// is never taken as codes: raw features of the codes' width would be
+    /// stored unprotected. Returns the codes and their number.
     pub(crate) fn batch_codes(
         &self,
         py: Python<'_>,
@@ -188,7 +191,14 @@ impl PyProtector {
                 .next()
                 .is_some_and(|t| t.cast::<PyTemplate>().is_ok())
             {
-                let mut codes = Zeroizing::new(Vec::with_capacity(list.len() * words));
+                let mut codes = Zeroizing::new(
+                    btp::alloc::with_capacity(
+                        btp::alloc::product(list.len(), words, 8, "the codes of the templates")
+                            .or_raise()?,
+                        "the codes of the templates",
+                    )
+                    .or_raise()?,
+                );
                 for item in list.iter() {
                     let t = item.cast::<PyTemplate>().map_err(|_| {
                         PyTypeError::new_err("a list of templates holds something else")
@@ -199,24 +209,21 @@ impl PyProtector {
                 return Ok((codes, list.len()));
             }
         }
-        match arrays::kind_of(data)? {
-            (Kind::Unsigned, _) => {
-                let c = arrays::codes(data, "codes", &[2], words)?;
-                let slice = c.as_slice();
-                py.detach(|| batch::check_codes(&self.inner.layout(), slice))
-                    .or_raise()?;
-                Ok((Zeroizing::new(slice.to_vec()), c.rows()))
-            }
-            _ => {
-                let codes = Zeroizing::new(self.protect_rows(py, data)?);
-                let n = codes.len() / words;
-                Ok((codes, n))
-            }
+        if self.check_origin(data, "codes")? {
+            let c = arrays::codes(data, "codes", &[2], words)?;
+            let slice = c.as_slice();
+            py.detach(|| batch::check_codes(&self.inner.layout(), slice))
+                .or_raise()?;
+            return Ok((Zeroizing::new(slice.to_vec()), c.rows()));
         }
+        let codes = Zeroizing::new(self.protect_rows(py, data)?);
+        let n = codes.len() / words;
+        Ok((codes, n))
     }
 
-    /// The template of a single probe: a `Template` (checked against this
-    /// protector), a packed code (`uint64`, 1-D) or a feature vector.
+    /// The template of a single probe: a `Template` or a `btp.Codes` code
+    /// (checked against this protector), or anything else as a feature
+    /// vector (protected here).
     pub(crate) fn probe(
         &self,
         py: Python<'_>,
@@ -226,13 +233,73 @@ impl PyProtector {
             self.inner.check(&t.get().t).or_raise()?;
             return Ok(t.get().t.clone());
         }
-        if let (Kind::Unsigned, 1) = arrays::kind_of(x)? {
+        if self.check_origin(x, "code")? {
             let c = arrays::codes(x, "code", &[1], self.words())?;
             return self.inner.template(c.as_slice().to_vec()).or_raise();
         }
         let v = arrays::features_of_dim(x, "x", &[1], self.inner.dim())?;
         let data = v.as_slice();
         py.detach(|| self.inner.protect(data)).or_raise()
+    }
+
+    /// Whether `obj` is a `btp.Codes` array, after checking that this
+    /// protector made it: codes of another key are `KeyMismatchError`, of
+    /// another scheme `SchemeMismatchError`, never matched as if they were
+    /// this protector's.
+    pub(crate) fn check_origin(
+        &self,
+        obj: &Bound<'_, PyAny>,
+        what: &'static str,
+    ) -> PyResult<bool> {
+        let Some((fingerprint, params_id)) = pytypes::codes_origin(obj)? else {
+            return Ok(false);
+        };
+        let (Some(fingerprint), Some(params_id)) = (fingerprint, params_id) else {
+            return Err(param(
+                what,
+                "a Codes array without its origin: make it with Protector.as_codes",
+            ));
+        };
+        if params_id != hex(&self.inner.params().id()) {
+            return Err(crate::errors::to_py(btp::Error::SchemeMismatch(
+                "the codes were made under another scheme or parameters",
+            )));
+        }
+        if fingerprint != hex(&self.inner.fingerprint().0) {
+            return Err(crate::errors::to_py(btp::Error::KeyMismatch));
+        }
+        Ok(true)
+    }
+
+    /// Packed codes of this protector for Python: a `btp.Codes` array
+    /// `(rows, words)` carrying this protector's origin.
+    pub(crate) fn wrap_codes<'py>(
+        &self,
+        py: Python<'py>,
+        codes: Vec<u64>,
+        rows: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let a = arrays::vec2(py, codes, rows, self.words());
+        pytypes::codes(
+            py,
+            a.into_any(),
+            &hex(&self.inner.fingerprint().0),
+            &hex(&self.inner.params().id()),
+        )
+    }
+
+    /// Packed codes given where only codes make sense (`scores`, `unpack`,
+    /// ...): a `btp.Codes` array is checked against this protector; a plain
+    /// integer array is taken as this protector's codes (its padding bits
+    /// are checked where the result depends on them).
+    pub(crate) fn codes_arg<'py>(
+        &self,
+        obj: &Bound<'py, PyAny>,
+        what: &'static str,
+        ndims: &[usize],
+    ) -> PyResult<arrays::Input<'py, u64>> {
+        self.check_origin(obj, what)?;
+        arrays::codes(obj, what, ndims, self.words())
     }
 
     pub(crate) fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -277,14 +344,18 @@ impl PyProtector {
     /// revoke) and optionally a subject (per-subject keys), under keys
     /// derived from `mk`.
     #[new]
-    #[pyo3(signature = (scheme, mk, application, version = 1, subject = None))]
+    #[pyo3(signature = (scheme, mk, application, version = None, subject = None))]
     fn new(
         scheme: &PyScheme,
         mk: &PyMasterKey,
         application: &str,
-        version: u32,
+        version: Option<&Bound<'_, PyAny>>,
         subject: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let version = match version {
+            Some(v) if !v.is_none() => u32_arg(v, "version", 0)?,
+            _ => 1,
+        };
         Self::build(scheme, mk, application, version, subject_bytes(subject)?)
     }
 
@@ -296,17 +367,45 @@ impl PyProtector {
         Ok(self.wrap(t))
     }
 
-    /// Protects a batch `(n, dim)` into packed codes `(n, words)` `uint64`,
-    /// one row per template, on every core, without the GIL. `float32`
+    /// Protects a batch `(n, dim)` into packed codes `(n, words)`: a
+    /// `btp.Codes` array (`uint64`, one row per template, carrying this
+    /// protector's origin), on every core, without the GIL. `float32`
     /// C-contiguous input is read in place; other dtypes are converted.
     fn protect_batch<'py>(
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyArrayDyn<u64>>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let codes = self.protect_rows(py, x)?;
         let n = codes.len() / self.words();
-        Ok(arrays::vec2(py, codes, n, self.words()))
+        self.wrap_codes(py, codes, n)
+    }
+
+    /// Declares that packed codes (e.g. read back with `np.load`) were made
+    /// by this protector: checks their shape and padding bits and returns
+    /// them as `btp.Codes` with this protector's origin, so that a gallery
+    /// takes them. Codes of another protector give wrong scores, not an
+    /// error: declare only codes you know the origin of.
+    fn as_codes<'py>(
+        &self,
+        py: Python<'py>,
+        codes: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.codes_arg(codes, "codes", &[1, 2])?;
+        let slice = c.as_slice();
+        py.detach(|| batch::check_codes(&self.inner.layout(), slice))
+            .or_raise()?;
+        let a = if c.shape().len() == 1 {
+            arrays::vec1(py, slice.to_vec()).into_any()
+        } else {
+            arrays::vec2(py, slice.to_vec(), c.rows(), self.words()).into_any()
+        };
+        pytypes::codes(
+            py,
+            a,
+            &hex(&self.inner.fingerprint().0),
+            &hex(&self.inner.params().id()),
+        )
     }
 
     /// Protects a batch `(n, dim)` into a list of templates.
@@ -319,13 +418,13 @@ impl PyProtector {
 
     /// The template of one packed code (a row of `protect_batch`), checked.
     fn template(&self, code: &Bound<'_, PyAny>) -> PyResult<PyTemplate> {
-        let c = arrays::codes(code, "code", &[1], self.words())?;
+        let c = self.codes_arg(code, "code", &[1])?;
         Ok(self.wrap(self.inner.template(c.as_slice().to_vec()).or_raise()?))
     }
 
     /// The templates of packed codes `(n, words)`, each checked.
     fn templates(&self, py: Python<'_>, codes: &Bound<'_, PyAny>) -> PyResult<Vec<PyTemplate>> {
-        let c = arrays::codes(codes, "codes", &[2], self.words())?;
+        let c = self.codes_arg(codes, "codes", &[2])?;
         let slice = c.as_slice();
         let ts = py
             .detach(|| batch::templates(&self.inner, slice))
@@ -333,18 +432,19 @@ impl PyProtector {
         Ok(ts.into_iter().map(|t| self.wrap(t)).collect())
     }
 
-    /// Packed codes `(n, words)` of templates made by this protector.
+    /// Packed codes `(n, words)` (`btp.Codes`) of templates made by this
+    /// protector.
     fn codes<'py>(
         &self,
         py: Python<'py>,
         templates: Vec<PyRef<'py, PyTemplate>>,
-    ) -> PyResult<Bound<'py, PyArrayDyn<u64>>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let mut out = Vec::with_capacity(templates.len() * self.words());
         for t in &templates {
             self.inner.check(&t.t).or_raise()?;
             out.extend_from_slice(t.t.words());
         }
-        Ok(arrays::vec2(py, out, templates.len(), self.words()))
+        self.wrap_codes(py, out, templates.len())
     }
 
     /// The elements of packed codes: `(n, words)` gives `(n, code_len)`
@@ -354,7 +454,7 @@ impl PyProtector {
         py: Python<'py>,
         codes: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
-        let c = arrays::codes(codes, "codes", &[1, 2], self.words())?;
+        let c = self.codes_arg(codes, "codes", &[1, 2])?;
         let layout = self.inner.layout();
         let slice = c.as_slice();
         let elements = py
@@ -395,8 +495,8 @@ impl PyProtector {
         codes_a: &Bound<'py, PyAny>,
         codes_b: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-        let a = arrays::codes(codes_a, "codes_a", &[2], self.words())?;
-        let b = arrays::codes(codes_b, "codes_b", &[2], self.words())?;
+        let a = self.codes_arg(codes_a, "codes_a", &[2])?;
+        let b = self.codes_arg(codes_b, "codes_b", &[2])?;
         let layout = self.inner.layout();
         let (sa, sb) = (a.as_slice(), b.as_slice());
         let m = py
@@ -413,8 +513,8 @@ impl PyProtector {
         codes_a: &Bound<'py, PyAny>,
         codes_b: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-        let a = arrays::codes(codes_a, "codes_a", &[2], self.words())?;
-        let b = arrays::codes(codes_b, "codes_b", &[2], self.words())?;
+        let a = self.codes_arg(codes_a, "codes_a", &[2])?;
+        let b = self.codes_arg(codes_b, "codes_b", &[2])?;
         let layout = self.inner.layout();
         let (sa, sb) = (a.as_slice(), b.as_slice());
         let s = py

@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::arrays;
 use crate::errors::{param, OrRaise};
+use crate::pytypes::u32_arg;
 
 /// The root secret of a deployment: 32 bytes, zeroized when the object is
 /// freed. It never prints, pickles or copies.
@@ -92,16 +93,21 @@ impl PyScheme {
     /// `window` projections per hash) or `"urp"` (uniformly random
     /// permutations of `order` copies, the first `window` entries).
     #[staticmethod]
-    #[pyo3(signature = (dim, hashes = 512, window = 16, method = "grp", order = None, *, centre = None, l2 = false))]
+    #[pyo3(signature = (dim, hashes = None, window = None, method = "grp", order = None, *, centre = None, l2 = false))]
+    #[allow(clippy::too_many_arguments)]
     fn iom(
-        dim: u32,
-        hashes: u32,
-        window: u32,
+        dim: &Bound<'_, PyAny>,
+        hashes: Option<&Bound<'_, PyAny>>,
+        window: Option<&Bound<'_, PyAny>>,
         method: &str,
-        order: Option<u32>,
+        order: Option<&Bound<'_, PyAny>>,
         centre: Option<&Bound<'_, PyAny>>,
         l2: bool,
     ) -> PyResult<Self> {
+        let dim = u32_arg(dim, "dim", 0)?;
+        let hashes = opt_u32(hashes, "hashes")?.unwrap_or(512);
+        let window = opt_u32(window, "window")?.unwrap_or(16);
+        let order = opt_u32(order, "order")?;
         let params = match method {
             "grp" => {
                 if order.is_some() {
@@ -120,11 +126,13 @@ impl PyScheme {
     #[staticmethod]
     #[pyo3(signature = (dim, bits = None, *, centre = None, l2 = false))]
     fn biohash(
-        dim: u32,
-        bits: Option<u32>,
+        dim: &Bound<'_, PyAny>,
+        bits: Option<&Bound<'_, PyAny>>,
         centre: Option<&Bound<'_, PyAny>>,
         l2: bool,
     ) -> PyResult<Self> {
+        let dim = u32_arg(dim, "dim", 0)?;
+        let bits = opt_u32(bits, "bits")?;
         let params = SchemeParams::biohash(dim, bits.unwrap_or(dim)).or_raise()?;
         preprocessed(params, centre, l2)
     }
@@ -291,6 +299,13 @@ impl PyScheme {
             (self.to_bytes(py),),
         ))
     }
+}
+
+/// An optional `uint32` argument (None when absent or None).
+fn opt_u32(obj: Option<&Bound<'_, PyAny>>, name: &'static str) -> PyResult<Option<u32>> {
+    obj.filter(|o| !o.is_none())
+        .map(|o| u32_arg(o, name, 0))
+        .transpose()
 }
 
 /// Lower-case hex of bytes.

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use btp::store::{
     AuditEvent, AuditHead, Context, EventFilter, HoldTarget, Purpose, Retention, ReviewOutcome,
-    Sample, Store, StoreOptions, NONCE_LIMIT,
+    Sample, Samples, Store, StoreOptions, NONCE_LIMIT,
 };
 use btp::ProtectedTemplate;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyType};
 use serde_json::Value;
@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::protector::{decision, PyTemplate};
-use crate::pytypes::{self, datetime, duration, timestamp};
+use crate::pytypes::{self, count_or, datetime, duration, id_arg, int_in, timestamp, u32_arg};
 use crate::scheme::{PyMasterKey, PyScheme};
 
 /// A programme a store serves and its rules: scheme, application of the
@@ -34,15 +34,19 @@ pub struct PyPurpose {
 #[pymethods]
 impl PyPurpose {
     #[new]
-    #[pyo3(signature = (name, scheme, application, threshold, max_retention, transform_version = 1))]
+    #[pyo3(signature = (name, scheme, application, threshold, max_retention, transform_version = None))]
     fn new(
         name: &str,
         scheme: &PyScheme,
         application: &str,
         threshold: f64,
         max_retention: &Bound<'_, PyAny>,
-        transform_version: u32,
+        transform_version: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let transform_version = match transform_version {
+            Some(v) if !v.is_none() => u32_arg(v, "transform_version", 1)?,
+            _ => 1,
+        };
         let secs = duration(max_retention, "max_retention")?;
         let secs = u64::try_from(secs)
             .map_err(|_| param("max_retention", "must be at least one second"))?;
@@ -280,55 +284,108 @@ fn filter(
     })
 }
 
+/// Store options from the arguments of `Store.create` / `Store.open`.
+fn options(
+    busy_timeout: f64,
+    batch_size: Option<&Bound<'_, PyAny>>,
+    max_encryptions_per_key: Option<&Bound<'_, PyAny>>,
+) -> PyResult<StoreOptions> {
+    let busy_timeout = Duration::try_from_secs_f64(busy_timeout)
+        .map_err(|_| param("busy_timeout", "must be a number of seconds >= 0"))?;
+    let defaults = StoreOptions::default();
+    Ok(StoreOptions {
+        busy_timeout,
+        batch_size: count_or(batch_size, "batch_size", 1, defaults.batch_size)?,
+        max_encryptions_per_key: match max_encryptions_per_key {
+            Some(m) if !m.is_none() => {
+                int_in(m, "max_encryptions_per_key", 1, i128::from(NONCE_LIMIT))?
+            }
+            _ => NONCE_LIMIT,
+        },
+        clock: None,
+    })
+}
+
 impl PyStore {
+    fn wrap(store: Store, path: &std::path::Path) -> Self {
+        Self {
+            inner: RwLock::new(Some(Arc::new(store))),
+            path: path.display().to_string(),
+        }
+    }
+
     fn store(&self) -> PyResult<Arc<Store>> {
         self.inner
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-            .ok_or_else(|| PyValueError::new_err("the store is closed"))
+            .ok_or_else(crate::errors::store_closed)
     }
 }
 
 #[pymethods]
 impl PyStore {
-    /// Opens (or creates) the store at `path` with the master key and the
-    /// purposes it serves. A wrong key is `WrongKeyError`.
+    /// Creates a new store at `path` (a path where nothing exists yet: an
+    /// existing file is never overwritten or reinitialised, `StoreIOError`)
+    /// with the master key and the purposes it serves.
     #[classmethod]
-    #[pyo3(signature = (path, mk, purposes, *, busy_timeout = 10.0, batch_size = 500, max_encryptions_per_key = None))]
+    #[pyo3(signature = (path, mk, purposes, *, busy_timeout = 10.0, batch_size = None, max_encryptions_per_key = None))]
     #[allow(clippy::too_many_arguments)]
-    fn open(
+    fn create(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
         path: std::path::PathBuf,
         mk: &PyMasterKey,
         purposes: Vec<PyRef<'_, PyPurpose>>,
         busy_timeout: f64,
-        batch_size: usize,
-        max_encryptions_per_key: Option<u64>,
+        batch_size: Option<&Bound<'_, PyAny>>,
+        max_encryptions_per_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        if !(busy_timeout.is_finite() && busy_timeout >= 0.0) {
-            return Err(param("busy_timeout", "must be a number of seconds >= 0"));
-        }
+        let options = options(busy_timeout, batch_size, max_encryptions_per_key)?;
         let purposes: Vec<Purpose> = purposes.iter().map(|p| p.purpose.clone()).collect();
-        let options = StoreOptions {
-            busy_timeout: Duration::from_secs_f64(busy_timeout),
-            batch_size,
-            max_encryptions_per_key: max_encryptions_per_key.unwrap_or(NONCE_LIMIT),
-            clock: None,
-        };
         let key = &mk.key;
         let p = path.clone();
         let store = py
-            .detach(move || Store::open_with(&p, key, &purposes, options))
+            .detach(move || Store::create_with(&p, key, &purposes, options))
             .or_raise()?;
-        Ok(Self {
-            inner: RwLock::new(Some(Arc::new(store))),
-            path: path.display().to_string(),
-        })
+        Ok(Self::wrap(store, &path))
     }
 
-    /// Closes the handle (the file stays); later calls raise `ValueError`.
+    /// Opens the existing store at `path` with the master key (never
+    /// creates one: a missing path is `NotFoundError`, an empty or foreign
+    /// file `NotAStoreError`; a wrong key is `WrongKeyError`). With
+    /// `purposes`, the handle serves those (a purpose the file lacks is
+    /// added, changed thresholds and retention limits are audited);
+    /// without, it serves every purpose the file holds, as stored.
+    #[classmethod]
+    #[pyo3(signature = (path, mk, purposes = None, *, busy_timeout = 10.0, batch_size = None, max_encryptions_per_key = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        mk: &PyMasterKey,
+        purposes: Option<Vec<PyRef<'_, PyPurpose>>>,
+        busy_timeout: f64,
+        batch_size: Option<&Bound<'_, PyAny>>,
+        max_encryptions_per_key: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let options = options(busy_timeout, batch_size, max_encryptions_per_key)?;
+        let purposes: Option<Vec<Purpose>> =
+            purposes.map(|ps| ps.iter().map(|p| p.purpose.clone()).collect());
+        let key = &mk.key;
+        let p = path.clone();
+        let store = py
+            .detach(move || match purposes {
+                Some(purposes) => Store::open_with(&p, key, &purposes, options),
+                None => Store::open_existing_with(&p, key, options),
+            })
+            .or_raise()?;
+        Ok(Self::wrap(store, &path))
+    }
+
+    /// Closes the handle (the file stays); later calls raise
+    /// `StoreClosedError`.
     fn close(&self) {
         self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
     }
@@ -371,6 +428,62 @@ impl PyStore {
             .or_raise()
     }
 
+    /// Enrols many subjects at once, in one transaction: `subjects[i]` with
+    /// row `i` of `x` (features `(n, dim)`, protected here and never
+    /// stored) or `x[i]` (a list of `Template`). All or nothing: every id,
+    /// row and the retention are checked before anything is written, a
+    /// subject twice is refused, and a failure while writing writes
+    /// nothing. One audit event per record. Returns the record ids
+    /// (`int64`, input order).
+    #[pyo3(signature = (subjects, x, purpose, *, retention = None, expires_at = None, actor, reason))]
+    #[allow(clippy::too_many_arguments)]
+    fn enroll_batch<'py>(
+        &self,
+        py: Python<'py>,
+        subjects: Vec<String>,
+        x: &Bound<'py, PyAny>,
+        purpose: &str,
+        retention: Option<&Bound<'py, PyAny>>,
+        expires_at: Option<&Bound<'py, PyAny>>,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<Bound<'py, numpy::PyArrayDyn<i64>>> {
+        let store = self.store()?;
+        let r = self::retention(retention, expires_at)?;
+        let ids: Vec<&str> = subjects.iter().map(String::as_str).collect();
+        let ctx = Context::new(actor, reason);
+        let templates = x.cast::<PyList>().ok().filter(|l| {
+            l.iter()
+                .next()
+                .is_some_and(|t| t.cast::<PyTemplate>().is_ok())
+        });
+        let records = match templates {
+            Some(list) => {
+                let templates = list
+                    .iter()
+                    .map(|t| {
+                        t.cast::<PyTemplate>()
+                            .map(|t| t.get().t.clone())
+                            .map_err(|_| {
+                                PyTypeError::new_err("a list of templates holds something else")
+                            })
+                    })
+                    .collect::<PyResult<Vec<ProtectedTemplate>>>()?;
+                py.detach(|| {
+                    store.enroll_batch(purpose, &ids, Samples::Templates(&templates), r, &ctx)
+                })
+                .or_raise()?
+            }
+            None => {
+                let rows = arrays::features(x, "x", &[2])?;
+                let rows = rows.as_slice();
+                py.detach(|| store.enroll_batch(purpose, &ids, Samples::Features(rows), r, &ctx))
+                    .or_raise()?
+            }
+        };
+        Ok(arrays::vec1(py, records))
+    }
+
     /// Retains a probe as evidence under a case reference (never matched).
     #[pyo3(signature = (case, x, purpose, *, retention = None, expires_at = None, actor, reason))]
     #[allow(clippy::too_many_arguments)]
@@ -394,7 +507,12 @@ impl PyStore {
     }
 
     /// A live retained probe: `(case, Template)`.
-    fn retained_probe(&self, py: Python<'_>, record: i64) -> PyResult<(String, PyTemplate)> {
+    fn retained_probe(
+        &self,
+        py: Python<'_>,
+        record: &Bound<'_, PyAny>,
+    ) -> PyResult<(String, PyTemplate)> {
+        let record = id_arg(record, "record")?;
         let store = self.store()?;
         let (case, t) = py.detach(|| store.retained_probe(record)).or_raise()?;
         Ok((case, PyTemplate { t }))
@@ -427,18 +545,19 @@ impl PyStore {
 
     /// 1:N over the purpose's live records: `Identification(candidates,
     /// threshold, event)`, a candidate list for human review (`review`).
-    #[pyo3(signature = (x, purpose, *, k = 10, threshold = None, actor, reason))]
+    #[pyo3(signature = (x, purpose, *, k = None, threshold = None, actor, reason))]
     #[allow(clippy::too_many_arguments)]
     fn identify<'py>(
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
         purpose: &str,
-        k: usize,
+        k: Option<&Bound<'py, PyAny>>,
         threshold: Option<f64>,
         actor: &str,
         reason: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let k = count_or(k, "k", 1, 10)?;
         let store = self.store()?;
         let p = probe(x)?;
         let s = p.sample();
@@ -463,16 +582,25 @@ impl PyStore {
         py: Python<'_>,
         identification: &Bound<'_, PyAny>,
         outcome: &str,
-        record: Option<i64>,
+        record: Option<&Bound<'_, PyAny>>,
         reviewer: &str,
         actor: &str,
         reason: &str,
     ) -> PyResult<u64> {
         let store = self.store()?;
-        let event: u64 = match identification.extract::<u64>() {
-            Ok(e) => e,
-            Err(_) => identification.getattr("event")?.extract()?,
+        // An event number, or an `Identification` (its `event`).
+        let event = if identification.is_instance_of::<pyo3::types::PyInt>() {
+            identification.clone()
+        } else {
+            identification.getattr("event").map_err(|_| {
+                PyTypeError::new_err("identification is an event number or an Identification")
+            })?
         };
+        let event: u64 = int_in(&event, "identification", 1, i128::from(i64::MAX))?;
+        let record = record
+            .filter(|r| !r.is_none())
+            .map(|r| id_arg(r, "record"))
+            .transpose()?;
         let outcome = match (outcome, record) {
             ("confirmed", Some(r)) => ReviewOutcome::Confirmed(r),
             ("confirmed", None) => {
@@ -523,10 +651,14 @@ impl PyStore {
         &self,
         py: Python<'_>,
         subject: Option<&str>,
-        record: Option<i64>,
+        record: Option<&Bound<'_, PyAny>>,
         actor: &str,
         reason: &str,
     ) -> PyResult<i64> {
+        let record = record
+            .filter(|r| !r.is_none())
+            .map(|r| id_arg(r, "record"))
+            .transpose()?;
         let store = self.store()?;
         let target = match (subject, record) {
             (Some(s), None) => HoldTarget::Subject(s),
@@ -539,7 +671,14 @@ impl PyStore {
 
     /// Releases a hold.
     #[pyo3(signature = (hold, *, actor, reason))]
-    fn release(&self, py: Python<'_>, hold: i64, actor: &str, reason: &str) -> PyResult<()> {
+    fn release(
+        &self,
+        py: Python<'_>,
+        hold: &Bound<'_, PyAny>,
+        actor: &str,
+        reason: &str,
+    ) -> PyResult<()> {
+        let hold = id_arg(hold, "hold")?;
         let store = self.store()?;
         py.detach(|| store.release(hold, &Context::new(actor, reason)))
             .or_raise()
@@ -665,7 +804,7 @@ impl PyStore {
     /// Checks that the log still holds `head` unchanged.
     fn check_audit_head(&self, py: Python<'_>, head: &Bound<'_, PyAny>) -> PyResult<()> {
         let store = self.store()?;
-        let seq: u64 = head.getattr("seq")?.extract()?;
+        let seq: u64 = int_in(&head.getattr("seq")?, "head.seq", 1, i128::from(i64::MAX))?;
         let mac: Vec<u8> = head.getattr("mac")?.extract()?;
         let mac: [u8; 32] = mac
             .try_into()
@@ -684,11 +823,21 @@ impl PyStore {
         end: Option<&Bound<'py, PyAny>>,
         purpose: Option<String>,
         action: Option<&str>,
-        after_seq: Option<u64>,
-        limit: Option<usize>,
-        record: Option<i64>,
+        after_seq: Option<&Bound<'py, PyAny>>,
+        limit: Option<&Bound<'py, PyAny>>,
+        record: Option<&Bound<'py, PyAny>>,
         subject_hash: Option<&[u8]>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        fn opt<'a, 'py>(o: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
+            o.filter(|v| !v.is_none())
+        }
+        let after_seq = opt(after_seq)
+            .map(|v| int_in::<u64>(v, "after_seq", 0, i128::from(i64::MAX)))
+            .transpose()?;
+        let limit = opt(limit)
+            .map(|v| pytypes::count(v, "limit", 0))
+            .transpose()?;
+        let record = opt(record).map(|v| id_arg(v, "record")).transpose()?;
         let store = self.store()?;
         let f = filter(
             start,

@@ -27,7 +27,7 @@ def purposes(scheme):
 
 @pytest.fixture
 def store(tmp_path, mk, purposes):
-    with btp.Store.open(tmp_path / "store.db", mk, purposes) as s:
+    with btp.Store.create(tmp_path / "store.db", mk, purposes) as s:
         yield s
 
 
@@ -124,7 +124,7 @@ def test_round_trip(store, population, prot, mk, purposes, tmp_path):
 def test_reopen_and_wrong_key(tmp_path, mk, purposes, population):
     x, _ = population
     path = tmp_path / "s.db"
-    with btp.Store.open(path, mk, purposes) as s:
+    with btp.Store.create(path, mk, purposes) as s:
         s.enroll("alice", x[0], "border", **ACT)
         sid = s.store_id
     with btp.Store.open(str(path), mk, purposes[:1]) as s:
@@ -136,8 +136,11 @@ def test_reopen_and_wrong_key(tmp_path, mk, purposes, population):
             s.identify(x[4], "nope", **ACT)
     with pytest.raises(btp.WrongKeyError, match="wrong master key"):
         btp.Store.open(path, btp.MasterKey.generate(), purposes)
+    # Without purposes, the store serves what it holds.
+    with btp.Store.open(path, mk) as s:
+        assert [p.name for p in s.purposes] == ["border", "visa"]
     s.close()
-    with pytest.raises(ValueError, match="closed"):
+    with pytest.raises(btp.StoreClosedError, match="closed"):
         s.verify("alice", x[1], "border", **ACT)
     assert s.closed and "closed" in repr(s)
 
@@ -196,7 +199,7 @@ def test_argument_errors(store, population, tmp_path, mk, purposes):
 def test_tampering_is_detected(tmp_path, mk, purposes, population):
     x, _ = population
     path = tmp_path / "t.db"
-    with btp.Store.open(path, mk, purposes) as s:
+    with btp.Store.create(path, mk, purposes) as s:
         rid = s.enroll("erin", x[0], "border", **ACT)
         s.checkpoint()
     db = sqlite3.connect(path)

@@ -38,7 +38,7 @@ def workload() -> None:
     btp.eval.unlinkability(gen, imp, bins=50)
     with tempfile.TemporaryDirectory() as d:
         purposes = [btp.Purpose("gate", btp.IoM(32, 64, 16), "m", 0.3, 3600)]
-        with btp.Store.open(Path(d) / "s.db", mk, purposes) as store:
+        with btp.Store.create(Path(d) / "s.db", mk, purposes) as store:
             ctx = dict(actor="memcheck", reason="memory check")
             for i in range(10):
                 store.enroll(f"s{i}", X[i], "gate", retention=60, **ctx)
