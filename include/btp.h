@@ -119,6 +119,11 @@ enum btp_result
    */
   BTP_RESULT_RNG = 15,
   /**
+   * Memory for a result sized by the caller (rows, `k`, bins, a header's
+   * shape) could not be allocated; nothing was changed.
+   */
+  BTP_RESULT_OUT_OF_MEMORY = 16,
+  /**
    * Store: a record failed authentication (altered, moved or corrupted).
    */
   BTP_RESULT_INTEGRITY = 20,
@@ -174,6 +179,10 @@ enum btp_result
    * Any other database failure.
    */
   BTP_RESULT_DATABASE = 33,
+  /**
+   * Store: an expiry date that is not after the present.
+   */
+  BTP_RESULT_EXPIRY_IN_PAST = 34,
   /**
    * Evaluation: score arrays that cannot be evaluated.
    */

@@ -37,6 +37,8 @@
 //! | `INVALID_SCORES` | evaluation | C: `test_eval` |
 //! | `BUSY`, `DATABASE` | the store (SQLite: a lock held past the busy timeout, a damaged schema) | Rust: `tests/codes.rs`, through the entry points |
 //! | `RNG` | the operating system's random number generator failing | Rust: `tests/codes.rs`, from the core error |
+//! | `OUT_OF_MEMORY` | the core, for a result whose size the caller chose and the allocator refuses | Rust: `tests/codes.rs`, from the core error (a C program cannot provoke it on every machine) |
+//! | `EXPIRY_IN_PAST` | the store, for an expiry date that has passed | Rust: `tests/codes.rs`, from the core error |
 //! | `PANIC` | a bug, caught by [`guard::ffi_call`] | Rust: `guard` tests |
 //!
 //! `tests/codes.rs` also maps every core error to its code and checks the

@@ -492,7 +492,9 @@ static void test_expiry_holds_erasure_sweep(const fixture *f) {
   CHECK(hold > 0);
   btp_erasure_report er;
   CHECK_RC(btp_store_erase(s, "dave", NULL, ACTOR, REASON, &er), BTP_RESULT_HELD);
-  CHECK(strstr(btp_last_error_message(), "court order 5") != NULL);
+  /* The message names the hold, never its reason (free text). */
+  CHECK(strstr(btp_last_error_message(), "court order") == NULL);
+  CHECK(strstr(btp_last_error_message(), "hold") != NULL);
   CHECK_RC(btp_store_erase(s, "dave", "watchlist", ACTOR, REASON, &er), BTP_RESULT_HELD);
   CHECK_RC(btp_store_hold_record(s, rec_held, ACTOR, "appeal", &hold2), BTP_RESULT_OK);
   CHECK(hold2 > hold);
