@@ -262,7 +262,7 @@ static void test_protector(void) {
   size_t count = 0;
   CHECK_RC(btp_protector_protect_batch(a, rows, 3 * DIM, out, 2, &count), BTP_RESULT_BUFFER_TOO_SMALL);
   CHECK(count == 3 && out[0] == NULL);
-  CHECK_RC(btp_protector_protect_batch(a, rows, 3 * DIM - 1, out, 3, &count), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_protector_protect_batch(a, rows, 3 * DIM - 1, out, 3, &count), BTP_RESULT_WRONG_DIMENSION);
   CHECK_RC(btp_protector_protect_batch(a, rows, 3 * DIM, out, 3, NULL), BTP_RESULT_NULL_ARGUMENT);
   CHECK_RC(btp_protector_protect_batch(a, rows, 3 * DIM, NULL, 3, &count), BTP_RESULT_NULL_ARGUMENT);
   rows[DIM + 2] = NAN;
