@@ -350,7 +350,7 @@ static void test_protector(void) {
   CHECK_RC(btp_gallery_add_batch(h, NULL, 0, NULL, 0), BTP_RESULT_OK);
 
   uint64_t fids[3] = {30, 31, 32};
-  CHECK_RC(btp_gallery_add_features(h, a, fids, 3, rows, 3 * DIM - 1), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_gallery_add_features(h, a, fids, 3, rows, 3 * DIM - 1), BTP_RESULT_WRONG_DIMENSION);
   CHECK_RC(btp_gallery_add_features(h, a, fids, 2, rows, 3 * DIM), BTP_RESULT_INVALID_PARAMETER);
   CHECK_RC(btp_gallery_add_features(h, a, fids, 3, NULL, 3 * DIM), BTP_RESULT_NULL_ARGUMENT);
   CHECK_RC(btp_gallery_add_features(h, NULL, fids, 3, rows, 3 * DIM), BTP_RESULT_NULL_ARGUMENT);
