@@ -710,7 +710,8 @@ const char *btp_last_error_message(void);
  * into `buf` with its terminating NUL. `*needed` receives the size in bytes
  * the copy needs, NUL included. If `len` is smaller, nothing is copied and
  * `BTP_RESULT_BUFFER_TOO_SMALL` is returned; `buf` may be NULL when `len`
- * is 0 (a size query). Does not change the last-error message.
+ * is 0 (a size query), and NULL with a non-zero `len` is
+ * `BTP_RESULT_NULL_ARGUMENT`. Does not change the last-error message.
  *
  * # Safety
  * `buf` must be NULL or point to `len` writable bytes; `needed` must be
@@ -774,9 +775,12 @@ btp_result btp_eval_threshold_at_fmr(const double *impostor,
  * - `omega`: the prior ratio P(mated) / P(non-mated), positive (reference:
  *   1).
  * - `d_local`, `bin_centres`: optional outputs of the local measure
- *   `D<->(s)` and the bin centres, `bins` values each. Pass NULL with
- *   `curve_len` 0 for neither; a non-NULL array needs `curve_len >= bins`,
- *   else `BTP_RESULT_BUFFER_TOO_SMALL` (checked first: nothing written).
+ *   `D<->(s)` and the bin centres, `bins` values each, both of
+ *   `curve_len` doubles. Pass NULL for one you do not want, and both NULL
+ *   with `curve_len` 0 for neither (both NULL with a non-zero `curve_len`
+ *   is `BTP_RESULT_NULL_ARGUMENT`); a non-NULL array needs `curve_len >=
+ *   bins`, else `BTP_RESULT_BUFFER_TOO_SMALL` (checked first: nothing
+ *   written).
  *
  * # Safety
  * `mated`, `nonmated` NULL or their lengths of readable doubles; `d_sys`
@@ -837,9 +841,11 @@ btp_result btp_gallery_add_batch(struct btp_gallery *g,
  * Protects the row-major feature vectors `rows` (`ids_len` rows of the
  * protector's dimension, so `rows_len = ids_len * dim`) with `prot` and
  * adds the codes under `ids`: all or nothing, without making template
- * handles. `prot` must be the gallery's protector (else
- * `BTP_RESULT_KEY_MISMATCH` / `_SCHEME_MISMATCH`). A bad row gives its
- * error; the message names the row. The feature vectors are not kept.
+ * handles. `rows_len` not a multiple of the dimension is
+ * `BTP_RESULT_WRONG_DIMENSION`; a number of rows other than `ids_len` is
+ * `BTP_RESULT_INVALID_PARAMETER`. `prot` must be the gallery's protector
+ * (else `BTP_RESULT_KEY_MISMATCH` / `_SCHEME_MISMATCH`). A bad row gives
+ * its error; the message names the row. The feature vectors are not kept.
  *
  * # Safety
  * `g`, `prot` must be live handles or NULL; `ids` NULL or `ids_len`
@@ -884,7 +890,8 @@ btp_result btp_gallery_len(const struct btp_gallery *g, size_t *len);
 
 /**
  * Search threads: 0 (the default) is one thread for small galleries and
- * every core for large ones.
+ * every core for large ones. A search starts at most 256 threads (and no
+ * more than it has entries to scan), whatever is asked.
  *
  * # Safety
  * `g` must be a live handle or NULL; exclusive access to `g`.
@@ -919,8 +926,9 @@ btp_result btp_gallery_search(const struct btp_gallery *g,
  * `btp_gallery_search`); the remaining slots of each probe are zeroed.
  * `out_len` must be at least `probes_len * k` and `found_len` at least
  * `probes_len`, else `BTP_RESULT_BUFFER_TOO_SMALL` before any search and
- * nothing is written. All probes are checked first: one of another
- * protector fails the whole call.
+ * nothing is written (a product `probes_len * k` that overflows is
+ * `BTP_RESULT_INVALID_PARAMETER` naming `k`). All probes are checked
+ * first: one of another protector fails the whole call.
  *
  * # Safety
  * `g` must be a live handle or NULL; `probes` NULL or `probes_len`
@@ -1013,7 +1021,9 @@ btp_result btp_params_biohash(uint32_t dim, uint32_t bits, struct btp_params **o
 
 /**
  * A copy of `params` that subtracts `centre` (`len` = the dimension, all
- * finite) before protection; `params` is unchanged.
+ * finite) before protection; `params` is unchanged. The centre is a
+ * parameter: another length, NaN or an infinity is
+ * `BTP_RESULT_INVALID_PARAMETER` naming `centre`.
  *
  * # Safety
  * `params` must be a live handle or NULL; `centre` must be NULL or point to
@@ -1147,10 +1157,12 @@ btp_result btp_protector_protect(const struct btp_protector *prot,
  * Protects a row-major batch of `rows_len / dim` feature vectors (on
  * several threads for large batches): all or nothing. On success `out[i]`
  * receives the template of row `i` (free each with `btp_template_free`)
- * and `*count` the number of rows. If `out_len` is smaller than the number
- * of rows, `BTP_RESULT_BUFFER_TOO_SMALL` is returned with that number in
- * `*count` and nothing in `out`. A bad row gives its error; the message
- * names the row.
+ * and `*count` the number of rows. Every slot of `out` is set to NULL
+ * first, so after a failure `out` holds NULL only. `rows_len` not a
+ * multiple of the dimension is `BTP_RESULT_WRONG_DIMENSION`. If `out_len`
+ * is smaller than the number of rows, `BTP_RESULT_BUFFER_TOO_SMALL` is
+ * returned with that number in `*count`. A bad row gives its error; the
+ * message names the row.
  *
  * # Safety
  * `prot` must be a live handle or NULL; `rows` NULL or `rows_len` readable
@@ -1430,7 +1442,8 @@ btp_result btp_store_audit_head(const struct btp_store *store, struct btp_audit_
  * rewritten; `BTP_RESULT_INVALID_PARAMETER` for `seq` 0.
  *
  * # Safety
- * `store` a live handle or NULL; `head` NULL or readable.
+ * `store` a live handle or NULL; `head` NULL or readable (a misaligned
+ * pointer is `BTP_RESULT_INVALID_PARAMETER`).
  */
 btp_result btp_store_check_audit_head(const struct btp_store *store,
                                       const struct btp_audit_head *head);
@@ -1533,7 +1546,40 @@ btp_result btp_stats_count(const struct btp_stats *stats,
 void btp_stats_free(struct btp_stats *stats);
 
 /**
- * Enrols `subject` (1 to 65535 bytes of UTF-8) for `purpose` from a
+ * Enrols `n` subjects for `purpose` at once: `subjects[i]` (the rules of
+ * `btp_store_enroll`) from row `i` of `features`, `len` floats holding `n`
+ * rows of the purpose's dimension, all kept for `retention`;
+ * `records[i]` receives the new record id of `subjects[i]`
+ * (`records_len` must be at least `n`).
+ *
+ * All or nothing, in one transaction: every subject, every row (a
+ * length that is not `n` rows is `BTP_RESULT_WRONG_DIMENSION` or
+ * `BTP_RESULT_INVALID_PARAMETER`), no subject twice in the batch, the
+ * retention and the storage key's budget are checked before anything is
+ * written, and a failure while writing writes nothing. A bad row's error
+ * names it (`row 7: ...`). One audit event per record.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `purpose`, `actor`, `reason` NULL or
+ * NUL-terminated; `subjects` NULL or `n` readable pointers, each NULL or
+ * NUL-terminated; `features` NULL or `len` readable floats; `records` NULL
+ * or `records_len` writable `int64_t`.
+ */
+btp_result btp_store_enroll_batch(const struct btp_store *store,
+                                  const char *purpose,
+                                  const char *const *subjects,
+                                  size_t n,
+                                  const float *features,
+                                  size_t len,
+                                  struct btp_retention retention,
+                                  const char *actor,
+                                  const char *reason,
+                                  int64_t *records,
+                                  size_t records_len);
+
+/**
+ * Enrols `subject` (1 to 256 bytes of UTF-8, no control characters, no
+ * leading or trailing white space) for `purpose` from a
  * feature vector of the purpose's dimension, kept for `retention`;
  * `*record` receives the new record's id. Audited.
  *
@@ -1821,7 +1867,8 @@ btp_result btp_store_release(const struct btp_store *store,
  * sweep.
  *
  * # Safety
- * `store` a live handle or NULL; `now` NULL or readable; `actor`,
+ * `store` a live handle or NULL; `now` NULL or readable (a misaligned
+ * pointer is `BTP_RESULT_INVALID_PARAMETER`); `actor`,
  * `reason` NULL or NUL-terminated; `out` NULL or writable.
  */
 btp_result btp_store_sweep(const struct btp_store *store,

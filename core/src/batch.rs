@@ -170,6 +170,39 @@ pub fn padded(lists: &[Vec<Candidate>], width: usize) -> Result<(Vec<i64>, Vec<f
     Ok((ids, scores))
 }
 
+/// Protects the row-major feature vectors `rows` (one row of
+/// `protector.dim()` floats per id) with `protector`, the gallery's, and
+/// adds their codes under `ids`: all or nothing, the shapes checked before
+/// any row is protected.
+///
+/// # Errors
+/// [`Error::WrongDimension`] (in an [`Error::Row`] naming the last, partial
+/// row) when `rows.len()` is not a multiple of the dimension;
+/// [`Error::InvalidParameter`] naming `ids` when the rows and ids differ in
+/// number; then the errors of
+/// [`Protector::protect_batch_packed`] and [`Gallery::add_packed`].
+pub fn add_features(
+    gallery: &mut Gallery,
+    protector: &Protector,
+    ids: &[u64],
+    rows: &[f32],
+) -> Result<()> {
+    let dim = protector.dim();
+    let n = rows.len() / dim;
+    if !rows.len().is_multiple_of(dim) {
+        let got = rows.len() % dim;
+        return Err(Error::row(n, Error::WrongDimension { expected: dim, got }));
+    }
+    if n != ids.len() {
+        return Err(Error::param(
+            "ids",
+            format!("{} ids for {n} rows: one id per row is needed", ids.len()),
+        ));
+    }
+    let codes = zeroize::Zeroizing::new(protector.protect_batch_packed(rows)?);
+    gallery.add_packed(protector, ids, &codes)
+}
+
 /// The best `k` of candidates gathered from searches of disjoint shards of
 /// one gallery, in the order a single search gives: score descending, ties
 /// by ascending id.
@@ -336,6 +369,30 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a[0][0].id, 10);
         assert_eq!(a[0][0].score, 1.0);
+    }
+
+    #[test]
+    fn features_are_added_like_their_codes_and_shapes_are_checked_first() {
+        let p = protector();
+        let x = rows(3);
+        let mut g = Gallery::new(&p);
+        let e = add_features(&mut g, &p, &[1, 2, 3], &x[..x.len() - 1]).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::WrongDimension);
+        assert!(matches!(e, Error::Row { row: 2, .. }), "{e:?}");
+        let e = add_features(&mut g, &p, &[1, 2], &x).unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidParameter { name: "ids", .. }),
+            "{e:?}"
+        );
+        assert!(g.is_empty());
+        add_features(&mut g, &p, &[1, 2, 3], &x).unwrap();
+        let mut h = Gallery::new(&p);
+        h.add_packed(&p, &[1, 2, 3], &p.protect_batch_packed(&x).unwrap())
+            .unwrap();
+        assert_eq!(gallery_codes(&g), gallery_codes(&h));
+        let e = p.protect_batch_packed(&x[..9]).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::WrongDimension);
+        assert_eq!(e.to_string(), "row 1: wrong dimension: expected 8, got 1");
     }
 
     #[test]

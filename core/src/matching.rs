@@ -26,6 +26,13 @@ pub use crate::eval::threshold_at_fmr as calibrate_threshold;
 /// microseconds).
 pub const PARALLEL_FROM_BYTES: usize = 4 << 20;
 
+/// Most threads a search starts: a thread count from a caller (say
+/// `usize::MAX`) must not make it spawn threads until spawning fails.
+pub const MAX_THREADS: usize = 256;
+
+/// What a gallery's growth allocates ([`Error::OutOfMemory`]).
+const GROWTH: &str = "the gallery's codes, ids and index";
+
 /// Bytes of packed codes scanned for every probe of a batch before the next
 /// block: a block stays in the L2 cache while each probe of the batch is
 /// compared with it, so a batch reads the gallery from memory once.
@@ -147,6 +154,7 @@ impl Gallery {
 
     /// Sets the number of search threads; 0 (the default) means one thread
     /// for scans below [`PARALLEL_FROM_BYTES`] of codes and every core above.
+    /// A search starts at most [`MAX_THREADS`], whatever is asked.
     pub fn set_threads(&mut self, threads: usize) {
         self.threads = threads;
     }
@@ -164,7 +172,7 @@ impl Gallery {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             t => t,
         };
-        t.min(parts.max(1))
+        t.min(parts.max(1)).min(MAX_THREADS)
     }
 
     /// Adds a template under `id`.
@@ -182,7 +190,8 @@ impl Gallery {
             self.identity.check(t)?;
         }
         self.check_new_ids(ids)?;
-        self.reserve_wiped(templates.len() * self.identity.layout.words());
+        let words = self.identity.layout.words();
+        self.reserve_wiped(crate::alloc::product(templates.len(), words, 8, GROWTH)?)?;
         for (&id, t) in ids.iter().zip(templates) {
             self.push(id, t.words());
         }
@@ -199,7 +208,7 @@ impl Gallery {
         }
         let layout = self.identity.layout;
         let words = layout.words();
-        if codes.len() != ids.len() * words {
+        if ids.len().checked_mul(words) != Some(codes.len()) {
             return Err(Error::param(
                 "codes",
                 "length differs from ids x words per code",
@@ -209,7 +218,7 @@ impl Gallery {
             layout.check_words(code).map_err(|e| Error::row(row, e))?;
         }
         self.check_new_ids(ids)?;
-        self.reserve_wiped(codes.len());
+        self.reserve_wiped(codes.len())?;
         for (&id, code) in ids.iter().zip(codes.chunks_exact(words)) {
             self.push(id, code);
         }
@@ -226,18 +235,32 @@ impl Gallery {
         Ok(())
     }
 
-    /// Makes room for `more` code words. A `Vec` that grows frees its old
-    /// buffer unwiped, so growth is done here: a larger buffer, the codes
-    /// copied over, the old buffer wiped (found by `tests/secrets.rs`).
-    fn reserve_wiped(&mut self, more: usize) {
-        if self.codes.capacity() - self.codes.len() >= more {
-            return;
+    /// Makes room for `more` code words and their ids, or
+    /// [`Error::OutOfMemory`] with the gallery unchanged. A `Vec` that
+    /// grows frees its old buffer unwiped, so growth is done here: a larger
+    /// buffer, the codes copied over, the old buffer wiped (found by
+    /// `tests/secrets.rs`).
+    fn reserve_wiped(&mut self, more: usize) -> Result<()> {
+        let entries = more / self.identity.layout.words().max(1);
+        crate::alloc::reserve(&mut self.ids, entries, GROWTH)?;
+        let oom = |bytes| Error::OutOfMemory {
+            what: GROWTH,
+            bytes,
+        };
+        self.index
+            .try_reserve(entries)
+            .map_err(|_| oom(entries as u128 * 16))?;
+        let need = self.codes.len() as u128 + more as u128;
+        if self.codes.capacity() as u128 >= need {
+            return Ok(());
         }
-        let need = self.codes.len() + more;
-        let mut bigger = Vec::with_capacity(need.max(2 * self.codes.capacity()));
+        let need = usize::try_from(need).map_err(|_| oom(need * 8))?;
+        let mut bigger = crate::alloc::with_capacity(need.max(2 * self.codes.capacity()), GROWTH)
+            .or_else(|_| crate::alloc::with_capacity(need, GROWTH))?;
         bigger.extend_from_slice(&self.codes);
         let mut old = std::mem::replace(&mut self.codes, bigger);
         zeroize::Zeroize::zeroize(&mut old);
+        Ok(())
     }
 
     fn push(&mut self, id: u64, code: &[u64]) {
@@ -299,7 +322,7 @@ impl Gallery {
         let threads = self.effective_threads(self.codes.len() * 8, n);
         let per = n.div_ceil(threads).max(1);
         let one = |start: usize, end: usize| {
-            let mut top = [TopK::new(k, max_mis)];
+            let mut top = [TopK::new(k.min(n).max(1), max_mis)];
             self.scan(start, end, &[probe.words()], &mut top);
             let [top] = top;
             top.heap.into_vec()
@@ -367,7 +390,10 @@ impl Gallery {
         let words = self.identity.layout.words();
         let block = (BATCH_BLOCK_BYTES / (words * 8).max(1)).max(1);
         let codes: Vec<&[u64]> = probes.iter().map(|p| p.words()).collect();
-        let mut tops: Vec<TopK> = probes.iter().map(|_| TopK::new(k, max_mis)).collect();
+        let mut tops: Vec<TopK> = probes
+            .iter()
+            .map(|_| TopK::new(k.min(n).max(1), max_mis))
+            .collect();
         for start in (0..n).step_by(block) {
             self.scan(start, (start + block).min(n), &codes, &mut tops);
         }

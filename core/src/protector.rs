@@ -106,21 +106,19 @@ impl Protector {
     /// Protects a row-major batch (`rows.len() = n * dim`) into `n * words`
     /// packed words, on several threads for large batches. Either every row
     /// is protected or the error of the first bad row is returned as
-    /// [`Error::Row`] with its row index.
+    /// [`Error::Row`] with its row index; a length that is not a multiple
+    /// of the dimension is a [`Error::WrongDimension`] of the last, partial
+    /// row.
     pub fn protect_batch_packed(&self, rows: &[f32]) -> Result<Vec<u64>> {
         let dim = self.dim();
-        if !rows.len().is_multiple_of(dim) {
-            return Err(Error::param(
-                "rows",
-                format!(
-                    "length {} is not a multiple of the dimension {dim}",
-                    rows.len()
-                ),
-            ));
-        }
         let n = rows.len() / dim;
+        if !rows.len().is_multiple_of(dim) {
+            let got = rows.len() % dim;
+            return Err(Error::row(n, Error::WrongDimension { expected: dim, got }));
+        }
         let words = self.layout.words();
-        let mut out = vec![0u64; n * words];
+        let size = crate::alloc::product(n, words, 8, "the packed codes of a batch")?;
+        let mut out = crate::alloc::filled(size, 0u64, "the packed codes of a batch")?;
         let threads = std::thread::available_parallelism()
             .map_or(1, |t| t.get())
             .min(n.div_ceil(ROWS_PER_THREAD))

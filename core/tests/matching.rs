@@ -726,21 +726,18 @@ fn batch_errors_are_typed() {
         assert_eq!(p.protect_batch(&inf), Err(in_row(250, &want)));
         assert_eq!(p.protect(&inf[250 * dim..251 * dim]), Err(want));
 
+        // A length that is not a multiple of the dimension: a wrong
+        // dimension of the last, partial row.
         let mut long = rows.clone();
         long.push(0.5);
         for bad in [&long[..], &rows[..rows.len() - 1], &rows[..dim - 1]] {
-            assert!(
-                matches!(
-                    p.protect_batch(bad),
-                    Err(Error::InvalidParameter { name: "rows", .. })
-                ),
-                "length {}",
-                bad.len()
-            );
-            assert!(matches!(
-                p.protect_batch_packed(bad),
-                Err(Error::InvalidParameter { name: "rows", .. })
-            ));
+            let partial = Error::WrongDimension {
+                expected: dim,
+                got: bad.len() % dim,
+            };
+            let want = in_row(bad.len() / dim, &partial);
+            assert_eq!(p.protect_batch(bad), Err(want.clone()), "{}", bad.len());
+            assert_eq!(p.protect_batch_packed(bad), Err(want));
         }
         assert_eq!(
             p.protect(&rows[..dim + 1]),

@@ -240,6 +240,53 @@ impl FfiError {
             format!("invalid argument `{name}`: {reason}"),
         )
     }
+
+    /// The translation of a core error caused by the data in the C
+    /// argument `arg` (a feature vector or batch, key bytes, encoded
+    /// bytes): a wrong dimension, non-finite value, zero norm, bad key
+    /// length or undecodable bytes names `arg`; other errors pass as they
+    /// are. Use as `.map_err(FfiError::about("features"))`.
+    pub fn about(arg: &str) -> impl FnOnce(Error) -> Self + '_ {
+        Self::translate(Some(arg), &[])
+    }
+
+    /// The translation of a core error whose [`Error::InvalidParameter`]
+    /// names a parameter by its core name: `names` holds `(core, c)`
+    /// pairs, and a parameter found there is named by its C argument
+    /// (`purpose` is `name` in `btp_purpose_new`). Other errors pass as
+    /// they are.
+    pub fn renaming<'a>(names: &'a [(&'a str, &'a str)]) -> impl FnOnce(Error) -> Self + 'a {
+        Self::translate(None, names)
+    }
+
+    /// [`FfiError::about`] `data` (if any) and [`FfiError::renaming`]
+    /// `names` at once.
+    pub fn translate<'a>(
+        data: Option<&'a str>,
+        names: &'a [(&'a str, &'a str)],
+    ) -> impl FnOnce(Error) -> Self + 'a {
+        move |e| match (e, data) {
+            (Error::InvalidParameter { name, reason }, _) => {
+                match names.iter().find(|(core, _)| *core == name) {
+                    Some((_, c)) => Self::invalid(c, &reason),
+                    None => Error::InvalidParameter { name, reason }.into(),
+                }
+            }
+            (e, Some(arg))
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WrongDimension
+                        | ErrorKind::NonFinite
+                        | ErrorKind::ZeroNorm
+                        | ErrorKind::InvalidKeyLength
+                        | ErrorKind::Decode
+                ) =>
+            {
+                Self::new(btp_result::from(&e), format!("argument `{arg}`: {e}"))
+            }
+            (e, _) => e.into(),
+        }
+    }
 }
 
 impl From<Error> for FfiError {
@@ -304,7 +351,8 @@ pub unsafe extern "C" fn btp_last_error_message() -> *const c_char {
 /// into `buf` with its terminating NUL. `*needed` receives the size in bytes
 /// the copy needs, NUL included. If `len` is smaller, nothing is copied and
 /// `BTP_RESULT_BUFFER_TOO_SMALL` is returned; `buf` may be NULL when `len`
-/// is 0 (a size query). Does not change the last-error message.
+/// is 0 (a size query), and NULL with a non-zero `len` is
+/// `BTP_RESULT_NULL_ARGUMENT`. Does not change the last-error message.
 ///
 /// # Safety
 /// `buf` must be NULL or point to `len` writable bytes; `needed` must be
@@ -318,16 +366,19 @@ pub unsafe extern "C" fn btp_last_error(
     if needed.is_null() {
         return btp_result::NullArgument;
     }
+    if !needed.is_aligned() {
+        return btp_result::InvalidParameter;
+    }
     LAST_ERROR.with(|m| {
         let m = m.borrow();
         let bytes = m.as_deref().unwrap_or(c"").to_bytes_with_nul();
         // SAFETY: `needed` is non-NULL and writable by the caller's contract.
         unsafe { needed.write(bytes.len()) };
+        if buf.is_null() && len > 0 {
+            return btp_result::NullArgument;
+        }
         if len < bytes.len() {
             return btp_result::BufferTooSmall;
-        }
-        if buf.is_null() {
-            return btp_result::NullArgument;
         }
         // SAFETY: `buf` holds `len >= bytes.len()` writable bytes.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), bytes.len()) };

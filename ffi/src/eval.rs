@@ -161,9 +161,12 @@ pub unsafe extern "C" fn btp_eval_threshold_at_fmr(
 /// - `omega`: the prior ratio P(mated) / P(non-mated), positive (reference:
 ///   1).
 /// - `d_local`, `bin_centres`: optional outputs of the local measure
-///   `D<->(s)` and the bin centres, `bins` values each. Pass NULL with
-///   `curve_len` 0 for neither; a non-NULL array needs `curve_len >= bins`,
-///   else `BTP_RESULT_BUFFER_TOO_SMALL` (checked first: nothing written).
+///   `D<->(s)` and the bin centres, `bins` values each, both of
+///   `curve_len` doubles. Pass NULL for one you do not want, and both NULL
+///   with `curve_len` 0 for neither (both NULL with a non-zero `curve_len`
+///   is `BTP_RESULT_NULL_ARGUMENT`); a non-NULL array needs `curve_len >=
+///   bins`, else `BTP_RESULT_BUFFER_TOO_SMALL` (checked first: nothing
+///   written).
 ///
 /// # Safety
 /// `mated`, `nonmated` NULL or their lengths of readable doubles; `d_sys`
@@ -190,6 +193,14 @@ pub unsafe extern "C" fn btp_eval_unlinkability(
         let m = ptr::slice(mated, mated_len, "mated")?;
         let n = ptr::slice(nonmated, nonmated_len, "nonmated")?;
         let d_sys = Out::new(d_sys, "d_sys")?;
+        if d_local.is_null() && bin_centres.is_null() && curve_len > 0 {
+            return Err(FfiError::new(
+                btp_result::NullArgument,
+                format!(
+                    "arguments `d_local` and `bin_centres` are NULL with `curve_len` {curve_len}"
+                ),
+            ));
+        }
         let d_local = opt_curve(d_local, curve_len, "d_local")?;
         let centres = opt_curve(bin_centres, curve_len, "bin_centres")?;
         if (d_local.is_some() || centres.is_some()) && curve_len < bins {
@@ -215,7 +226,8 @@ pub unsafe extern "C" fn btp_eval_unlinkability(
     })
 }
 
-/// An optional output array: NULL is `None` (whatever the length).
+/// An optional output array: NULL is `None` (the length is that of the
+/// other curve).
 unsafe fn opt_curve<'a>(
     p: *mut f64,
     len: usize,

@@ -1,7 +1,6 @@
 //! The 1:N gallery handle.
 
-use btp_core::{Candidate, Gallery};
-use zeroize::Zeroizing;
+use btp_core::{batch, Candidate, Gallery};
 
 use crate::error::{btp_result, FfiError};
 use crate::guard::{ffi_call, ffi_free};
@@ -112,9 +111,11 @@ pub unsafe extern "C" fn btp_gallery_add_batch(
 /// Protects the row-major feature vectors `rows` (`ids_len` rows of the
 /// protector's dimension, so `rows_len = ids_len * dim`) with `prot` and
 /// adds the codes under `ids`: all or nothing, without making template
-/// handles. `prot` must be the gallery's protector (else
-/// `BTP_RESULT_KEY_MISMATCH` / `_SCHEME_MISMATCH`). A bad row gives its
-/// error; the message names the row. The feature vectors are not kept.
+/// handles. `rows_len` not a multiple of the dimension is
+/// `BTP_RESULT_WRONG_DIMENSION`; a number of rows other than `ids_len` is
+/// `BTP_RESULT_INVALID_PARAMETER`. `prot` must be the gallery's protector
+/// (else `BTP_RESULT_KEY_MISMATCH` / `_SCHEME_MISMATCH`). A bad row gives
+/// its error; the message names the row. The feature vectors are not kept.
 ///
 /// # Safety
 /// `g`, `prot` must be live handles or NULL; `ids` NULL or `ids_len`
@@ -135,20 +136,7 @@ pub unsafe extern "C" fn btp_gallery_add_features(
         let p = ptr::handle(prot, "prot")?;
         let ids = ptr::slice(ids, ids_len, "ids")?;
         let rows = ptr::slice(rows, rows_len, "rows")?;
-        if ids.len().checked_mul(p.0.dim()) != Some(rows.len()) {
-            return Err(FfiError::invalid(
-                "rows_len",
-                &format!(
-                    "{} floats for {} ids of dimension {}: ids_len x dim are needed",
-                    rows.len(),
-                    ids.len(),
-                    p.0.dim()
-                ),
-            ));
-        }
-        let codes = Zeroizing::new(p.0.protect_batch_packed(rows)?);
-        g.0.add_packed(&p.0, ids, &codes)?;
-        Ok(())
+        batch::add_features(&mut g.0, &p.0, ids, rows).map_err(FfiError::about("rows"))
     })
 }
 
@@ -203,7 +191,8 @@ pub unsafe extern "C" fn btp_gallery_len(g: *const btp_gallery, len: *mut usize)
 }
 
 /// Search threads: 0 (the default) is one thread for small galleries and
-/// every core for large ones.
+/// every core for large ones. A search starts at most 256 threads (and no
+/// more than it has entries to scan), whatever is asked.
 ///
 /// # Safety
 /// `g` must be a live handle or NULL; exclusive access to `g`.
@@ -268,8 +257,9 @@ pub unsafe extern "C" fn btp_gallery_search(
 /// `btp_gallery_search`); the remaining slots of each probe are zeroed.
 /// `out_len` must be at least `probes_len * k` and `found_len` at least
 /// `probes_len`, else `BTP_RESULT_BUFFER_TOO_SMALL` before any search and
-/// nothing is written. All probes are checked first: one of another
-/// protector fails the whole call.
+/// nothing is written (a product `probes_len * k` that overflows is
+/// `BTP_RESULT_INVALID_PARAMETER` naming `k`). All probes are checked
+/// first: one of another protector fails the whole call.
 ///
 /// # Safety
 /// `g` must be a live handle or NULL; `probes` NULL or `probes_len`

@@ -2,7 +2,7 @@
 
 use btp_core::MasterKey;
 
-use crate::error::btp_result;
+use crate::error::{btp_result, FfiError};
 use crate::guard::{ffi_call, ffi_free};
 use crate::ptr::{self, OutHandle};
 
@@ -45,8 +45,9 @@ pub unsafe extern "C" fn btp_master_key_from_bytes(
         let out = unsafe { OutHandle::new(out, "out") }?;
         // SAFETY: `bytes` is NULL or `len` readable bytes per `# Safety`.
         let bytes = unsafe { ptr::slice(bytes, len, "bytes") }?;
+        let key = MasterKey::from_bytes(bytes).map_err(FfiError::about("bytes"))?;
         // SAFETY: as for `out` above.
-        unsafe { out.set(btp_master_key(MasterKey::from_bytes(bytes)?)) };
+        unsafe { out.set(btp_master_key(key)) };
         Ok(())
     })
 }

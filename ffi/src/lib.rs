@@ -5,9 +5,16 @@
 //!
 //! Conventions (every entry point):
 //! - returns a [`btp_result`] code (`BTP_RESULT_OK` = 0) and writes outputs
-//!   through out-pointers; on failure a handle out-pointer is set to NULL
-//!   and the thread's last-error message
-//!   ([`btp_last_error_message`](error::btp_last_error_message)) says why;
+//!   through out-pointers; on failure every handle out-pointer holds NULL
+//!   (it is set to NULL before any other argument is checked:
+//!   [`ptr::OutHandle`], [`ptr::out_handles`], [`bytes::OutBytes`]) and the
+//!   thread's last-error message
+//!   ([`btp_last_error_message`](error::btp_last_error_message)) says why,
+//!   naming the argument and never echoing free text (subject ids, case
+//!   references, actors, reasons);
+//! - refuses a NULL pointer with a non-zero length (`BTP_RESULT_NULL_ARGUMENT`),
+//!   inputs, outputs and size queries alike, a misaligned pointer and an
+//!   enum value it does not know (`BTP_RESULT_INVALID_PARAMETER`);
 //! - never lets a panic cross the boundary (`BTP_RESULT_PANIC`);
 //! - takes no ownership of the handles it is given: only `*_free` releases a
 //!   handle, so every handle has exactly one owner.
@@ -28,19 +35,22 @@
 //!
 //! | code | produced by | reached in |
 //! |---|---|---|
-//! | `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` | argument checks here ([`ptr`], [`bytes`]) | C: `test_errors`, `test_eval`, `test_store` |
+//! | `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` | argument checks here ([`ptr`], [`bytes`]) | C: `test_abi` (every pointer and length pair), `test_errors`, `test_eval`, `test_store` |
 //! | `INVALID_PARAMETER` | argument checks here and the core | C: every test |
-//! | `INVALID_KEY_LENGTH`, `WRONG_DIMENSION`, `NON_FINITE`, `ZERO_NORM`, `KEY_MISMATCH`, `SCHEME_MISMATCH`, `DECODE`, `DUPLICATE_ID` | keys, protector, templates, galleries | C: `test_errors` (also `test_store`) |
+//! | `INVALID_KEY_LENGTH`, `WRONG_DIMENSION`, `NON_FINITE`, `ZERO_NORM`, `KEY_MISMATCH`, `SCHEME_MISMATCH`, `DECODE`, `DUPLICATE_ID` | keys, protector, templates, galleries | C: `test_errors`, `test_abi` (also `test_store`) |
 //! | `NOT_FOUND` | galleries and the store | C: `test_errors`, `test_store` |
 //! | `UNKNOWN_PURPOSE`, `RETENTION_TOO_LONG`, `EXPIRED`, `HELD`, `WRONG_KEY`, `NOT_A_STORE`, `UNSUPPORTED_SCHEMA`, `KEY_EXHAUSTED`, `IO` | the store | C: `test_store` |
 //! | `INTEGRITY`, `CORRUPT`, `AUDIT_BROKEN` | the store, on a damaged or edited file | C: `test_store` edits the file's bytes; Rust: `tests/codes.rs` |
 //! | `INVALID_SCORES` | evaluation | C: `test_eval` |
 //! | `BUSY`, `DATABASE` | the store (SQLite: a lock held past the busy timeout, a damaged schema) | Rust: `tests/codes.rs`, through the entry points |
 //! | `RNG` | the operating system's random number generator failing | Rust: `tests/codes.rs`, from the core error |
+//! | `OUT_OF_MEMORY` | the core, for a result whose size the caller chose and the allocator refuses | Rust: `tests/codes.rs`, from the core error (a C program cannot provoke it on every machine) |
+//! | `EXPIRY_IN_PAST` | the store, for an expiry date that has passed | Rust: `tests/codes.rs`, from the core error |
 //! | `PANIC` | a bug, caught by [`guard::ffi_call`] | Rust: `guard` tests |
 //!
 //! `tests/codes.rs` also maps every core error to its code and checks the
-//! message.
+//! message; `tests/abi.rs` checks the sources for the order of argument
+//! checks and the messages' translation.
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
@@ -55,6 +65,7 @@ pub mod protector;
 pub mod ptr;
 pub mod store;
 pub mod store_audit;
+pub mod store_batch;
 pub mod store_ops;
 pub mod template;
 pub mod version;

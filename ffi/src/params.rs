@@ -3,7 +3,7 @@
 use btp_core::SchemeParams;
 
 use crate::bytes::OutBytes;
-use crate::error::btp_result;
+use crate::error::{btp_result, FfiError, FfiResult};
 use crate::guard::{ffi_call, ffi_free};
 use crate::ptr::{self, Out, OutHandle};
 
@@ -15,10 +15,13 @@ use crate::ptr::{self, Out, OutHandle};
 /// threads at once.
 pub struct btp_params(pub(crate) SchemeParams);
 
+/// The body of every constructor: `out` is checked and set to NULL before
+/// `p` checks the other arguments and makes the parameters, so that a
+/// failure always leaves NULL there.
 unsafe fn make(
     out: *mut *mut btp_params,
-    p: impl FnOnce() -> btp_core::Result<SchemeParams>,
-) -> crate::error::FfiResult {
+    p: impl FnOnce() -> FfiResult<SchemeParams>,
+) -> FfiResult {
     // SAFETY: `out` is NULL or writable per the entry points' contracts.
     let out = unsafe { OutHandle::new(out, "out") }?;
     // SAFETY: as above.
@@ -41,7 +44,7 @@ pub unsafe extern "C" fn btp_params_iom_grp(
 ) -> btp_result {
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_iom_grp", || unsafe {
-        make(out, || SchemeParams::iom_grp(dim, hashes, window))
+        make(out, || Ok(SchemeParams::iom_grp(dim, hashes, window)?))
     })
 }
 
@@ -60,7 +63,9 @@ pub unsafe extern "C" fn btp_params_iom_urp(
 ) -> btp_result {
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_iom_urp", || unsafe {
-        make(out, || SchemeParams::iom_urp(dim, hashes, window, order))
+        make(out, || {
+            Ok(SchemeParams::iom_urp(dim, hashes, window, order)?)
+        })
     })
 }
 
@@ -76,12 +81,14 @@ pub unsafe extern "C" fn btp_params_biohash(
 ) -> btp_result {
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_biohash", || unsafe {
-        make(out, || SchemeParams::biohash(dim, bits))
+        make(out, || Ok(SchemeParams::biohash(dim, bits)?))
     })
 }
 
 /// A copy of `params` that subtracts `centre` (`len` = the dimension, all
-/// finite) before protection; `params` is unchanged.
+/// finite) before protection; `params` is unchanged. The centre is a
+/// parameter: another length, NaN or an infinity is
+/// `BTP_RESULT_INVALID_PARAMETER` naming `centre`.
 ///
 /// # Safety
 /// `params` must be a live handle or NULL; `centre` must be NULL or point to
@@ -95,9 +102,11 @@ pub unsafe extern "C" fn btp_params_with_centre(
 ) -> btp_result {
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_with_centre", || unsafe {
-        let p = ptr::handle(params, "params")?;
-        let centre = ptr::slice(centre, len, "centre")?;
-        make(out, || p.0.clone().with_centre(centre.to_vec()))
+        make(out, || {
+            let p = ptr::handle(params, "params")?;
+            let centre = ptr::slice(centre, len, "centre")?;
+            Ok(p.0.clone().with_centre(centre.to_vec())?)
+        })
     })
 }
 
@@ -114,8 +123,9 @@ pub unsafe extern "C" fn btp_params_with_l2(
 ) -> btp_result {
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_with_l2", || unsafe {
-        let p = ptr::handle(params, "params")?;
-        make(out, || Ok(p.0.clone().with_l2(l2)))
+        make(out, || {
+            Ok(ptr::handle(params, "params")?.0.clone().with_l2(l2))
+        })
     })
 }
 
@@ -192,8 +202,10 @@ pub unsafe extern "C" fn btp_params_from_bytes(
 ) -> btp_result {
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_params_from_bytes", || unsafe {
-        let bytes = ptr::slice(bytes, len, "bytes")?;
-        make(out, || SchemeParams::from_bytes(bytes))
+        make(out, || {
+            let bytes = ptr::slice(bytes, len, "bytes")?;
+            SchemeParams::from_bytes(bytes).map_err(FfiError::about("bytes"))
+        })
     })
 }
 

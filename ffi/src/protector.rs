@@ -135,7 +135,8 @@ pub unsafe extern "C" fn btp_protector_protect(
         let out = OutHandle::new(out, "out")?;
         let p = ptr::handle(prot, "prot")?;
         let x = ptr::slice(features, len, "features")?;
-        out.set(btp_template(p.0.protect(x)?));
+        let t = p.0.protect(x).map_err(FfiError::about("features"))?;
+        out.set(btp_template(t));
         Ok(())
     })
 }
@@ -143,10 +144,12 @@ pub unsafe extern "C" fn btp_protector_protect(
 /// Protects a row-major batch of `rows_len / dim` feature vectors (on
 /// several threads for large batches): all or nothing. On success `out[i]`
 /// receives the template of row `i` (free each with `btp_template_free`)
-/// and `*count` the number of rows. If `out_len` is smaller than the number
-/// of rows, `BTP_RESULT_BUFFER_TOO_SMALL` is returned with that number in
-/// `*count` and nothing in `out`. A bad row gives its error; the message
-/// names the row.
+/// and `*count` the number of rows. Every slot of `out` is set to NULL
+/// first, so after a failure `out` holds NULL only. `rows_len` not a
+/// multiple of the dimension is `BTP_RESULT_WRONG_DIMENSION`. If `out_len`
+/// is smaller than the number of rows, `BTP_RESULT_BUFFER_TOO_SMALL` is
+/// returned with that number in `*count`. A bad row gives its error; the
+/// message names the row.
 ///
 /// # Safety
 /// `prot` must be a live handle or NULL; `rows` NULL or `rows_len` readable
@@ -163,22 +166,13 @@ pub unsafe extern "C" fn btp_protector_protect_batch(
 ) -> btp_result {
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_protector_protect_batch", || unsafe {
+        let dst = ptr::out_handles(out, out_len, "out")?;
         let p = ptr::handle(prot, "prot")?;
         let rows = ptr::slice(rows, rows_len, "rows")?;
         let count = Out::new(count, "count")?;
-        let dst = ptr::slice_mut(out, out_len, "out")?;
-        let templates = p.0.protect_batch(rows)?;
+        let templates = p.0.protect_batch(rows).map_err(FfiError::about("rows"))?;
         count.write(templates.len());
-        if dst.len() < templates.len() {
-            return Err(FfiError::new(
-                btp_result::BufferTooSmall,
-                format!(
-                    "out holds {} templates, {} needed",
-                    dst.len(),
-                    templates.len()
-                ),
-            ));
-        }
+        ptr::fits(dst.len(), templates.len(), "templates")?;
         for (slot, t) in dst.iter_mut().zip(templates) {
             *slot = Box::into_raw(Box::new(btp_template(t)));
         }

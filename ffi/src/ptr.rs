@@ -221,8 +221,10 @@ pub unsafe fn free<T>(ptr: *mut T) {
 }
 
 /// Copies `bytes` to the caller's `(buf, len)`; `*needed` always receives
-/// `bytes.len()`. Too small a buffer gives `BTP_RESULT_BUFFER_TOO_SMALL`
-/// and copies nothing; `buf` may be NULL when `len` is 0.
+/// `bytes.len()`. `buf` NULL with `len` non-zero is
+/// `BTP_RESULT_NULL_ARGUMENT`, whatever the size needed; NULL with `len` 0
+/// is a size query. Too small a buffer gives `BTP_RESULT_BUFFER_TOO_SMALL`
+/// and copies nothing.
 ///
 /// # Safety
 /// `buf` must be NULL or point to `len` writable bytes; `needed` must be
@@ -231,14 +233,62 @@ pub unsafe fn copy_out(bytes: &[u8], buf: *mut u8, len: usize, needed: *mut usiz
     let needed = Out::new(needed, "needed")?;
     // SAFETY: writable per the contract.
     unsafe { needed.write(bytes.len()) };
-    if len < bytes.len() {
-        return Err(FfiError::new(
-            crate::error::btp_result::BufferTooSmall,
-            format!("buffer of {len} bytes is too small: {} needed", bytes.len()),
-        ));
-    }
     // SAFETY: per the contract.
     let dst = unsafe { slice_mut(buf, len, "buf") }?;
+    fits(dst.len(), bytes.len(), "bytes")?;
     dst[..bytes.len()].copy_from_slice(bytes);
     Ok(())
+}
+
+/// `BTP_RESULT_BUFFER_TOO_SMALL` unless a buffer of `len` holds `needed`
+/// (`what` names its unit in the message).
+pub fn fits(len: usize, needed: usize, what: &str) -> FfiResult {
+    if len < needed {
+        return Err(FfiError::new(
+            crate::error::btp_result::BufferTooSmall,
+            format!("buffer of {len} {what} is too small: {needed} needed"),
+        ));
+    }
+    Ok(())
+}
+
+/// A value the caller passes by pointer (a `#[repr(C)]` struct or a
+/// number): NULL is refused, as is a misaligned pointer.
+///
+/// # Safety
+/// A non-NULL `ptr` must point to a readable, initialised `T`.
+pub unsafe fn value<T: Copy>(ptr: *const T, name: &str) -> FfiResult<T> {
+    // SAFETY: per the contract.
+    unsafe { opt_value(ptr, name) }?.ok_or_else(|| FfiError::null(name))
+}
+
+/// An optional value passed by pointer: NULL is `None`; a misaligned
+/// pointer is refused.
+///
+/// # Safety
+/// As [`value`].
+pub unsafe fn opt_value<T: Copy>(ptr: *const T, name: &str) -> FfiResult<Option<T>> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    check_extent::<T>(ptr, 1, name)?;
+    // SAFETY: non-NULL, aligned, readable per the contract.
+    Ok(Some(unsafe { ptr.read() }))
+}
+
+/// An array of `len` out-pointers for new handles, checked as
+/// [`slice_mut`] and set to NULL at once, so that a failed call leaves
+/// NULL in every slot.
+///
+/// # Safety
+/// As [`slice_mut`].
+pub unsafe fn out_handles<'a, T>(
+    ptr: *mut *mut T,
+    len: usize,
+    name: &str,
+) -> FfiResult<&'a mut [*mut T]> {
+    // SAFETY: per the contract.
+    let slots = unsafe { slice_mut(ptr, len, name) }?;
+    slots.fill(std::ptr::null_mut());
+    Ok(slots)
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use btp_core::store::{Context, Purpose, Store, StoreOptions, Timestamp};
 
-use crate::error::{btp_result, FfiResult};
+use crate::error::{btp_result, FfiError, FfiResult};
 use crate::guard::{ffi_call, ffi_free};
 use crate::keys::btp_master_key;
 use crate::params::btp_params;
@@ -124,7 +124,11 @@ pub unsafe extern "C" fn btp_purpose_new(
             application,
             threshold,
             Duration::from_secs(max_retention_seconds),
-        )?;
+        )
+        .map_err(FfiError::renaming(&[
+            ("purpose", "name"),
+            ("max_retention", "max_retention_seconds"),
+        ]))?;
         p.transform_version = transform_version;
         out.set(btp_purpose(p));
         Ok(())
@@ -360,7 +364,12 @@ unsafe fn open_store(
             Some(o) => o.0.clone(),
             None => StoreOptions::default(),
         };
-        out.set(btp_store(open(path, &key.0, &purposes, options)?));
+        let store = open(path, &key.0, &purposes, options).map_err(FfiError::renaming(&[
+            ("batch_size", "options.batch_size"),
+            ("max_encryptions_per_key", "options.max_encryptions_per_key"),
+            ("busy_timeout", "options.busy_timeout_ms"),
+        ]))?;
+        out.set(btp_store(store));
         Ok(())
     }
 }

@@ -119,7 +119,8 @@ pub unsafe extern "C" fn btp_store_audit_head(
 /// rewritten; `BTP_RESULT_INVALID_PARAMETER` for `seq` 0.
 ///
 /// # Safety
-/// `store` a live handle or NULL; `head` NULL or readable.
+/// `store` a live handle or NULL; `head` NULL or readable (a misaligned
+/// pointer is `BTP_RESULT_INVALID_PARAMETER`).
 #[no_mangle]
 pub unsafe extern "C" fn btp_store_check_audit_head(
     store: *const btp_store,
@@ -128,7 +129,7 @@ pub unsafe extern "C" fn btp_store_check_audit_head(
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_store_check_audit_head", || unsafe {
         let s = ptr::handle(store, "store")?;
-        let h = ptr::handle(head, "head")?;
+        let h = ptr::value(head, "head")?;
         s.0.check_audit_head(&AuditHead {
             seq: h.seq,
             mac: h.mac,

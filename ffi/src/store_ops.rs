@@ -48,7 +48,7 @@ pub struct btp_retention {
     pub value: i64,
 }
 
-fn to_retention(r: btp_retention) -> FfiResult<Retention> {
+pub(crate) fn to_retention(r: btp_retention) -> FfiResult<Retention> {
     const MAX: u32 = btp_retention_kind::Maximum as u32;
     const FOR: u32 = btp_retention_kind::ForSeconds as u32;
     const UNTIL: u32 = btp_retention_kind::Until as u32;
@@ -217,17 +217,25 @@ unsafe fn store_sample(
     let record = Out::new(record, "record")?;
     let sample = sample()?;
     let r = to_retention(retention)?;
+    // Data errors can only come from a feature vector; a case reference
+    // is a `subject` to the core.
     let id = if probe {
-        s.0.retain_probe(purpose, subject, sample, r, &ctx)?
+        s.0.retain_probe(purpose, subject, sample, r, &ctx)
+            .map_err(FfiError::translate(
+                Some("features"),
+                &[("subject", "case_ref")],
+            ))?
     } else {
-        s.0.enroll(purpose, subject, sample, r, &ctx)?
+        s.0.enroll(purpose, subject, sample, r, &ctx)
+            .map_err(FfiError::about("features"))?
     };
     // SAFETY: checked writable.
     unsafe { record.write(id) };
     Ok(())
 }
 
-/// Enrols `subject` (1 to 65535 bytes of UTF-8) for `purpose` from a
+/// Enrols `subject` (1 to 256 bytes of UTF-8, no control characters, no
+/// leading or trailing white space) for `purpose` from a
 /// feature vector of the purpose's dimension, kept for `retention`;
 /// `*record` receives the new record's id. Audited.
 ///
@@ -401,7 +409,9 @@ unsafe fn verify_sample(
     let subject = unsafe { ptr::str(subject, "subject") }?;
     let ctx = unsafe { context(actor, reason) }?;
     let out = Out::new(out, "out")?;
-    let v = s.0.verify(purpose, subject, sample()?, &ctx)?;
+    let v =
+        s.0.verify(purpose, subject, sample()?, &ctx)
+            .map_err(FfiError::about("features"))?;
     // SAFETY: checked writable.
     unsafe {
         out.write(btp_store_verification {
@@ -494,7 +504,9 @@ unsafe fn identify_sample(
     let purpose = unsafe { ptr::str(purpose, "purpose") }?;
     let ctx = unsafe { context(actor, reason) }?;
     let threshold = (!threshold.is_nan()).then_some(threshold);
-    let i = s.0.identify(purpose, sample()?, k, threshold, &ctx)?;
+    let i =
+        s.0.identify(purpose, sample()?, k, threshold, &ctx)
+            .map_err(FfiError::about("features"))?;
     // SAFETY: checked writable.
     unsafe { out.set(i.into()) };
     Ok(())
@@ -844,7 +856,8 @@ pub unsafe extern "C" fn btp_store_release(
 /// sweep.
 ///
 /// # Safety
-/// `store` a live handle or NULL; `now` NULL or readable; `actor`,
+/// `store` a live handle or NULL; `now` NULL or readable (a misaligned
+/// pointer is `BTP_RESULT_INVALID_PARAMETER`); `actor`,
 /// `reason` NULL or NUL-terminated; `out` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn btp_store_sweep(
@@ -857,7 +870,7 @@ pub unsafe extern "C" fn btp_store_sweep(
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_store_sweep", || unsafe {
         let s = ptr::handle(store, "store")?;
-        let now = now.as_ref().copied();
+        let now = ptr::opt_value(now, "now")?;
         let ctx = context(actor, reason)?;
         let out = Out::new(out, "out")?;
         let r = s.0.sweep(now, &ctx)?;

@@ -81,7 +81,8 @@ pub unsafe extern "C" fn btp_template_from_bytes(
     ffi_call("btp_template_from_bytes", || unsafe {
         let out = OutHandle::new(out, "out")?;
         let bytes = ptr::slice(bytes, len, "bytes")?;
-        out.set(btp_template(ProtectedTemplate::from_bytes(bytes)?));
+        let t = ProtectedTemplate::from_bytes(bytes).map_err(FfiError::about("bytes"))?;
+        out.set(btp_template(t));
         Ok(())
     })
 }
@@ -106,20 +107,16 @@ pub unsafe extern "C" fn btp_template_fingerprint(
     })
 }
 
-/// Copies a fingerprint to a caller buffer of at least its length.
+/// Copies a fingerprint to a caller buffer of at least its length (NULL
+/// with a non-zero `len` is `BTP_RESULT_NULL_ARGUMENT`).
 pub(crate) unsafe fn write_fingerprint(
     fp: &[u8],
     buf: *mut u8,
     len: usize,
 ) -> crate::error::FfiResult {
-    if len < fp.len() {
-        return Err(FfiError::new(
-            btp_result::BufferTooSmall,
-            format!("buffer of {len} bytes is too small: {} needed", fp.len()),
-        ));
-    }
     // SAFETY: `buf` is NULL or `len` writable bytes per the callers' contracts.
     let dst = unsafe { ptr::slice_mut(buf, len, "buf") }?;
+    ptr::fits(dst.len(), fp.len(), "bytes")?;
     dst[..fp.len()].copy_from_slice(fp);
     Ok(())
 }

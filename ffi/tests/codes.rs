@@ -314,6 +314,20 @@ fn every_core_error_gives_its_code_and_message() {
             },
             btp_result::InvalidKeyLength,
         ),
+        (
+            Error::OutOfMemory {
+                what: "the search results (`probes_len` x `k`)",
+                bytes: 1 << 70,
+            },
+            btp_result::OutOfMemory,
+        ),
+        (
+            Error::ExpiryInPast {
+                expires_at: 0,
+                now: 1_800_000_000,
+            },
+            btp_result::ExpiryInPast,
+        ),
     ];
     for (e, code) in cases {
         let message = e.to_string();
@@ -324,6 +338,29 @@ fn every_core_error_gives_its_code_and_message() {
         let s = unsafe { CStr::from_ptr(btp_result_str(code as u32)) };
         assert_ne!(s.to_str().unwrap(), "unknown result code");
     }
+}
+
+#[test]
+fn an_expiry_in_the_past_is_told_in_dates_and_memory_by_what_it_was_for() {
+    let e = Error::ExpiryInPast {
+        expires_at: 0,
+        now: 1_800_000_000,
+    };
+    assert_eq!(
+        ffi_call("btp_x", || Err(FfiError::from(e))),
+        btp_result::ExpiryInPast
+    );
+    assert!(last_error().contains("1970-01-01"), "{}", last_error());
+    assert!(!last_error().contains("1800000000"), "{}", last_error());
+    let e = Error::OutOfMemory {
+        what: "the histogram (`bins`)",
+        bytes: 1 << 43,
+    };
+    assert_eq!(
+        ffi_call("btp_x", || Err(FfiError::from(e))),
+        btp_result::OutOfMemory
+    );
+    assert!(last_error().contains("`bins`"), "{}", last_error());
 }
 
 #[test]

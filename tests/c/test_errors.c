@@ -37,12 +37,12 @@ static void test_codes_and_messages(void) {
       BTP_RESULT_INVALID_KEY_LENGTH, BTP_RESULT_WRONG_DIMENSION, BTP_RESULT_NON_FINITE,
       BTP_RESULT_ZERO_NORM, BTP_RESULT_BUFFER_TOO_SMALL, BTP_RESULT_KEY_MISMATCH,
       BTP_RESULT_SCHEME_MISMATCH, BTP_RESULT_DECODE, BTP_RESULT_DUPLICATE_ID,
-      BTP_RESULT_NOT_FOUND, BTP_RESULT_RNG, BTP_RESULT_INTEGRITY,
+      BTP_RESULT_NOT_FOUND, BTP_RESULT_RNG, BTP_RESULT_OUT_OF_MEMORY, BTP_RESULT_INTEGRITY,
       BTP_RESULT_UNKNOWN_PURPOSE, BTP_RESULT_RETENTION_TOO_LONG, BTP_RESULT_EXPIRED,
       BTP_RESULT_HELD, BTP_RESULT_WRONG_KEY, BTP_RESULT_NOT_A_STORE,
       BTP_RESULT_UNSUPPORTED_SCHEMA, BTP_RESULT_KEY_EXHAUSTED, BTP_RESULT_AUDIT_BROKEN,
       BTP_RESULT_CORRUPT, BTP_RESULT_BUSY, BTP_RESULT_IO, BTP_RESULT_DATABASE,
-      BTP_RESULT_INVALID_SCORES, BTP_RESULT_PANIC};
+      BTP_RESULT_EXPIRY_IN_PAST, BTP_RESULT_INVALID_SCORES, BTP_RESULT_PANIC};
   const char *unknown = btp_result_str(12345);
   CHECK(unknown != NULL && strcmp(unknown, "unknown result code") == 0);
   for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
@@ -262,7 +262,7 @@ static void test_protector(void) {
   size_t count = 0;
   CHECK_RC(btp_protector_protect_batch(a, rows, 3 * DIM, out, 2, &count), BTP_RESULT_BUFFER_TOO_SMALL);
   CHECK(count == 3 && out[0] == NULL);
-  CHECK_RC(btp_protector_protect_batch(a, rows, 3 * DIM - 1, out, 3, &count), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_protector_protect_batch(a, rows, 3 * DIM - 1, out, 3, &count), BTP_RESULT_WRONG_DIMENSION);
   CHECK_RC(btp_protector_protect_batch(a, rows, 3 * DIM, out, 3, NULL), BTP_RESULT_NULL_ARGUMENT);
   CHECK_RC(btp_protector_protect_batch(a, rows, 3 * DIM, NULL, 3, &count), BTP_RESULT_NULL_ARGUMENT);
   rows[DIM + 2] = NAN;
@@ -350,7 +350,7 @@ static void test_protector(void) {
   CHECK_RC(btp_gallery_add_batch(h, NULL, 0, NULL, 0), BTP_RESULT_OK);
 
   uint64_t fids[3] = {30, 31, 32};
-  CHECK_RC(btp_gallery_add_features(h, a, fids, 3, rows, 3 * DIM - 1), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_gallery_add_features(h, a, fids, 3, rows, 3 * DIM - 1), BTP_RESULT_WRONG_DIMENSION);
   CHECK_RC(btp_gallery_add_features(h, a, fids, 2, rows, 3 * DIM), BTP_RESULT_INVALID_PARAMETER);
   CHECK_RC(btp_gallery_add_features(h, a, fids, 3, NULL, 3 * DIM), BTP_RESULT_NULL_ARGUMENT);
   CHECK_RC(btp_gallery_add_features(h, NULL, fids, 3, rows, 3 * DIM), BTP_RESULT_NULL_ARGUMENT);

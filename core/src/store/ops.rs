@@ -542,6 +542,15 @@ impl Store {
         let templates: Vec<Zeroizing<Vec<u8>>> = match samples {
             Samples::Features(rows) => {
                 let dim = served.protector.dim();
+                if !rows.len().is_multiple_of(dim) {
+                    return Err(Error::row(
+                        rows.len() / dim,
+                        Error::WrongDimension {
+                            expected: dim,
+                            got: rows.len() % dim,
+                        },
+                    ));
+                }
                 if rows.len() != crate::alloc::product(n, dim, 4, "the batch of samples")? {
                     return Err(Error::param(
                         "samples",
