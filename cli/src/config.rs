@@ -22,7 +22,8 @@ use btp::store::Purpose;
 use btp::SchemeParams;
 use serde::Deserialize;
 
-use crate::error::{io_error, CliError, Result};
+use crate::error::{CliError, Result};
+use crate::files::read_text;
 use crate::input;
 use crate::time::parse_duration;
 
@@ -59,7 +60,7 @@ fn one() -> u32 {
 
 /// Reads the purposes of a TOML file.
 pub fn load(path: &Path) -> Result<Vec<Purpose>> {
-    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
+    let text = read_text(path, "the purposes file")?;
     let file: File = toml::from_str(&text).map_err(|e| {
         let msg = e.message().to_owned();
         let at = e

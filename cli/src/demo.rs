@@ -18,7 +18,8 @@ use btp::synthetic::Population;
 use btp::{fit_centre, Error, SchemeParams};
 use serde_json::json;
 
-use crate::error::{io_error, CliError, Result};
+use crate::error::{CliError, Result};
+use crate::files::{output_error, OutputFile};
 use crate::keyfile;
 use crate::output::Report;
 use crate::progress::Progress;
@@ -35,7 +36,7 @@ impl Workdir {
     fn new(dir: Option<&Path>) -> Result<Self> {
         match dir {
             Some(d) => {
-                std::fs::create_dir_all(d).map_err(|e| io_error(d, &e))?;
+                std::fs::create_dir_all(d).map_err(|e| output_error(d, &e))?;
                 for name in ["master.key", "store.db", "audit.jsonl"] {
                     if d.join(name).exists() {
                         return Err(CliError::io(format!(
@@ -55,7 +56,7 @@ impl Workdir {
                     .map_or(0, |d| d.subsec_nanos());
                 let path = std::env::temp_dir()
                     .join(format!("btp-demo-{}-{nanos:08x}", std::process::id()));
-                std::fs::create_dir(&path).map_err(|e| io_error(&path, &e))?;
+                std::fs::create_dir(&path).map_err(|e| output_error(&path, &e))?;
                 Ok(Self { path, keep: false })
             }
         }
@@ -449,8 +450,13 @@ pub fn run(dir: Option<&Path>, quick: bool, json_out: bool, progress: Progress) 
         .sum();
     let exported = if dir.is_some() {
         let path = work.path.join("audit.jsonl");
-        let mut f = std::fs::File::create(&path).map_err(|e| io_error(&path, &e))?;
-        Some(store.export_audit(&Default::default(), &mut f)?)
+        let mut f = OutputFile::create(&path)?;
+        let n = match store.export_audit(&Default::default(), &mut f) {
+            Ok(n) => n,
+            Err(e) => return Err(f.take_failure().unwrap_or_else(|| e.into())),
+        };
+        f.finish()?;
+        Some(n)
     } else {
         None
     };

@@ -5,15 +5,21 @@
 //! enrolment, or a probe's values separated by commas or whitespace.
 //! Messages name files, lines and positions, never values. Feature values
 //! are biometric data: the buffers that hold them are zeroized when dropped.
+//! Every buffer is sized by what the file holds (an `.npy` header is checked
+//! against the file's length first), with checked arithmetic.
+//!
+//! Subject ids follow one rule wherever they come from (a CSV's first
+//! column, a `--subjects` file, `--subject`): surrounding whitespace is
+//! removed and an empty id is refused; the core checks the rest (length,
+//! control characters).
 
-use std::io::Read;
 use std::path::Path;
 
-use ndarray::ArrayD;
-use ndarray_npy::{ReadNpyError, ReadNpyExt};
 use zeroize::Zeroizing;
 
-use crate::error::{io_error, CliError, Result};
+use crate::error::{CliError, Result};
+use crate::files::{read_input, read_text, reserve_zeroizing};
+use crate::npy;
 
 /// Row-major feature vectors.
 #[derive(Debug, Default)]
@@ -38,42 +44,41 @@ fn is_npy(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
 }
 
-fn read_bytes(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| io_error(path, &e))?;
-    Ok(bytes)
-}
-
-fn npy_error(path: &Path, e: &ReadNpyError) -> CliError {
-    CliError::input(format!("{}: not a valid .npy file: {e}", path.display()))
-}
-
-/// An n-dimensional float array of an `.npy` file, as f64.
-fn read_npy_any(path: &Path) -> Result<ArrayD<f64>> {
-    let bytes = read_bytes(path)?;
-    match ArrayD::<f32>::read_npy(&bytes[..]) {
-        Ok(a) => Ok(a.mapv(f64::from)),
-        Err(ReadNpyError::WrongDescriptor(_)) => match ArrayD::<f64>::read_npy(&bytes[..]) {
-            Ok(a) => Ok(a),
-            Err(ReadNpyError::WrongDescriptor(d)) => Err(CliError::input(format!(
-                "{}: .npy of type {d}: float32 or float64 expected",
-                path.display()
-            ))),
-            Err(e) => Err(npy_error(path, &e)),
-        },
-        Err(e) => Err(npy_error(path, &e)),
+/// A subject id as given on the command line or in a file: surrounding
+/// whitespace removed, empty refused.
+pub fn subject_id(raw: &str) -> Result<String> {
+    let id = raw.trim();
+    if id.is_empty() {
+        return Err(CliError::input("empty subject id"));
     }
+    Ok(id.to_owned())
+}
+
+/// Appends `value`, growing `v` with a checked reservation.
+fn push<T>(v: &mut Vec<T>, value: T, what: &'static str) -> Result<()> {
+    v.try_reserve(1).map_err(|_| btp::Error::OutOfMemory {
+        what,
+        bytes: (v.len() as u128 + 1) * std::mem::size_of::<T>() as u128,
+    })?;
+    v.push(value);
+    Ok(())
+}
+
+/// `n` row labels (`row 0`, ...), the list sized with a checked reservation.
+fn labels(n: usize, label: impl Fn(usize) -> String) -> Result<Vec<String>> {
+    let mut v = btp::alloc::with_capacity(n, "the row labels")?;
+    v.extend((0..n).map(label));
+    Ok(v)
 }
 
 /// Feature vectors of an `.npy` file: 1-D is one vector, 2-D one per row.
 pub fn read_npy(path: &Path) -> Result<Rows> {
-    let a = read_npy_any(path)?;
-    let (n, dim) = match a.shape() {
-        [d] => (1, *d),
-        [n, d] => (*n, *d),
-        s => {
+    let bytes = read_input(path, "the .npy file")?;
+    let a = npy::parse::<f32>(path, &bytes)?;
+    let (n, dim) = match a.shape[..] {
+        [d] => (1, d),
+        [n, d] => (n, d),
+        ref s => {
             return Err(CliError::input(format!(
                 "{}: a 1-D or 2-D array expected, found {} dimensions",
                 path.display(),
@@ -87,13 +92,10 @@ pub fn read_npy(path: &Path) -> Result<Rows> {
             path.display()
         )));
     }
-    let values = Zeroizing::new(a.iter().map(|&v| v as f32).collect());
-    let mut a = a;
-    a.fill(0.0);
     Ok(Rows {
-        values,
+        values: a.values,
         dim,
-        origin: (0..n).map(|i| format!("row {i}")).collect(),
+        origin: labels(n, |i| format!("row {i}"))?,
     })
 }
 
@@ -107,16 +109,16 @@ pub fn read_enrolment(
     subject: Option<&str>,
 ) -> Result<(Rows, Vec<String>)> {
     if is_npy(path) {
-        let rows = read_npy(path)?;
         let ids = match (subjects, subject) {
             (Some(file), None) => read_ids(file)?,
-            (None, Some(s)) => vec![s.to_owned()],
+            (None, Some(s)) => vec![subject_id(s)?],
             _ => {
-                return Err(CliError::input(
+                return Err(CliError::usage(
                     "an .npy input needs its subject ids: --subjects FILE (one per line) or --subject ID",
                 ))
             }
         };
+        let rows = read_npy(path)?;
         if ids.len() != rows.rows() {
             return Err(CliError::input(format!(
                 "{} has {} rows but {} subject ids were given",
@@ -128,7 +130,7 @@ pub fn read_enrolment(
         return Ok((rows, ids));
     }
     if subjects.is_some() || subject.is_some() {
-        return Err(CliError::input(
+        return Err(CliError::usage(
             "a CSV input carries its subject ids in the first column: drop --subjects/--subject",
         ));
     }
@@ -137,35 +139,32 @@ pub fn read_enrolment(
 
 /// `subject,x1,...,xd` lines; `#` starts a comment line.
 fn read_csv(path: &Path) -> Result<(Rows, Vec<String>)> {
-    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    let bytes = read_input(path, "the CSV file")?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .comment(Some(b'#'))
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_reader(file);
+        .from_reader(&bytes[..]);
     let mut rows = Rows::default();
     let mut ids = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            CliError::input(format!("{} line {line}: not valid CSV", path.display()))
-        })?;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                return Err(CliError::input(format!(
+                    "{} line {line}: not valid CSV (or not UTF-8)",
+                    path.display()
+                )));
+            }
+        }
         let line = record.position().map_or(0, |p| p.line());
         let at = || format!("{} line {line}", path.display());
-        let mut fields = record.iter();
-        let id = fields.next().unwrap_or("");
-        if id.is_empty() {
-            return Err(CliError::input(format!("{}: empty subject id", at())));
-        }
-        let start = rows.values.len();
-        for (i, f) in fields.enumerate() {
-            let v: f32 = f
-                .parse()
-                .map_err(|_| CliError::input(format!("{}: feature {i} is not a number", at())))?;
-            rows.values.push(v);
-        }
-        let dim = rows.values.len() - start;
+        let id = subject_id(record.get(0).unwrap_or("")).map_err(|e| e.context(at()))?;
+        let dim = record.len().saturating_sub(1);
         if dim == 0 {
             return Err(CliError::input(format!("{}: no feature values", at())));
         }
@@ -178,8 +177,15 @@ fn read_csv(path: &Path) -> Result<(Rows, Vec<String>)> {
                 rows.dim
             )));
         }
-        rows.origin.push(format!("line {line}"));
-        ids.push(id.to_owned());
+        reserve_zeroizing(&mut rows.values, dim, "the CSV feature values")?;
+        for (i, f) in record.iter().skip(1).enumerate() {
+            let v: f32 = f
+                .parse()
+                .map_err(|_| CliError::input(format!("{}: feature {i} is not a number", at())))?;
+            rows.values.push(v);
+        }
+        push(&mut rows.origin, format!("line {line}"), "the row labels")?;
+        push(&mut ids, id, "the subject ids")?;
     }
     if ids.is_empty() {
         return Err(CliError::input(format!(
@@ -190,15 +196,14 @@ fn read_csv(path: &Path) -> Result<(Rows, Vec<String>)> {
     Ok((rows, ids))
 }
 
-/// Subject ids, one per non-empty line.
+/// Subject ids, one per non-blank line.
 fn read_ids(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect())
+    let text = read_text(path, "the subject ids file")?;
+    let mut ids = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        push(&mut ids, subject_id(line)?, "the subject ids")?;
+    }
+    Ok(ids)
 }
 
 /// One probe vector: a 1-D `.npy` (or 2-D with one row), or text with the
@@ -215,46 +220,51 @@ pub fn read_probe(path: &Path) -> Result<Zeroizing<Vec<f32>>> {
         }
         return Ok(rows.values);
     }
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| io_error(path, &e))?);
-    let values = text
+    let text = read_text(path, "the probe file")?;
+    let mut values = Zeroizing::new(Vec::new());
+    for (i, t) in text
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|t| !t.is_empty())
         .enumerate()
-        .map(|(i, t)| {
-            t.parse::<f32>().map_err(|_| {
-                CliError::input(format!("{}: value {i} is not a number", path.display()))
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    {
+        let v = t.parse::<f32>().map_err(|_| {
+            CliError::input(format!("{}: value {i} is not a number", path.display()))
+        })?;
+        reserve_zeroizing(&mut values, 1, "the probe values")?;
+        values.push(v);
+    }
     if values.is_empty() {
         return Err(CliError::input(format!("{}: no values", path.display())));
     }
-    Ok(Zeroizing::new(values))
+    Ok(values)
 }
 
 /// Scores: a 1-D `.npy` or text with one number per line (blank lines and
 /// `#` comments skipped).
 pub fn read_scores(path: &Path) -> Result<Vec<f64>> {
     if is_npy(path) {
-        let a = read_npy_any(path)?;
-        if a.ndim() != 1 {
+        let bytes = read_input(path, "the score file")?;
+        let mut a = npy::parse::<f64>(path, &bytes)?;
+        if a.shape.len() != 1 {
             return Err(CliError::input(format!(
                 "{}: a 1-D array of scores expected",
                 path.display()
             )));
         }
-        return Ok(a.iter().copied().collect());
+        return Ok(std::mem::take(&mut *a.values));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
-    let mut scores = Vec::new();
+    let text = read_text(path, "the score file")?;
+    let mut scores = Zeroizing::new(Vec::new());
     for (n, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
-        scores.push(t.parse::<f64>().map_err(|_| {
+        let v = t.parse::<f64>().map_err(|_| {
             CliError::input(format!("{} line {}: not a number", path.display(), n + 1))
-        })?);
+        })?;
+        reserve_zeroizing(&mut scores, 1, "the scores")?;
+        scores.push(v);
     }
-    Ok(scores)
+    Ok(std::mem::take(&mut *scores))
 }

@@ -7,14 +7,15 @@
 //! group or others may read or write is refused.
 
 use std::fs::OpenOptions;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use btp::MasterKey;
 use zeroize::Zeroizing;
 
-use crate::error::{io_error, CliError, Result};
+use crate::error::{CliError, Result};
+use crate::files::{is_stdout, OutputFile};
 
 /// Environment variable holding the key as 64 hex characters.
 pub const KEY_ENV: &str = "BTP_KEY";
@@ -30,32 +31,23 @@ pub fn generate(path: &Path) -> Result<()> {
     write_new(path, key.expose_secret())
 }
 
-/// Writes `bytes` as a new key file (hex, mode 0600, never overwriting).
+/// Writes `bytes` as a new key file (hex, mode 0600, never overwriting;
+/// removed again if the write fails).
 pub fn write_new(path: &Path, bytes: &[u8; KEY_LEN]) -> Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                CliError::io(format!(
-                    "{} already exists: refusing to overwrite a key file",
-                    path.display()
-                ))
-            } else {
-                io_error(path, &e)
-            }
-        })?;
+    if is_stdout(path) {
+        return Err(CliError::usage(
+            "the key is written to a file only (mode 0600), not to stdout: give --out PATH",
+        ));
+    }
+    let mut file = OutputFile::create_with(path, OpenOptions::new().mode(0o600))?;
     let mut text = Zeroizing::new(String::with_capacity(2 * KEY_LEN + 1));
     for b in bytes {
         text.push(hex_digit(b >> 4));
         text.push(hex_digit(b & 0xf));
     }
     text.push('\n');
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| io_error(path, &e))
+    file.write_bytes(text.as_bytes())?;
+    file.finish()
 }
 
 fn hex_digit(n: u8) -> char {

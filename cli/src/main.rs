@@ -2,59 +2,74 @@
 //! prints the report and exits with the documented code (see `error.rs`
 //! and `btp --help`). Domain logic lives in the core crate.
 
+#![deny(unsafe_code)]
+
 mod args;
 mod commands;
 mod config;
 mod demo;
 mod error;
+mod files;
 mod input;
 mod keyfile;
+mod npy;
 mod output;
 mod plot;
 mod progress;
 mod time;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use args::{AuditCommand, Cli, Command};
-use error::Result;
+use error::{code, Result};
 use output::Report;
 use progress::Progress;
 
+/// Writes errors past a file-size limit fail with `EFBIG` (reported, exit
+/// 8) instead of the kernel killing the process with `SIGXFSZ` and no word.
+/// (Rust already ignores `SIGPIPE`: a closed stdout is an `EPIPE` error.)
+#[allow(unsafe_code)]
+fn ignore_file_size_signal() {
+    // SAFETY: called first in `main`, before any other thread exists;
+    // setting a signal's disposition to SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+/// One line on stderr, even if stderr is gone.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 fn main() -> ExitCode {
-    // A bug must still end as one line, never a backtrace.
-    std::panic::set_hook(Box::new(|info| {
-        let msg = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        eprintln!(
-            "btp: internal error: {}{at} (a bug: please report it)",
-            msg.replace('\n', " ")
-        );
-    }));
+    ignore_file_size_signal();
+    // A bug must still end as one line, never a backtrace (exit 101).
+    std::panic::set_hook(Box::new(|info| say(&error::panic_line(info))));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        // Help and version exit 0, usage errors 2 (clap's codes).
-        Err(e) => e.exit(),
+        // --help and --version: their text on stdout, exit 0.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let args: Vec<String> = std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            say(&format!("btp: error: {}", error::usage_line(&e, &args)));
+            return ExitCode::from(code::USAGE);
+        }
     };
     let progress = Progress::new(cli.quiet || cli.json);
-    match run(&cli, progress) {
-        Ok(Some(report)) => {
-            report.print(cli.json);
-            ExitCode::from(report.code)
-        }
-        Ok(None) => ExitCode::SUCCESS,
+    let outcome = run(&cli, progress).and_then(|report| match report {
+        Some(report) => report.print(cli.json).map(|()| report.code),
+        None => Ok(code::OK),
+    });
+    match outcome {
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("btp: error: {e}");
+            say(&format!("btp: error: {e}"));
             ExitCode::from(e.class.code())
         }
     }

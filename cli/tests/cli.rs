@@ -1,181 +1,17 @@
 //! The `btp` binary run as a user runs it: every command, the exit codes,
 //! `--json` output, and the bad-input paths.
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
-use btp::synthetic::{Dataset, Population};
+use common::{fails, Env, PURPOSES};
 use ndarray::Array1;
 use predicates::prelude::*;
 use serde_json::Value;
-
-const PURPOSES: &str = r#"
-[[purpose]]
-name = "border"
-scheme = "iom-grp"
-dim = 16
-hashes = 128
-window = 8
-l2 = true
-application = "gate-A"
-threshold = 0.45
-max_retention = "5y"
-
-[[purpose]]
-name = "access"
-scheme = "biohash"
-dim = 16
-bits = 16
-application = "door-B"
-version = 2
-threshold = 0.7
-max_retention = "90d"
-"#;
-
-/// A folder with a key and (after `init`) a store.
-struct Env {
-    dir: tempfile::TempDir,
-    data: Dataset,
-}
-
-fn data() -> Dataset {
-    Population {
-        subjects: 12,
-        samples: 3,
-        dim: 16,
-        offset: 0.0,
-        between: 1.0,
-        within: 0.3,
-        seed: 7,
-    }
-    .generate()
-    .unwrap()
-}
-
-impl Env {
-    fn new() -> Self {
-        let env = Self {
-            dir: tempfile::tempdir().unwrap(),
-            data: data(),
-        };
-        env.bare()
-            .args(["keygen", "--out"])
-            .arg(env.key())
-            .assert()
-            .success();
-        env
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn key(&self) -> PathBuf {
-        self.path("master.key")
-    }
-
-    fn store(&self) -> PathBuf {
-        self.path("store.db")
-    }
-
-    /// `btp` with no BTP_* variables from the caller's environment.
-    fn bare(&self) -> Command {
-        let mut cmd = Command::cargo_bin("btp").unwrap();
-        for var in ["BTP_KEY", "BTP_KEY_FILE", "BTP_STORE", "BTP_ACTOR"] {
-            cmd.env_remove(var);
-        }
-        cmd.current_dir(self.dir.path());
-        cmd
-    }
-
-    /// `btp` with the store, key file and actor set through the environment.
-    fn btp(&self) -> Command {
-        let mut cmd = self.bare();
-        cmd.env("BTP_STORE", self.store())
-            .env("BTP_KEY_FILE", self.key())
-            .env("BTP_ACTOR", "tester");
-        cmd
-    }
-
-    /// A store with the two purposes.
-    fn init(self) -> Self {
-        fs::write(self.path("purposes.toml"), PURPOSES).unwrap();
-        self.btp()
-            .args(["init", "--config", "purposes.toml"])
-            .assert()
-            .success();
-        self
-    }
-
-    fn subject(s: usize) -> String {
-        format!("S-{s:03}")
-    }
-
-    /// Sample 0 of subjects `0..n` as CSV.
-    fn csv(&self, name: &str, n: usize) -> PathBuf {
-        let mut text = String::from("# subject, features\n");
-        for s in 0..n {
-            let row = self.data.row(s * 3);
-            let values: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-            text.push_str(&format!("{},{}\n", Self::subject(s), values.join(",")));
-        }
-        let path = self.path(name);
-        fs::write(&path, text).unwrap();
-        path
-    }
-
-    /// Sample `j` of subject `s` as a 1-D .npy.
-    fn probe(&self, s: usize, j: usize) -> PathBuf {
-        let path = self.path(&format!("probe-{s}-{j}.npy"));
-        let row = Array1::from(self.data.row(s * 3 + j).to_vec());
-        ndarray_npy::write_npy(&path, &row).unwrap();
-        path
-    }
-
-    fn enroll_csv(&self, n: usize) {
-        let csv = self.csv("people.csv", n);
-        self.btp()
-            .args([
-                "enroll",
-                "--purpose",
-                "border",
-                "--reason",
-                "test",
-                "--input",
-            ])
-            .arg(csv)
-            .assert()
-            .success();
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.btp().args(args).arg("--json").output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-    }
-}
-
-/// Asserts exit `code` and exactly one line `btp: error: ...` containing `needle`.
-fn fails(cmd: &mut Command, code: i32, needle: &str) {
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr}");
-    assert!(stderr.starts_with("btp: error: "), "{stderr}");
-    assert!(stderr.contains(needle), "`{needle}` not in: {stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"));
-}
 
 #[test]
 fn help_documents_commands_and_exit_codes() {
@@ -882,8 +718,8 @@ fn bad_input_exits_3_and_writes_nothing() {
             "--input",
             "nowhere.npy",
         ]),
-        6,
-        "nowhere.npy",
+        3,
+        "nowhere.npy: no such file",
     );
 }
 

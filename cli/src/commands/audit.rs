@@ -1,6 +1,5 @@
 //! `btp audit verify|head|export`.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
@@ -8,7 +7,8 @@ use btp::store::{Action, AuditHead, EventFilter};
 use serde_json::json;
 
 use crate::args::StoreArgs;
-use crate::error::{io_error, CliError, Result};
+use crate::error::{CliError, Result};
+use crate::files::{is_stdout, OutputFile, Stdout};
 use crate::output::Report;
 use crate::progress::Progress;
 use crate::time::parse_instant;
@@ -114,52 +114,34 @@ pub fn export(
             .transpose()?,
         ..EventFilter::default()
     };
+    let out = out.filter(|p| !is_stdout(p));
+    // Refuse an existing file before the store is opened.
+    let file = out.map(OutputFile::create).transpose()?;
     let store = super::open(store)?;
-    match out {
-        Some(path) => {
-            let file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .map_err(|e| io_error(path, &e))?;
-            let mut w = std::io::BufWriter::new(file);
-            let n = store.export_audit(&filter, &mut w)?;
-            w.flush().map_err(|e| io_error(path, &e))?;
+    match (out, file) {
+        (Some(path), Some(mut file)) => {
+            let n = store.export_audit(&filter, &mut file);
+            let n = match n {
+                Ok(n) => n,
+                Err(e) => return Err(file.take_failure().unwrap_or_else(|| e.into())),
+            };
+            file.finish()?;
             Ok(Some(Report::ok(
                 format!("exported {n} event(s) to {}\n", path.display()),
                 json!({ "exported": n, "out": path }),
             )))
         }
-        None => {
-            // A reader that stops early (`| head`) is not an error.
-            let mut out = StopQuietly {
-                inner: std::io::stdout().lock(),
-                closed: false,
-            };
-            match store.export_audit(&filter, &mut out) {
-                Err(_) if out.closed => Ok(None),
+        _ => {
+            // A reader that stops early (`| head`) is not an error; a full
+            // disk or a file-size limit on a redirected stdout is.
+            let mut out = Stdout::lock();
+            let exported = store.export_audit(&filter, &mut out);
+            let _ = out.flush();
+            out.outcome()?;
+            match exported {
+                Err(_) if out.closed() => Ok(None),
                 other => other.map(|_| None).map_err(Into::into),
             }
         }
-    }
-}
-
-/// Stdout that remembers whether the reader went away (broken pipe).
-struct StopQuietly<W> {
-    inner: W,
-    closed: bool,
-}
-
-impl<W: Write> Write for StopQuietly<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.inner.write(buf).inspect_err(|e| {
-            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
-        })
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush().inspect_err(|e| {
-            self.closed |= e.kind() == std::io::ErrorKind::BrokenPipe;
-        })
     }
 }

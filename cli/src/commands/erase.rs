@@ -4,14 +4,16 @@ use btp::store::{Context, HoldTarget};
 use serde_json::json;
 
 use crate::args::{StoreArgs, Who};
-use crate::error::Result;
+use crate::error::{CliError, Result};
+use crate::input;
 use crate::output::Report;
 
 /// Erases a subject's records (a held subject is refused, exit 7).
 pub fn erase(store: &StoreArgs, who: &Who, subject: &str, purpose: Option<&str>) -> Result<Report> {
+    let subject = input::subject_id(subject)?;
     let store = super::open(store)?;
     let ctx = Context::new(&who.actor, &who.reason);
-    let r = store.erase(subject, purpose, &ctx)?;
+    let r = store.erase(&subject, purpose, &ctx)?;
     let total: usize = r.erased.values().map(Vec::len).sum();
     let mut human = format!("erased {total} record(s) (audit event {})\n", r.event);
     for (p, ids) in &r.erased {
@@ -33,12 +35,14 @@ pub fn hold(
     subject: Option<&str>,
     record: Option<i64>,
 ) -> Result<Report> {
+    let subject = subject.map(input::subject_id).transpose()?;
     let store = super::open(store)?;
     let ctx = Context::new(&who.actor, &who.reason);
-    let (target, what) = match (subject, record) {
+    let (target, what) = match (subject.as_deref(), record) {
         (Some(s), _) => (HoldTarget::Subject(s), "the subject".to_owned()),
         (None, Some(r)) => (HoldTarget::Record(r), format!("record {r}")),
-        (None, None) => unreachable!("clap requires --subject or --record"),
+        // clap requires one of them; no panic if that ever changes.
+        (None, None) => return Err(CliError::usage("give --subject or --record")),
     };
     let hold = store.hold(target, &ctx)?;
     Ok(Report::ok(

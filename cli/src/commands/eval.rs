@@ -1,14 +1,14 @@
 //! `btp eval`: genuine and impostor score files to EER, FNMR at FMR,
 //! thresholds and a DET plot.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
 use btp::eval::{self, SortedScores};
 use serde_json::json;
 
-use crate::error::{io_error, CliError, Result};
+use crate::error::{CliError, Result};
+use crate::files::{is_stdout, OutputFile, Stdout};
 use crate::input;
 use crate::output::Report;
 use crate::plot;
@@ -27,7 +27,8 @@ pub fn run(
     det: Option<&Path>,
     progress: Progress,
 ) -> Result<Report> {
-    if let Some(path) = det {
+    let det = det.map(|p| (p, is_stdout(p)));
+    if let Some((path, false)) = det {
         if !path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
@@ -38,6 +39,12 @@ pub fn run(
             )));
         }
     }
+    // Refuse an existing file before any work (it is removed again if a
+    // later step fails).
+    let mut file = match det {
+        Some((path, false)) => Some(OutputFile::create(path)?),
+        _ => None,
+    };
     let spinner = progress.spinner("reading and sorting scores");
     let genuine = load(genuine_path);
     let impostor = load(impostor_path);
@@ -78,35 +85,48 @@ pub fn run(
             "genuines": p.genuines,
         }));
     }
-    if let Some(path) = det {
+    if let Some((path, to_stdout)) = det {
         let curve = eval::det_from(&genuine, &impostor)?;
         let svg = plot::det_svg(&curve, &e, "DET curve");
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .map_err(|e| io_error(path, &e))?;
-        file.write_all(svg.as_bytes())
-            .map_err(|e| io_error(path, &e))?;
+        match file.take() {
+            Some(mut file) => {
+                file.write_bytes(svg.as_bytes())?;
+                file.finish()?;
+            }
+            None => {
+                let mut out = Stdout::lock();
+                let _ = out.write_all(svg.as_bytes()).and_then(|()| out.flush());
+                out.outcome()?;
+            }
+        }
         human.push_str(&format!(
             "DET curve ({} points, probit axes) written to {}\n",
             curve.len(),
-            path.display()
+            if to_stdout {
+                "stdout".into()
+            } else {
+                path.display().to_string()
+            }
         ));
     }
-    Ok(Report::ok(
+    let on_stderr = matches!(det, Some((_, true)));
+    let report = Report::ok(
         human,
         json!({
             "genuine": genuine.len(),
             "impostor": impostor.len(),
             "eer": { "eer": e.eer, "threshold": finite_or_null(e.threshold), "fmr": e.fmr, "fnmr": e.fnmr },
             "at_fmr": points,
-            "det": det,
+            "det": det.map(|(p, _)| p),
         }),
-    ))
+    );
+    // With `--det -` stdout carries the SVG: the report goes to stderr.
+    Ok(if on_stderr {
+        report.on_stderr()
+    } else {
+        report
+    })
 }
-
 /// JSON has no infinity: a "reject everybody" threshold is `null`.
 fn finite_or_null(t: f64) -> serde_json::Value {
     if t.is_finite() {

@@ -16,6 +16,12 @@ use crate::time::format_duration;
 pub fn run(store: &StoreArgs, config_path: &Path, update: bool) -> Result<Report> {
     let purposes = config::load(config_path)?;
     let key = keyfile::load(store.key_file.as_ref())?;
+    if store.store.is_dir() {
+        return Err(CliError::io(format!(
+            "{}: a folder: give the store's file path",
+            store.store.display()
+        )));
+    }
     let exists = store.store.exists();
     if exists && !update {
         return Err(CliError::io(format!(

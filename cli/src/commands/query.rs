@@ -18,10 +18,11 @@ pub fn verify(
     subject: &str,
     input_path: &Path,
 ) -> Result<Report> {
+    let subject = input::subject_id(subject)?;
     let probe = input::read_probe(input_path)?;
     let store = super::open(store)?;
     let ctx = Context::new(&who.actor, &who.reason);
-    let v = store.verify(purpose, subject, Sample::Features(&probe), &ctx)?;
+    let v = store.verify(purpose, &subject, Sample::Features(&probe), &ctx)?;
     let d = v.decision;
     Ok(Report::ok(
         format!(
