@@ -447,7 +447,7 @@ fn row_8_outputs_are_new_files_in_existing_folders() {
     let mut cmd = env.btp();
     cmd.env("BTP_STORE", env.path("no/store.db"))
         .args(["init", "--config", "purposes.toml"]);
-    fails(&mut cmd, 8, "unable to open database file");
+    fails(&mut cmd, 8, "no/store.db: No such file or directory");
     assert!(!env.path("no").exists());
     // A folder where the store file should be created.
     fs::create_dir(env.path("folder.db")).unwrap();
