@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::features;
 use crate::keys::{KeyFingerprint, MasterKey, TransformKey};
 use crate::matching::Decision;
-use crate::schemes::{SchemeParams, Transform};
+use crate::schemes::{SchemeParams, Transform, TransformMaterial};
 use crate::template::{Origin, ProtectedTemplate};
 
 /// Rows per thread below which batch protection stays on one thread.
@@ -79,6 +79,18 @@ impl Protector {
     /// Fingerprint of the transform key.
     pub fn fingerprint(&self) -> KeyFingerprint {
         self.fingerprint
+    }
+
+    /// **Hazardous**: a copy of this protector's secret transform (its
+    /// Gaussian matrix, permutations or BioHash basis), for checking an
+    /// independent implementation against btp code for code. With it,
+    /// anyone can compute this key's templates and invert much of a
+    /// template to the features: never store, log or send it, and drop it
+    /// as soon as the check is done (its buffers are wiped on drop). See
+    /// [`TransformMaterial`] for how each code element follows from it and
+    /// [`SchemeParams::preprocess`] for the preprocessing applied first.
+    pub fn expose_transform(&self) -> TransformMaterial {
+        self.transform.expose()
     }
 
     /// Protects one feature vector.

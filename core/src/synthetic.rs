@@ -9,6 +9,7 @@
 //! difficulty. Everything is drawn from ChaCha20 seeded with `seed`, so a
 //! seed gives the same data on every platform.
 
+use crate::alloc;
 use crate::error::{Error, Result};
 use crate::schemes::rng::KeyedRng;
 
@@ -62,34 +63,62 @@ pub struct Dataset {
 
 impl Population {
     /// Generates the data set.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field: `subjects`, `samples`
+    /// or `dim` of 0, more subjects than `u32` labels (2^32), a standard
+    /// deviation that is negative or not finite. [`Error::OutOfMemory`]
+    /// when `subjects * samples * dim` values do not fit in memory (checked
+    /// before anything is drawn).
     pub fn generate(&self) -> Result<Dataset> {
-        if self.subjects == 0 || self.samples == 0 || self.dim == 0 {
+        for (name, v) in [
+            ("subjects", self.subjects),
+            ("samples", self.samples),
+            ("dim", self.dim),
+        ] {
+            if v == 0 {
+                return Err(Error::param(name, "must be at least 1"));
+            }
+        }
+        if u32::try_from(self.subjects - 1).is_err() {
             return Err(Error::param(
-                "population",
-                "subjects, samples and dim must be at least 1",
+                "subjects",
+                "must be at most 2^32 (labels are u32)",
             ));
         }
-        let sds = [self.offset, self.between, self.within];
-        if sds.iter().any(|s| !s.is_finite() || *s < 0.0) {
-            return Err(Error::param(
-                "population",
-                "standard deviations must be finite and >= 0",
-            ));
+        for (name, sd) in [
+            ("offset", self.offset),
+            ("between", self.between),
+            ("within", self.within),
+        ] {
+            if !(sd.is_finite() && sd >= 0.0) {
+                return Err(Error::param(
+                    name,
+                    "must be a finite standard deviation >= 0",
+                ));
+            }
         }
+        const WHAT: &str = "the synthetic population (subjects x samples x dim)";
+        let n = alloc::product(
+            self.subjects,
+            self.samples,
+            self.dim.saturating_mul(4),
+            WHAT,
+        )?;
+        let values = alloc::product(n, self.dim, 4, WHAT)?;
+        let mut rows = alloc::with_capacity(values, WHAT)?;
+        let mut labels = alloc::with_capacity(n, WHAT)?;
         let mut seed = [0u8; 32];
         seed[..8].copy_from_slice(&self.seed.to_le_bytes());
         seed[8..24].copy_from_slice(b"btp/synthetic/v1");
         let mut rng = KeyedRng::new(seed);
-        let mu: Vec<f64> = (0..self.dim)
-            .map(|_| rng.gaussian() * self.offset)
-            .collect();
-        let mut rows = Vec::with_capacity(self.subjects * self.samples * self.dim);
-        let mut labels = Vec::with_capacity(self.subjects * self.samples);
+        let mut mu: Vec<f64> = alloc::with_capacity(self.dim, WHAT)?;
+        mu.extend((0..self.dim).map(|_| rng.gaussian() * self.offset));
+        let mut centre: Vec<f64> = alloc::filled(self.dim, 0.0, WHAT)?;
         for s in 0..self.subjects {
-            let centre: Vec<f64> = mu
-                .iter()
-                .map(|m| m + rng.gaussian() * self.between)
-                .collect();
+            for (c, m) in centre.iter_mut().zip(&mu) {
+                *c = m + rng.gaussian() * self.between;
+            }
             for _ in 0..self.samples {
                 rows.extend(
                     centre
@@ -165,6 +194,23 @@ mod tests {
         let b = Population { seed: 2, ..p }.generate().unwrap();
         assert_ne!(a.rows, b.rows);
         assert!(Population { subjects: 0, ..p }.generate().is_err());
+        for (q, name) in [
+            (Population { samples: 0, ..p }, "samples"),
+            (Population { dim: 0, ..p }, "dim"),
+            (Population { offset: -1.0, ..p }, "offset"),
+            (
+                Population {
+                    between: f64::INFINITY,
+                    ..p
+                },
+                "between",
+            ),
+        ] {
+            assert!(
+                matches!(q.generate(), Err(Error::InvalidParameter { name: n, .. }) if n == name),
+                "{name}"
+            );
+        }
         assert!(Population {
             within: f64::NAN,
             ..p
@@ -175,6 +221,38 @@ mod tests {
         assert_eq!((x.labels, y.labels), (vec![0, 0], vec![1, 1, 2, 2]));
         assert_eq!(x.rows, a.rows[..8]);
         assert_eq!(y.rows, a.rows[8..]);
+    }
+
+    #[test]
+    fn caller_sizes_are_checked_before_allocating() {
+        // 10^6 x 10^3 x 512 floats (2 TB) used to abort the process.
+        let huge = Population {
+            subjects: 1_000_000,
+            samples: 1_000,
+            dim: 512,
+            ..Population::default()
+        };
+        assert!(matches!(huge.generate(), Err(Error::OutOfMemory { .. })));
+        let overflow = Population {
+            subjects: 1 << 31,
+            samples: usize::MAX / 4,
+            ..Population::default()
+        };
+        assert!(matches!(
+            overflow.generate(),
+            Err(Error::OutOfMemory { .. })
+        ));
+        let too_many = Population {
+            subjects: (u32::MAX as usize) + 2,
+            ..Population::default()
+        };
+        assert!(matches!(
+            too_many.generate(),
+            Err(Error::InvalidParameter {
+                name: "subjects",
+                ..
+            })
+        ));
     }
 
     #[test]

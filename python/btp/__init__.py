@@ -28,6 +28,15 @@ Messages never contain feature values or keys.
 Keys: a :class:`MasterKey` never prints or pickles. A :class:`Protector` or
 :class:`Gallery` pickles to a description without the key, which a worker
 holding the key reopens (``description.open(mk)``).
+
+Tables: every evaluation result and store report has ``to_records()`` (a
+list of dicts) and ``to_frame()`` (a pandas DataFrame; ``pip install
+"btp[pandas]"``); :func:`to_frame` makes one table of several.
+
+Submodules imported on demand, each with an optional dependency:
+``btp.plot`` (matplotlib), ``btp.sklearn`` (scikit-learn: a transformer for
+pipelines) and ``btp.hazmat`` (a protector's secret transform, for checking
+an independent implementation; read its warning first).
 """
 
 from __future__ import annotations
@@ -78,6 +87,7 @@ from btp._native import (
     merge_results,
 )
 from btp._codes import Codes
+from btp._tables import to_frame
 from btp._types import (
     AuditEvent,
     AuditHead,
@@ -115,12 +125,29 @@ def IoM(
     ``window`` entries of the product of ``order`` (default 2) random
     permutations. ``centre`` (see :func:`fit_centre`) and ``l2`` set the
     preprocessing, as ``with_centring`` and ``with_l2`` do.
+
+    Constraints (:class:`InvalidParameterError` naming the argument
+    otherwise): ``1 <= dim <= 65536``; ``1 <= hashes <= 65536``;
+    ``2 <= window <= 256``, and for ``"urp"`` also ``window <= dim``;
+    ``order`` only for ``"urp"``, ``1 <= order <= 16``; the transform holds
+    at most ``2**26`` coefficients (``hashes * window * dim`` for ``"grp"``,
+    ``hashes * order * window`` for ``"urp"``); ``centre`` has ``dim``
+    finite values. Codes are ``hashes`` indices below ``window`` (4 bits
+    each up to ``window=16``, 8 bits above).
     """
     return Scheme.iom(dim, hashes, window, method, order, centre=centre, l2=l2)
 
 
 def BioHash(dim: int, bits: Optional[int] = None, *, centre: Any = None, l2: bool = False) -> Scheme:
-    """BioHashing (Teoh et al. 2004) to ``bits`` bits (default ``dim``)."""
+    """BioHashing (Teoh et al. 2004) to ``bits`` bits (default ``dim``).
+
+    Constraints (:class:`InvalidParameterError` naming the argument
+    otherwise): ``1 <= dim <= 65536``; ``1 <= bits <= dim`` (the projections
+    are orthonormalised, so there are at most ``dim`` of them);
+    ``bits * dim <= 2**26``; ``centre`` has ``dim`` finite values. The
+    threshold is 0, which suits centred features: fit a centre
+    (:func:`fit_centre`) for raw embeddings.
+    """
     return Scheme.biohash(dim, bits, centre=centre, l2=l2)
 
 
@@ -157,6 +184,8 @@ __all__ = [
     "AuditReport",
     "AuditEvent",
     "PruneReport",
+    # tables
+    "to_frame",
     # submodules
     "eval",
     "plot",

@@ -4,6 +4,12 @@ Plain named tuples and frozen dataclasses: they print, compare, unpack and
 pickle without the native module. The native module builds them (it imports
 this module), so their field names and order are part of its contract.
 Nothing here holds a key or a feature vector.
+
+Every result converts to a table: ``to_records()`` (a list of dicts, one per
+row; no dependency) and ``to_frame()`` (a pandas DataFrame of the same rows;
+pandas is the optional extra ``btp[pandas]``); :func:`btp.to_frame` makes one
+table of several (e.g. ``store.audit_events(...)``). Reprs shorten long
+lists and dicts to their first items and a count.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional
 
 import numpy as np
 import numpy.typing as npt
+
+from btp._tables import Records, fields_repr, frame, row
 
 if TYPE_CHECKING:  # pragma: no cover
     from btp._native import Gallery, MasterKey, Protector
@@ -46,12 +54,28 @@ class Decision(NamedTuple):
     threshold: float
     matched: bool
 
+    def to_records(self) -> Records:
+        """One row of the fields."""
+        return [row(self)]
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame (see :meth:`to_records`)."""
+        return frame(self.to_records())
+
 
 class Candidate(NamedTuple):
     """One entry of a search result."""
 
     id: int
     score: float
+
+    def to_records(self) -> Records:
+        """One row of the fields."""
+        return [row(self)]
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame (see :meth:`to_records`)."""
+        return frame(self.to_records())
 
 
 @dataclass(frozen=True)
@@ -132,6 +156,14 @@ class Verification(NamedTuple):
     record: int
     event: int
 
+    def to_records(self) -> Records:
+        """One row: ``score, threshold, matched, record, event``."""
+        return [dict(row(self.decision), record=self.record, event=self.event)]
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame (see :meth:`to_records`)."""
+        return frame(self.to_records())
+
 
 class StoreCandidate(NamedTuple):
     """One candidate of ``Store.identify``."""
@@ -139,6 +171,14 @@ class StoreCandidate(NamedTuple):
     subject: str
     record: int
     score: float
+
+    def to_records(self) -> Records:
+        """One row of the fields."""
+        return [row(self)]
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame (see :meth:`to_records`)."""
+        return frame(self.to_records())
 
 
 class Identification(NamedTuple):
@@ -148,6 +188,17 @@ class Identification(NamedTuple):
     threshold: float
     event: int
 
+    def to_records(self) -> Records:
+        """One row per candidate: ``subject, record, score, threshold, event``."""
+        return [dict(row(c), threshold=self.threshold, event=self.event) for c in self.candidates]
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame of :meth:`to_records`."""
+        return frame(self.to_records(), ["subject", "record", "score", "threshold", "event"])
+
+    def __repr__(self) -> str:
+        return fields_repr(self, self._fields)
+
 
 class ErasureReport(NamedTuple):
     """What ``Store.erase`` deleted, by purpose."""
@@ -155,6 +206,21 @@ class ErasureReport(NamedTuple):
     erased: Dict[str, List[int]]
     event: int
     checkpointed: bool
+
+    def to_records(self) -> Records:
+        """One row per erased record: ``purpose, record, event, checkpointed``."""
+        return [
+            dict(purpose=p, record=r, event=self.event, checkpointed=self.checkpointed)
+            for p, records in self.erased.items()
+            for r in records
+        ]
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame of :meth:`to_records`."""
+        return frame(self.to_records(), ["purpose", "record", "event", "checkpointed"])
+
+    def __repr__(self) -> str:
+        return fields_repr(self, self._fields)
 
 
 class SweepReport(NamedTuple):
@@ -171,6 +237,23 @@ class SweepReport(NamedTuple):
         """Number of records deleted."""
         return sum(len(v) for v in self.deleted.values())
 
+    def to_records(self) -> Records:
+        """One row per deleted record: ``now, purpose, record, held, event,
+        checkpointed``."""
+        return [
+            dict(now=self.now, purpose=p, record=r, held=self.held, event=self.event,
+                 checkpointed=self.checkpointed)
+            for p, records in self.deleted.items()
+            for r in records
+        ]
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame of :meth:`to_records`."""
+        return frame(self.to_records(), ["now", "purpose", "record", "held", "event", "checkpointed"])
+
+    def __repr__(self) -> str:
+        return fields_repr(self, self._fields)
+
 
 class Rotation(NamedTuple):
     """One purpose's storage key rotation."""
@@ -179,6 +262,14 @@ class Rotation(NamedTuple):
     old_version: int
     new_version: int
     reencrypted: int
+
+    def to_records(self) -> Records:
+        """One row of the fields."""
+        return [row(self)]
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame (see :meth:`to_records`)."""
+        return frame(self.to_records())
 
 
 class PurposeActivity(NamedTuple):
@@ -189,6 +280,16 @@ class PurposeActivity(NamedTuple):
     swept_records: int
     erased_records: int
 
+    def to_records(self) -> Records:
+        """One row: ``purpose, swept_records, erased_records`` and a column
+        per action counted."""
+        return [dict(purpose=self.purpose, swept_records=self.swept_records,
+                     erased_records=self.erased_records, **self.counts)]
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame (see :meth:`to_records`)."""
+        return frame(self.to_records())
+
 
 class StoreStats(NamedTuple):
     """Transparency figures of a store."""
@@ -196,12 +297,41 @@ class StoreStats(NamedTuple):
     activity: List[PurposeActivity]
     live: Dict[str, int]
 
+    def to_records(self) -> Records:
+        """One row per purpose: ``purpose, live``, the purpose's activity
+        (:meth:`PurposeActivity.to_records`) and 0 for actions it lacks."""
+        activity = {a.purpose: a.to_records()[0] for a in self.activity}
+        purposes = list(dict.fromkeys([*self.live, *activity]))
+        actions = sorted({k for a in self.activity for k in a.counts})
+        rows = []
+        for p in purposes:
+            r: Dict[str, Any] = dict(purpose=p, live=self.live.get(p, 0), swept_records=0, erased_records=0)
+            r.update({k: 0 for k in actions})
+            r.update(activity.get(p, {}))
+            rows.append(r)
+        return rows
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame of :meth:`to_records`."""
+        return frame(self.to_records())
+
+    def __repr__(self) -> str:
+        return fields_repr(self, self._fields)
+
 
 class AuditHead(NamedTuple):
     """The newest audit event's sequence number and MAC."""
 
     seq: int
     mac: bytes
+
+    def to_records(self) -> Records:
+        """One row of the fields."""
+        return [row(self)]
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame (see :meth:`to_records`)."""
+        return frame(self.to_records())
 
 
 class AuditReport(NamedTuple):
@@ -211,6 +341,24 @@ class AuditReport(NamedTuple):
     first_seq: Optional[int]
     head: Optional[AuditHead]
     pruned_through: Optional[int]
+
+    def to_records(self) -> Records:
+        """One row: ``events, first_seq, head_seq, head_mac, pruned_through``
+        (the head's fields None for an empty chain)."""
+        head = self.head
+        return [
+            dict(
+                events=self.events,
+                first_seq=self.first_seq,
+                head_seq=head.seq if head is not None else None,
+                head_mac=head.mac if head is not None else None,
+                pruned_through=self.pruned_through,
+            )
+        ]
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame (see :meth:`to_records`)."""
+        return frame(self.to_records())
 
 
 class AuditEvent(NamedTuple):
@@ -228,9 +376,29 @@ class AuditEvent(NamedTuple):
     detail: Dict[str, Any]
     mac: bytes
 
+    def to_records(self) -> Records:
+        """One row of the fields (``records``, ``subjects`` and ``detail``
+        stay lists and a dict)."""
+        return [row(self)]
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame; ``btp.to_frame(events)`` for many."""
+        return frame(self.to_records())
+
+    def __repr__(self) -> str:
+        return fields_repr(self, self._fields)
+
 
 class PruneReport(NamedTuple):
     """What ``Store.prune_audit`` did."""
 
     pruned: int
     pruned_through: Optional[int]
+
+    def to_records(self) -> Records:
+        """One row of the fields."""
+        return [row(self)]
+
+    def to_frame(self) -> Any:
+        """A one-row pandas DataFrame (see :meth:`to_records`)."""
+        return frame(self.to_records())

@@ -8,38 +8,74 @@ Conventions, as in the core:
   (non-mated) scores two people.
 - ``FMR(t)`` = fraction of impostor scores ``>= t``; ``FNMR(t)`` = fraction
   of genuine scores ``< t``.
-- Scores must be finite and non-empty (:class:`btp.InvalidScoresError`,
-  also a ``ValueError``, names the input and index of the first bad value).
+- Scores are 1-D arrays of real numbers (any float or integer dtype, read as
+  ``float64``), finite and non-empty (:class:`btp.InvalidScoresError`, also
+  a ``ValueError``, names the input and index of the first bad value). A 2-D
+  array is refused, not flattened (a score matrix goes through
+  :func:`split_scores`); booleans and strings are refused, not converted.
+- Labels (subjects, groups) are numbers or strings, 1-D, compared as Python
+  compares them: labels that mix numbers and strings, ``None`` or NaN are
+  refused (:class:`btp.InvalidParameterError`), never turned into strings.
+- Integer arguments (``max_rank``, ``rank``, ``bins``, ``errors``) are
+  Python or numpy integers, real ones (``threshold``, ``fmr``) numbers; a
+  bool, a string, a float for an integer or a value out of range is an
+  :class:`btp.InvalidParameterError` naming the argument, never truncated.
 
-Score arrays are read as contiguous ``float64`` (others are converted once).
 DET and ROC agree point for point with scikit-learn's ``det_curve`` and
 ``roc_curve``; the EER is the FVC2000 value that pyeer computes;
 identification follows NIST FRVT (ties counted against the mate);
 unlinkability is Gomez-Barrero et al. (IEEE TIFS 2018). Every function runs
 without the GIL.
+
+Every result converts to a table: ``result.to_records()`` (a list of dicts)
+and ``result.to_frame()`` (a pandas DataFrame; pandas is the optional extra
+``btp[pandas]``). :func:`btp.to_frame` makes one table of several results.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Literal, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
 
-from btp import _native
+from btp import _labels, _native
+from btp._eval_types import (
+    DetCurve,
+    Differentials,
+    Disparity,
+    Eer,
+    FnirAtFpir,
+    FnmrAtFmr,
+    FnmrAtFmrs,
+    GroupRates,
+    IdentificationCurve,
+    IdentificationPoint,
+    LinkageScores,
+    OperatingPoint,
+    ProtectionReport,
+    RateEstimate,
+    RocCurve,
+    ScenarioReport,
+    SplitScores,
+    Unlinkability,
+    UnlinkabilityDetails,
+)
 
 __all__ = [
     "DetCurve",
     "RocCurve",
     "Eer",
     "FnmrAtFmr",
+    "FnmrAtFmrs",
     "OperatingPoint",
     "FnirAtFpir",
     "IdentificationPoint",
     "IdentificationCurve",
     "Unlinkability",
     "UnlinkabilityDetails",
+    "SplitScores",
+    "LinkageScores",
     "RateEstimate",
     "GroupRates",
     "Disparity",
@@ -55,6 +91,7 @@ __all__ = [
     "clopper_pearson",
     "split_scores",
     "mates",
+    "linkage_scores",
     "cmc",
     "fnir_at_fpir",
     "identification_point",
@@ -69,177 +106,14 @@ FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
 
 
-def _scores(x: ArrayLike) -> FloatArray:
-    return np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
-
-
-# --------------------------------------------------------------------------
-# Result types
-
-
-class DetCurve(NamedTuple):
-    """DET curve, thresholds increasing (scikit-learn's ``det_curve``)."""
-
-    fmr: FloatArray
-    fnmr: FloatArray
-    thresholds: FloatArray
-
-
-class RocCurve(NamedTuple):
-    """ROC as FMR/FNMR, thresholds decreasing from ``inf`` (``roc_curve``)."""
-
-    fmr: FloatArray
-    fnmr: FloatArray
-    thresholds: FloatArray
-
-
-class Eer(NamedTuple):
-    """Equal error rate and the threshold where it was taken."""
-
-    eer: float
-    threshold: float
-
-
-class FnmrAtFmr(NamedTuple):
-    """FNMR at the smallest threshold whose FMR is at most the target."""
-
-    fnmr: float
-    threshold: float
-    achieved_fmr: float
-
-
-class OperatingPoint(NamedTuple):
-    """Error rates and counts at one threshold."""
-
-    threshold: float
-    fmr: float
-    fnmr: float
-    false_matches: int
-    impostors: int
-    false_non_matches: int
-    genuines: int
-
-
-class FnirAtFpir(NamedTuple):
-    """FNIR at the threshold that gives FPIR at most the target."""
-
-    fnir: float
-    threshold: float
-    achieved_fpir: float
-
-
-class IdentificationPoint(NamedTuple):
-    """FNIR and FPIR with their counts at one threshold and rank."""
-
-    threshold: float
-    rank: int
-    fnir: float
-    fpir: float
-    misses: int
-    mated: int
-    false_positives: int
-    nonmated: int
-
-
-class IdentificationCurve(NamedTuple):
-    """FNIR/FPIR trade-off, thresholds increasing to ``inf``."""
-
-    thresholds: FloatArray
-    fpir: FloatArray
-    fnir: FloatArray
-
-
-class Unlinkability(NamedTuple):
-    """Global ``D_sys`` and local ``D(s)`` linkage measures."""
-
-    d_sys: float
-    d_local: FloatArray
-    bin_centres: FloatArray
-
-
-class UnlinkabilityDetails(NamedTuple):
-    """:class:`Unlinkability` with the histogram behind it (for plots)."""
-
-    d_sys: float
-    d_local: FloatArray
-    bin_centres: FloatArray
-    bin_edges: FloatArray
-    mated_density: FloatArray
-    nonmated_density: FloatArray
-
-
-class RateEstimate(NamedTuple):
-    """``errors / trials`` with a Clopper-Pearson interval (None if no trial)."""
-
-    errors: int
-    trials: int
-    rate: Optional[float]
-    interval: Optional[Tuple[float, float]]
-
-
-class GroupRates(NamedTuple):
-    """FMR and FNMR of one group."""
-
-    fmr: RateEstimate
-    fnmr: RateEstimate
-
-
-class Disparity(NamedTuple):
-    """Spread of one error rate across groups (see the core's docs for the
-    zero-error and zero-trial cases)."""
-
-    groups: int
-    min: Optional[float]
-    max: Optional[float]
-    max_min_ratio: Optional[float]
-    max_geomean_ratio: Optional[float]
-    gini: Optional[float]
-
-
-@dataclass(frozen=True)
-class Differentials:
-    """Per-group FMR/FNMR at one threshold and their spread (GARBE)."""
-
-    threshold: float
-    groups: Dict[Any, GroupRates]
-    fmr: Disparity
-    fnmr: Disparity
-    garbe: Optional[float]
-    garbe_alpha: float
-
-
-@dataclass(frozen=True)
-class ScenarioReport:
-    """Verification accuracy of one scenario of the auditor protocol."""
-
-    eer: float
-    eer_threshold: float
-    at_target_fmr: OperatingPoint
-    genuine_pairs: int
-    impostor_pairs: int
-    genuine_mean: float
-    impostor_mean: float
-
-
-@dataclass(frozen=True)
-class ProtectionReport:
-    """The auditor protocol: unprotected (cosine) vs protected accuracy under
-    per-subject keys (``normal``) and one stolen key (``stolen_key``), and
-    cross-application unlinkability."""
-
-    scheme: str
-    code_len: int
-    unprotected: ScenarioReport
-    normal: ScenarioReport
-    stolen_key: ScenarioReport
-    unlinkability: Unlinkability
-    mated_linkage_pairs: int
-    nonmated_linkage_pairs: int
-
-    @property
-    def d_sys(self) -> float:
-        """Global linkage ``D_sys`` across two applications (0 = unlinkable)."""
-        return self.unlinkability.d_sys
+def _array(x: Any, name: str) -> npt.NDArray[Any]:
+    """``x`` as an array, as numpy reads it (no dtype is forced: the native
+    module refuses what is not a number); a ragged nesting is a
+    :class:`btp.DimensionError` naming ``name``, not numpy's ValueError."""
+    try:
+        return np.asarray(x)
+    except ValueError as e:
+        raise _native.DimensionError(f"`{name}` must be a rectangular array of numbers") from e
 
 
 # --------------------------------------------------------------------------
@@ -248,106 +122,182 @@ class ProtectionReport:
 
 def det(genuine: ArrayLike, impostor: ArrayLike) -> DetCurve:
     """DET curve ``(fmr, fnmr, thresholds)``, as scikit-learn's ``det_curve``."""
-    return DetCurve(*_native.eval_det(_scores(genuine), _scores(impostor)))
+    return DetCurve(*_native.eval_det(_array(genuine, "genuine"), _array(impostor, "impostor")))
 
 
 def roc(genuine: ArrayLike, impostor: ArrayLike) -> RocCurve:
     """Full ROC ``(fmr, fnmr, thresholds)``, as ``roc_curve(drop_intermediate=False)``."""
-    return RocCurve(*_native.eval_roc(_scores(genuine), _scores(impostor)))
+    return RocCurve(*_native.eval_roc(_array(genuine, "genuine"), _array(impostor, "impostor")))
 
 
 def eer(genuine: ArrayLike, impostor: ArrayLike) -> Eer:
-    """Equal error rate ``(eer, threshold)`` by the FVC2000 method (pyeer)."""
-    e, t, _fmr, _fnmr = _native.eval_eer(_scores(genuine), _scores(impostor))
-    return Eer(e, t)
+    """Equal error rate ``(eer, threshold, fmr, fnmr)`` by the FVC2000
+    method (pyeer), with the FMR and FNMR at that threshold.
+
+    ``e, t, *_ = eer(g, i)`` unpacks the first two (the result had two
+    fields before btp 0.1; see :class:`Eer`)."""
+    return Eer(*_native.eval_eer(_array(genuine, "genuine"), _array(impostor, "impostor")))
 
 
 def threshold_at_fmr(impostor: ArrayLike, fmr: float) -> float:
-    """The smallest threshold whose FMR on ``impostor`` is at most ``fmr``."""
-    t, _achieved = _native.eval_threshold_at_fmr(_scores(impostor), float(fmr))
+    """The smallest threshold whose FMR on ``impostor`` is at most ``fmr``
+    (a rate in ``[0, 1]``)."""
+    t, _achieved = _native.eval_threshold_at_fmr(_array(impostor, "impostor"), fmr)
     return float(t)
 
 
-def fnmr_at_fmr(genuine: ArrayLike, impostor: ArrayLike, fmr: float) -> FnmrAtFmr:
-    """``(fnmr, threshold, achieved_fmr)`` at the threshold of :func:`threshold_at_fmr`."""
-    p = OperatingPoint(*_native.eval_fnmr_at_fmr(_scores(genuine), _scores(impostor), float(fmr)))
-    return FnmrAtFmr(p.fnmr, p.threshold, p.fmr)
+@overload
+def fnmr_at_fmr(genuine: ArrayLike, impostor: ArrayLike, fmr: float) -> FnmrAtFmr: ...
+@overload
+def fnmr_at_fmr(genuine: ArrayLike, impostor: ArrayLike, fmr: Sequence[float]) -> FnmrAtFmrs: ...
+@overload
+def fnmr_at_fmr(genuine: ArrayLike, impostor: ArrayLike, fmr: npt.NDArray[Any]) -> FnmrAtFmrs: ...
+def fnmr_at_fmr(genuine: ArrayLike, impostor: ArrayLike, fmr: Any) -> Union[FnmrAtFmr, FnmrAtFmrs]:
+    """``(fnmr, threshold, achieved_fmr)`` at the threshold of
+    :func:`threshold_at_fmr`.
+
+    ``fmr`` may be one target (a :class:`FnmrAtFmr`) or a sequence of
+    targets (an :class:`FnmrAtFmrs` of arrays aligned with them, the scores
+    sorted once): ``fnmr_at_fmr(g, i, [1e-4, 1e-3, 1e-2]).fnmr``.
+    """
+    genuine, impostor = _array(genuine, "genuine"), _array(impostor, "impostor")
+    targets = _array(fmr, "fmr")
+    if targets.ndim == 0:
+        p = OperatingPoint(*_native.eval_fnmr_at_fmr(genuine, impostor, fmr))
+        return FnmrAtFmr(p.fnmr, p.threshold, p.fmr)
+    if targets.ndim != 1:
+        raise _native.DimensionError(f"`fmr` must be one target or a 1-D sequence, got {targets.ndim} dimension(s)")
+    if targets.dtype.kind not in "iuf":
+        raise _labels.param_error("fmr", f"targets are real numbers, not dtype {targets.dtype}")
+    points = [OperatingPoint(*p) for p in _native.eval_fnmr_at_fmrs(genuine, impostor, targets)]
+    return FnmrAtFmrs(
+        np.asarray(targets, dtype=np.float64),
+        np.array([p.fnmr for p in points], dtype=np.float64),
+        np.array([p.threshold for p in points], dtype=np.float64),
+        np.array([p.fmr for p in points], dtype=np.float64),
+    )
 
 
 def operating_point(genuine: ArrayLike, impostor: ArrayLike, threshold: float) -> OperatingPoint:
     """FMR and FNMR with their counts at ``threshold``."""
     return OperatingPoint(
-        *_native.eval_operating_point(_scores(genuine), _scores(impostor), float(threshold))
+        *_native.eval_operating_point(_array(genuine, "genuine"), _array(impostor, "impostor"), threshold)
     )
 
 
 def clopper_pearson(errors: int, trials: int, confidence: float = 0.95) -> Tuple[float, float]:
-    """Exact binomial (Clopper-Pearson) interval of ``errors / trials``."""
-    return _native.eval_clopper_pearson(int(errors), int(trials), float(confidence))
+    """Exact binomial (Clopper-Pearson) interval of ``errors / trials``
+    (``0 <= errors <= trials``, ``0 < confidence < 1``)."""
+    return _native.eval_clopper_pearson(errors, trials, confidence)
 
 
-def _label_codes(*arrays: ArrayLike) -> Tuple[npt.NDArray[np.uint32], ...]:
-    """Labels of any type (ints, strings) as shared ``uint32`` codes."""
-    flat = [np.asarray(a).reshape(-1) for a in arrays]
-    _, inverse = np.unique(np.concatenate(flat), return_inverse=True)
-    codes: npt.NDArray[np.uint32] = np.asarray(inverse, dtype=np.uint32).reshape(-1)
-    bounds = np.cumsum([0] + [len(a) for a in flat])
-    return tuple(codes[bounds[k] : bounds[k + 1]] for k in range(len(flat)))
-
-
+@overload
 def split_scores(
-    scores: ArrayLike, row_labels: ArrayLike, column_labels: Optional[ArrayLike] = None
-) -> Tuple[FloatArray, FloatArray]:
-    """``(genuine, impostor)`` scores of a labelled score matrix.
+    scores: ArrayLike,
+    row_labels: ArrayLike,
+    column_labels: Optional[ArrayLike] = ...,
+    *,
+    return_indices: Literal[False] = ...,
+) -> Tuple[FloatArray, FloatArray]: ...
+@overload
+def split_scores(
+    scores: ArrayLike,
+    row_labels: ArrayLike,
+    column_labels: Optional[ArrayLike] = ...,
+    *,
+    return_indices: Literal[True],
+) -> SplitScores: ...
+def split_scores(
+    scores: ArrayLike,
+    row_labels: ArrayLike,
+    column_labels: Optional[ArrayLike] = None,
+    *,
+    return_indices: bool = False,
+) -> Union[Tuple[FloatArray, FloatArray], SplitScores]:
+    """``(genuine, impostor)`` scores of a labelled score matrix, row-major.
 
     With ``column_labels=None`` the matrix compares one set with itself
     (square, e.g. ``prot.scores(codes, codes)``): each unordered pair counts
-    once and nobody is compared with themselves. Labels may be of any type.
+    once and nobody is compared with themselves. Labels may be numbers or
+    strings (both sides of one kind, see the module docs).
+
+    ``return_indices=True`` gives a :class:`SplitScores` that also holds the
+    ``[row, column]`` of every score (``(n, 2)`` ``int64``), so per-pair
+    metadata needs no loop: ``groups[s.genuine_pairs[:, 0]]``.
     """
-    m = np.ascontiguousarray(scores, dtype=np.float64)
+    if not isinstance(return_indices, (bool, np.bool_)):
+        raise _labels.param_error("return_indices", "must be True or False")
     if column_labels is None:
-        (rows,) = _label_codes(row_labels)
-        return _native.eval_split_scores(m, rows, None)
-    rows, cols = _label_codes(row_labels, column_labels)
+        _, (rows,) = _labels.codes(("row_labels", row_labels))
+        cols = None
+    else:
+        _, (rows, cols) = _labels.codes(("row_labels", row_labels), ("column_labels", column_labels))
+    m = _array(scores, "scores")
+    if return_indices:
+        return SplitScores(*_native.eval_split_scores_with_pairs(m, rows, cols))
     return _native.eval_split_scores(m, rows, cols)
 
 
 def mates(probe_labels: ArrayLike, gallery_labels: ArrayLike) -> npt.NDArray[np.int64]:
     """For each probe, the gallery column with the same label, or -1: the
     ``mates`` argument of the identification metrics. One gallery entry per
-    label."""
-    p, g = _label_codes(probe_labels, gallery_labels)
+    label; both sides numbers, or both strings."""
+    _, (p, g) = _labels.codes(("probe_labels", probe_labels), ("gallery_labels", gallery_labels))
     return _native.eval_mate_columns(p, g)
+
+
+def linkage_scores(
+    codes_a: ArrayLike,
+    codes_b: ArrayLike,
+    labels: ArrayLike,
+    prot_a: _native.Protector,
+    prot_b: _native.Protector,
+    *,
+    max_nonmated: int = 2_000_000,
+) -> LinkageScores:
+    """Mated and non-mated linkage scores of the same samples under two
+    applications (Gomez-Barrero et al. 2018), for :func:`unlinkability`.
+
+    Row ``i`` of ``codes_a`` (``prot_a.protect_batch(X)``) and of ``codes_b``
+    (``prot_b.protect_batch(X)``) is sample ``i`` of subject ``labels[i]``;
+    the two protectors share the scheme (else ``SchemeMismatchError``) and
+    differ in application or version. Mated: sample ``i`` under ``a``
+    against another sample ``j != i`` of the same subject under ``b``;
+    non-mated: against a sample of another subject, an evenly spaced
+    subsample of at most ``max_nonmated`` pairs.
+
+    >>> d_sys = btp.eval.unlinkability(*btp.eval.linkage_scores(ca, cb, y, a, b)).d_sys
+    """
+    _, (codes,) = _labels.codes(("labels", labels))
+    a, b = _array(codes_a, "codes_a"), _array(codes_b, "codes_b")
+    return LinkageScores(*_native.eval_linkage_scores(prot_a, a, prot_b, b, codes, max_nonmated))
 
 
 # --------------------------------------------------------------------------
 # Identification
-
-
-def _search(scores: ArrayLike, mates: ArrayLike) -> Tuple[FloatArray, npt.NDArray[np.int64]]:
-    return (
-        np.ascontiguousarray(scores, dtype=np.float64),
-        np.ascontiguousarray(mates, dtype=np.int64).reshape(-1),
-    )
+#
+# ``scores`` is the ``(searches, gallery)`` similarity matrix (real numbers);
+# ``mates`` the gallery column of each search's mate or -1, as integers (a
+# float or bool array is refused, never truncated; see :func:`mates`).
 
 
 def cmc(scores: ArrayLike, mates: ArrayLike, max_rank: Optional[int] = None) -> FloatArray:
     """Cumulative match characteristic: element ``k-1`` is the rank-``k``
     identification rate of the mated searches.
 
-    ``scores`` is the ``(searches, gallery)`` similarity matrix, ``mates``
-    the gallery column of each search's mate or -1 (see :func:`mates`).
-    ``max_rank`` defaults to the gallery size.
+    ``max_rank`` (at least 1) defaults to the gallery size, and a larger one
+    is clamped to it (every mate has a rank within the gallery, where the
+    rate is 1): the curve has ``min(max_rank, gallery size)`` elements.
     """
-    s, m = _search(scores, mates)
-    return _native.eval_cmc(s, m, int(max_rank if max_rank is not None else s.shape[-1]))
+    return _native.eval_cmc(_array(scores, "scores"), _array(mates, "mates"), max_rank)
 
 
 def fnir_at_fpir(scores: ArrayLike, mates: ArrayLike, fpir: float, rank: int = 1) -> FnirAtFpir:
-    """``(fnir, threshold, achieved_fpir)`` at rank ``rank`` and the threshold
-    that gives FPIR at most ``fpir`` (NIST FRVT definitions)."""
-    s, m = _search(scores, mates)
-    p = IdentificationPoint(*_native.eval_fnir_at_fpir(s, m, int(rank), float(fpir)))
+    """``(fnir, threshold, achieved_fpir)`` at rank ``rank`` (at least 1) and
+    the threshold that gives FPIR at most ``fpir`` (a rate in ``[0, 1]``;
+    NIST FRVT definitions)."""
+    s, m = _array(scores, "scores"), _array(mates, "mates")
+    p = IdentificationPoint(*_native.eval_fnir_at_fpir(s, m, rank, fpir))
     return FnirAtFpir(p.fnir, p.threshold, p.fpir)
 
 
@@ -355,14 +305,14 @@ def identification_point(
     scores: ArrayLike, mates: ArrayLike, threshold: float, rank: int = 1
 ) -> IdentificationPoint:
     """FNIR and FPIR with their counts at ``threshold`` and ``rank``."""
-    s, m = _search(scores, mates)
-    return IdentificationPoint(*_native.eval_identification_point(s, m, int(rank), float(threshold)))
+    s, m = _array(scores, "scores"), _array(mates, "mates")
+    return IdentificationPoint(*_native.eval_identification_point(s, m, rank, threshold))
 
 
 def fnir_fpir_curve(scores: ArrayLike, mates: ArrayLike, rank: int = 1) -> IdentificationCurve:
     """The FNIR/FPIR trade-off at ``rank`` over every threshold."""
-    s, m = _search(scores, mates)
-    return IdentificationCurve(*_native.eval_fnir_fpir_curve(s, m, int(rank)))
+    s, m = _array(scores, "scores"), _array(mates, "mates")
+    return IdentificationCurve(*_native.eval_fnir_fpir_curve(s, m, rank))
 
 
 # --------------------------------------------------------------------------
@@ -372,7 +322,7 @@ def fnir_fpir_curve(scores: ArrayLike, mates: ArrayLike, rank: int = 1) -> Ident
 def differentials(
     scores: ArrayLike,
     labels_or_pairs: ArrayLike,
-    groups: Sequence[Any] | ArrayLike,
+    groups: Union[Sequence[Any], ArrayLike],
     threshold: float,
     *,
     confidence: float = 0.95,
@@ -382,35 +332,34 @@ def differentials(
     intervals, max/min and max/geometric-mean ratios, Gini coefficients and
     GARBE (Howard et al. 2022).
 
-    ``labels_or_pairs`` says which comparisons are genuine: a boolean (or
-    0/1) array, one per score, or an ``(n, 2)`` array of the two subject
-    labels of each comparison (genuine iff equal). ``groups`` gives each
-    comparison's group (any labels); the result is keyed by them.
+    ``labels_or_pairs`` says which comparisons are genuine: one flag per
+    score (booleans, or numbers that are 0 or 1: a string such as
+    ``"False"`` is refused, not read as true), or an ``(n, 2)`` array of the
+    two subject labels of each comparison (genuine iff equal). ``groups``
+    gives each comparison's group (numbers or strings, not both); the result
+    is keyed by them, with their own type. ``0 < confidence < 1``,
+    ``0 <= garbe_alpha <= 1``.
     """
-    s = _scores(scores)
-    lp = np.asarray(labels_or_pairs)
+    lp = _array(labels_or_pairs, "labels_or_pairs")
     if lp.ndim == 2:
         if lp.shape[1] != 2:
             raise _native.DimensionError(
                 "labels_or_pairs must be one flag per score or an (n, 2) array of subject labels"
             )
-        genuine = lp[:, 0] == lp[:, 1]
+        _, (a, b) = _labels.codes(("labels_or_pairs[:, 0]", lp[:, 0]), ("labels_or_pairs[:, 1]", lp[:, 1]))
+        genuine = np.asarray(a == b, dtype=np.uint8)
     else:
-        genuine = lp.astype(bool)
-    g = np.asarray(groups).reshape(-1)
-    names, codes = np.unique(g, return_inverse=True)
+        genuine = _labels.flags(lp, "labels_or_pairs")
+    names, (codes,) = _labels.codes(("groups", groups))
     t, per_group, fmr, fnmr, garbe, alpha = _native.eval_differentials(
-        s,
-        np.ascontiguousarray(genuine, dtype=np.uint8).reshape(-1),
-        codes.astype(np.uint32).reshape(-1),
-        float(threshold),
-        float(confidence),
-        float(garbe_alpha),
+        _array(scores, "scores"), genuine, codes, threshold, confidence, garbe_alpha
     )
     return Differentials(
         threshold=t,
         groups={
-            names[code].item(): GroupRates(RateEstimate(*r_fmr), RateEstimate(*r_fnmr))
+            names[code].item() if isinstance(names[code], np.generic) else names[code]: GroupRates(
+                RateEstimate(*r_fmr), RateEstimate(*r_fnmr)
+            )
             for code, r_fmr, r_fnmr in per_group
         },
         fmr=Disparity(*fmr),
@@ -433,7 +382,7 @@ def unlinkability_details(
 ) -> UnlinkabilityDetails:
     """:func:`unlinkability` with the bin edges and densities."""
     return UnlinkabilityDetails(
-        *_native.eval_unlinkability(_scores(mated), _scores(nonmated), int(bins), range, float(omega))
+        *_native.eval_unlinkability(_array(mated, "mated"), _array(nonmated, "nonmated"), bins, range, omega)
     )
 
 
@@ -446,8 +395,10 @@ def unlinkability(
 ) -> Unlinkability:
     """``(d_sys, d_local, bin_centres)`` of mated and non-mated linkage
     scores (Gomez-Barrero et al. 2018, as their reference code computes
-    them). ``range`` defaults to the smallest and largest score; ``omega`` is
-    the prior ratio P(mated)/P(non-mated)."""
+    them; :func:`linkage_scores` builds them from two applications' codes).
+    ``bins`` is in ``2..=2**20``; ``range`` ``(lo, hi)`` with ``lo < hi``
+    defaults to the smallest and largest score; ``omega`` (positive) is the
+    prior ratio P(mated)/P(non-mated)."""
     d = unlinkability_details(mated, nonmated, bins, omega, range)
     return Unlinkability(d.d_sys, d.d_local, d.bin_centres)
 
@@ -484,22 +435,25 @@ def protection_report(
     ``target_fmr``, and D_sys of two applications' templates.
 
     ``mk`` defaults to a fresh random key (the figures do not depend on
-    which key, only on there being one).
+    which key, only on there being one). ``version`` is a ``u32``; ``bins``,
+    ``range`` and ``omega`` are :func:`unlinkability`'s. Every pair of
+    ``x`` is scored: memory grows as ``n**2`` (an
+    :class:`btp.OutOfMemoryError` when it does not fit).
     """
     key = mk if mk is not None else _native.MasterKey.generate()
-    (codes,) = _label_codes(labels)
+    _, (codes,) = _labels.codes(("labels", labels))
     d = _native.eval_protection_report(
-        x,
+        _array(x, "x"),
         codes,
         scheme,
         key,
         application,
-        int(version),
-        float(target_fmr),
-        int(bins),
-        (float(range[0]), float(range[1])),
-        float(omega),
-        int(max_nonmated_linkage_pairs),
+        version,
+        target_fmr,
+        bins,
+        range,
+        omega,
+        max_nonmated_linkage_pairs,
     )
     return ProtectionReport(
         scheme=d["scheme"],
@@ -511,3 +465,4 @@ def protection_report(
         mated_linkage_pairs=d["mated_linkage_pairs"],
         nonmated_linkage_pairs=d["nonmated_linkage_pairs"],
     )
+

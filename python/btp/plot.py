@@ -9,6 +9,9 @@ machine without a display.
 
 from __future__ import annotations
 
+import itertools
+import math
+import numbers
 import os
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union, cast
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union, c
 import numpy as np
 import numpy.typing as npt
 
+from btp import _labels, _native
 from btp import eval as _eval
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,13 +46,42 @@ def _axes(ax: Optional[Axes]) -> Axes:
 
 
 _NORMAL = NormalDist()
-_TICKS = [0.0001, 0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95]
+# Candidate ticks (rates); the axes show those inside their limits.
+_TICKS = [1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99]
+_FLOOR = 1e-6
 
 
 def _probit(p: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Normal deviate of rates, clipped away from 0 and 1."""
-    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    q = np.clip(np.asarray(p, dtype=np.float64), _FLOOR, 1 - _FLOOR)
     return np.array([_NORMAL.inv_cdf(float(v)) for v in q.reshape(-1)]).reshape(q.shape)
+
+
+def _rate_limits(name: str, limits: Any) -> Tuple[float, float]:
+    """A caller's ``(lo, hi)`` axis limits, as rates with ``0 < lo < hi < 1``."""
+    try:
+        values = list(itertools.islice(iter(limits), 3))
+        ok = len(values) == 2 and not isinstance(limits, (str, bytes)) and all(
+            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in values
+        )
+        lo, hi = (float(v) for v in values) if ok else (0.0, 0.0)
+        ok = ok and 0 < lo < hi < 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise _labels.param_error(name, "must be a pair (lo, hi) of rates with 0 < lo < hi < 1")
+    return lo, hi
+
+
+def _data_limits(rates: List[npt.NDArray[np.float64]], eers: List[float]) -> Tuple[float, float]:
+    """Axis limits that follow the data: from the decade at or below the
+    smallest non-zero rate any curve reaches (at least 1e-6) to 0.5, or
+    0.95 when an EER is above 0.4."""
+    positive = [float(r[r > 0].min()) for r in rates if np.any(r > 0)]
+    smallest = min(positive) if positive else 1e-3
+    lo = max(_FLOOR, 10.0 ** math.floor(math.log10(smallest)))
+    hi = 0.95 if max(eers, default=0.0) > 0.4 else 0.5
+    return min(lo, 0.01), hi
 
 
 def det(
@@ -58,31 +91,51 @@ def det(
     label: str = "scores",
     ax: Optional[Axes] = None,
     title: Optional[str] = "DET",
+    xlim: Optional[Tuple[float, float]] = None,
+    ylim: Optional[Tuple[float, float]] = None,
 ) -> Axes:
     """DET curves on normal-deviate axes (the ISO/IEC 19795 convention).
 
     ``det(genuine, impostor)`` draws one curve; ``det([(label, genuine,
     impostor), ...])`` draws several. The EER of each is marked and given in
-    the legend.
+    the legend. Scores are checked as :mod:`btp.eval` checks them (NaN,
+    infinities, empty arrays are :class:`btp.InvalidScoresError`).
+
+    The axes follow the data: each from the decade at or below the smallest
+    non-zero FMR (x) or FNMR (y) of any curve (at least 1e-6, so 10,000
+    impostor scores reach 1e-4) to 0.5 (0.95 if an EER exceeds 0.4).
+    ``xlim`` and ``ylim`` set them instead, as rates ``(lo, hi)`` with
+    ``0 < lo < hi < 1``.
     """
     todo: List[Tuple[str, Any, Any]]
     if impostor is not None:
         todo = [(label, curves, impostor)]
     else:
+        if isinstance(curves, np.ndarray) or not all(
+            isinstance(c, (tuple, list)) and len(c) == 3 for c in cast(Sequence[Any], curves)
+        ):
+            raise _labels.param_error(
+                "curves",
+                "det(genuine, impostor) draws one curve, det([(label, genuine, impostor), ...]) several",
+            )
         todo = [(str(n), g, i) for n, g, i in cast(Sequence[Tuple[str, Any, Any]], curves)]
+    x_limits = _rate_limits("xlim", xlim) if xlim is not None else None
+    y_limits = _rate_limits("ylim", ylim) if ylim is not None else None
+    drawn = [(name, _eval.det(g, i), _eval.eer(g, i)) for name, g, i in todo]
+    eers = [e.eer for _, _, e in drawn]
+    x_limits = x_limits or _data_limits([c.fmr for _, c, _ in drawn], eers)
+    y_limits = y_limits or _data_limits([c.fnmr for _, c, _ in drawn], eers)
     ax = _axes(ax)
-    for name, genuine, imp in todo:
-        c = _eval.det(genuine, imp)
-        e = _eval.eer(genuine, imp)
+    for name, c, e in drawn:
         (line,) = ax.plot(_probit(c.fmr), _probit(c.fnmr), label=f"{name} (EER {100 * e.eer:.2f}%)")
         ax.plot(_probit(e.eer), _probit(e.eer), "o", color=line.get_color())
-    ticks = _probit(_TICKS)
-    labels = [f"{100 * t:g}" for t in _TICKS]
-    ax.set_xticks(ticks, labels)
-    ax.set_yticks(ticks, labels)
-    lo, hi = float(_probit(1e-4)), float(_probit(0.95))
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(lo, hi)
+    for limits, set_ticks, set_lim in (
+        (x_limits, ax.set_xticks, ax.set_xlim),
+        (y_limits, ax.set_yticks, ax.set_ylim),
+    ):
+        ticks = [t for t in _TICKS if limits[0] <= t <= limits[1]]
+        set_ticks(_probit(ticks), [f"{100 * t:g}" for t in ticks])
+        set_lim(float(_probit(limits[0])), float(_probit(limits[1])))
     ax.set_xlabel("FMR (%)")
     ax.set_ylabel("FNMR (%)")
     ax.grid(True, alpha=0.3)
@@ -101,17 +154,33 @@ def score_histograms(
     ax: Optional[Axes] = None,
     title: Optional[str] = "Score distributions",
 ) -> Axes:
-    """Genuine and impostor score densities, with an optional threshold line."""
+    """Genuine and impostor score densities, with an optional threshold line.
+
+    Scores are checked as :mod:`btp.eval` checks them (1-D, real, finite,
+    non-empty: :class:`btp.InvalidScoresError` otherwise); ``threshold`` is a
+    finite number and ``bins`` an integer in ``1..=10**6``
+    (:class:`btp.InvalidParameterError`)."""
+    genuine, impostor = _eval._array(genuine, "genuine"), _eval._array(impostor, "impostor")
+    _native.eval_check_scores(genuine, "genuine")
+    _native.eval_check_scores(impostor, "impostor")
+    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or not 1 <= int(bins) <= 10**6:
+        raise _labels.param_error("bins", "must be an integer in 1..=1000000")
+    if threshold is not None and (
+        isinstance(threshold, (bool, str, bytes))
+        or not isinstance(threshold, numbers.Real)
+        or not math.isfinite(float(threshold))
+    ):
+        raise _labels.param_error("threshold", "must be a finite number (or None)")
     ax = _axes(ax)
-    g = np.asarray(genuine, dtype=np.float64).reshape(-1)
-    i = np.asarray(impostor, dtype=np.float64).reshape(-1)
+    g = np.asarray(genuine, dtype=np.float64)
+    i = np.asarray(impostor, dtype=np.float64)
     lo = float(min(g.min(), i.min()))
     hi = float(max(g.max(), i.max()))
-    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1).tolist()
+    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, int(bins) + 1).tolist()
     ax.hist(i, bins=edges, density=True, alpha=0.55, label=f"impostor ({len(i)})")
     ax.hist(g, bins=edges, density=True, alpha=0.55, label=f"genuine ({len(g)})")
     if threshold is not None:
-        ax.axvline(threshold, color="k", linestyle="--", label=f"threshold {threshold:.3f}")
+        ax.axvline(float(threshold), color="k", linestyle="--", label=f"threshold {float(threshold):.3f}")
     ax.set_xlabel("similarity")
     ax.set_ylabel("density")
     ax.legend()
@@ -131,7 +200,8 @@ def unlinkability(
 ) -> Axes:
     """Mated and non-mated linkage score densities with the local measure
     ``D(s)`` (right axis) and ``D_sys`` in the title, as in Gomez-Barrero et
-    al. (2018)."""
+    al. (2018). Arguments are :func:`btp.eval.unlinkability`'s, checked
+    there."""
     ax = _axes(ax)
     u = _eval.unlinkability_details(mated, nonmated, bins=bins, omega=omega)
     width = np.diff(u.bin_edges)

@@ -35,7 +35,13 @@ def population(
 
     The defaults give an unprotected (cosine, centred) EER of about 1%,
     close to dlib embeddings of the ORL faces.
+
+    ``subjects`` (at most ``2**32``), ``samples`` and ``dim`` are integers
+    of at least 1, ``seed`` an integer in ``0..2**64``; the standard
+    deviations are finite and ``>= 0``. Anything else (a float count, a
+    negative seed) is an :class:`btp.InvalidParameterError` naming the
+    argument, and a population too large for memory an
+    :class:`btp.OutOfMemoryError` (a ``MemoryError``) raised before anything
+    is generated.
     """
-    return _native.synthetic_population(
-        int(subjects), int(samples), int(dim), float(offset), float(between), float(within), int(seed)
-    )
+    return _native.synthetic_population(subjects, samples, dim, offset, between, within, seed)

@@ -260,11 +260,6 @@ pub fn matrix<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Inpu
     )
 }
 
-/// Unsigned 32-bit labels, 1-D (`uint32`; other integer dtypes converted).
-pub fn labels<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Input<'py, u32>> {
-    input(obj, what, &[Kind::Unsigned, Kind::Signed], &[1], "(n,)")
-}
-
 /// A 1-D array of signed 64-bit integers.
 pub fn ints<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Input<'py, i64>> {
     input(obj, what, &[Kind::Unsigned, Kind::Signed], &[1], "(n,)")

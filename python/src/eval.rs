@@ -1,16 +1,23 @@
 //! Evaluation functions of `btp::eval`, flat and private (`_native.eval_*`):
-//! `btp.eval` converts arguments and wraps the plain tuples returned here
-//! into its named result types. Every function runs without the GIL.
+//! `btp.eval` checks labels and wraps the plain tuples returned here into
+//! its named result types. Every function runs without the GIL. Scalar
+//! arguments arrive as Python objects and go through [`crate::args`], so a
+//! negative or huge integer, a bool or a string is an
+//! `InvalidParameterError` naming the argument, never an `OverflowError`.
+//! Labelled score matrices (split, mates, linkage) are in
+//! [`crate::labelled`].
 
 use btp::eval::{self, DifferentialOptions, ProtocolOptions, SearchScores};
-use btp::{batch, synthetic::Population};
 use numpy::PyArrayDyn;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::args::{float_arg, int_arg, opt_int_arg, opt_pair_arg};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::scheme::{PyMasterKey, PyScheme};
+
+type Arg<'py> = Bound<'py, PyAny>;
 
 type F64s<'py> = Bound<'py, PyArrayDyn<f64>>;
 
@@ -88,6 +95,13 @@ pub fn eval_roc<'py>(
     Ok(curve(py, over_scores(py, genuine, impostor, eval::roc)?))
 }
 
+/// Checks scores as every metric does (non-empty, finite), naming `role`.
+#[pyfunction]
+pub fn eval_check_scores(scores: &Arg<'_>, role: &str) -> PyResult<()> {
+    let s = arrays::floats(scores, "scores")?;
+    eval::check_scores(role, s.as_slice()).or_raise()
+}
+
 /// `(eer, threshold, fmr, fnmr)`.
 #[pyfunction]
 pub fn eval_eer(
@@ -104,8 +118,9 @@ pub fn eval_eer(
 pub fn eval_threshold_at_fmr(
     py: Python<'_>,
     impostor: &Bound<'_, PyAny>,
-    target_fmr: f64,
+    target_fmr: &Arg<'_>,
 ) -> PyResult<(f64, f64)> {
+    let target_fmr = float_arg(target_fmr, "fmr")?;
     let i = arrays::floats(impostor, "impostor")?;
     let i = i.as_slice();
     py.detach(|| eval::threshold_at_fmr(i, target_fmr))
@@ -118,12 +133,27 @@ pub fn eval_fnmr_at_fmr(
     py: Python<'_>,
     genuine: &Bound<'_, PyAny>,
     impostor: &Bound<'_, PyAny>,
-    target_fmr: f64,
+    target_fmr: &Arg<'_>,
 ) -> PyResult<Point> {
+    let target_fmr = float_arg(target_fmr, "fmr")?;
     over_scores(py, genuine, impostor, |g, i| {
         eval::fnmr_at_fmr(g, i, target_fmr)
     })
     .map(point)
+}
+
+/// The operating points at the thresholds of several target FMRs.
+#[pyfunction]
+pub fn eval_fnmr_at_fmrs(
+    py: Python<'_>,
+    genuine: &Bound<'_, PyAny>,
+    impostor: &Bound<'_, PyAny>,
+    targets: &Arg<'_>,
+) -> PyResult<Vec<Point>> {
+    let t = arrays::floats(targets, "fmr")?;
+    let t = t.as_slice();
+    over_scores(py, genuine, impostor, |g, i| eval::fnmr_at_fmrs(g, i, t))
+        .map(|v| v.into_iter().map(point).collect())
 }
 
 /// The operating point at `threshold`.
@@ -132,8 +162,9 @@ pub fn eval_operating_point(
     py: Python<'_>,
     genuine: &Bound<'_, PyAny>,
     impostor: &Bound<'_, PyAny>,
-    threshold: f64,
+    threshold: &Arg<'_>,
 ) -> PyResult<Point> {
+    let threshold = float_arg(threshold, "threshold")?;
     over_scores(py, genuine, impostor, |g, i| {
         eval::operating_point(g, i, threshold)
     })
@@ -142,8 +173,17 @@ pub fn eval_operating_point(
 
 /// Clopper-Pearson interval `(lo, hi)`.
 #[pyfunction]
-pub fn eval_clopper_pearson(errors: u64, trials: u64, confidence: f64) -> PyResult<(f64, f64)> {
-    eval::clopper_pearson(errors, trials, confidence).or_raise()
+pub fn eval_clopper_pearson(
+    errors: &Arg<'_>,
+    trials: &Arg<'_>,
+    confidence: &Arg<'_>,
+) -> PyResult<(f64, f64)> {
+    eval::clopper_pearson(
+        int_arg(errors, "errors")?,
+        int_arg(trials, "trials")?,
+        float_arg(confidence, "confidence")?,
+    )
+    .or_raise()
 }
 
 fn mates_of(mates: &Bound<'_, PyAny>) -> PyResult<Vec<Option<usize>>> {
@@ -183,14 +223,17 @@ fn with_searches<T: Send>(
         .or_raise()
 }
 
-/// Rank-1..=max_rank identification rates.
+/// Rank-1..=max_rank identification rates; `max_rank=None` (and any
+/// larger value) is the gallery size.
 #[pyfunction]
+#[pyo3(signature = (scores, mates, max_rank = None))]
 pub fn eval_cmc<'py>(
     py: Python<'py>,
     scores: &Bound<'py, PyAny>,
     mates: &Bound<'py, PyAny>,
-    max_rank: usize,
+    max_rank: Option<&Arg<'py>>,
 ) -> PyResult<F64s<'py>> {
+    let max_rank = opt_int_arg::<usize>(max_rank, "max_rank")?.unwrap_or(usize::MAX);
     let c = with_searches(py, scores, mates, |s| eval::cmc(s, max_rank))?;
     Ok(arrays::vec1(py, c))
 }
@@ -201,9 +244,10 @@ pub fn eval_fnir_at_fpir(
     py: Python<'_>,
     scores: &Bound<'_, PyAny>,
     mates: &Bound<'_, PyAny>,
-    rank: usize,
-    target_fpir: f64,
+    rank: &Arg<'_>,
+    target_fpir: &Arg<'_>,
 ) -> PyResult<IdPoint> {
+    let (rank, target_fpir) = (int_arg(rank, "rank")?, float_arg(target_fpir, "fpir")?);
     with_searches(py, scores, mates, |s| {
         eval::fnir_at_fpir(s, rank, target_fpir)
     })
@@ -216,9 +260,10 @@ pub fn eval_identification_point(
     py: Python<'_>,
     scores: &Bound<'_, PyAny>,
     mates: &Bound<'_, PyAny>,
-    rank: usize,
-    threshold: f64,
+    rank: &Arg<'_>,
+    threshold: &Arg<'_>,
 ) -> PyResult<IdPoint> {
+    let (rank, threshold) = (int_arg(rank, "rank")?, float_arg(threshold, "threshold")?);
     with_searches(py, scores, mates, |s| {
         eval::identification_point(s, rank, threshold)
     })
@@ -231,8 +276,9 @@ pub fn eval_fnir_fpir_curve<'py>(
     py: Python<'py>,
     scores: &Bound<'py, PyAny>,
     mates: &Bound<'py, PyAny>,
-    rank: usize,
+    rank: &Arg<'py>,
 ) -> PyResult<(F64s<'py>, F64s<'py>, F64s<'py>)> {
+    let rank = int_arg(rank, "rank")?;
     let c = with_searches(py, scores, mates, |s| eval::fnir_fpir_curve(s, rank))?;
     Ok((
         arrays::vec1(py, c.thresholds),
@@ -278,9 +324,9 @@ pub fn eval_differentials(
     scores: &Bound<'_, PyAny>,
     is_genuine: &Bound<'_, PyAny>,
     groups: &Bound<'_, PyAny>,
-    threshold: f64,
-    confidence: f64,
-    garbe_alpha: f64,
+    threshold: &Arg<'_>,
+    confidence: &Arg<'_>,
+    garbe_alpha: &Arg<'_>,
 ) -> PyResult<(
     f64,
     Vec<(u32, Rate, Rate)>,
@@ -289,16 +335,20 @@ pub fn eval_differentials(
     Option<f64>,
     f64,
 )> {
+    let (threshold, confidence, garbe_alpha) = (
+        float_arg(threshold, "threshold")?,
+        float_arg(confidence, "confidence")?,
+        float_arg(garbe_alpha, "garbe_alpha")?,
+    );
     let s = arrays::floats(scores, "scores")?;
-    let g = arrays::labels(is_genuine, "is_genuine")?;
-    let groups = arrays::labels(groups, "groups")?;
-    let (s, g, groups) = (s.as_slice(), g.as_slice(), groups.as_slice());
+    let genuine = flags(is_genuine, "is_genuine")?;
+    let groups = crate::labelled::label_codes(groups, "groups")?;
+    let (s, genuine, groups) = (s.as_slice(), genuine.as_slice(), groups.as_slice());
     let d = py
         .detach(|| {
-            let genuine: Vec<bool> = g.iter().map(|&v| v != 0).collect();
             eval::differentials(
                 s,
-                &genuine,
+                genuine,
                 groups,
                 threshold,
                 &DifferentialOptions {
@@ -321,6 +371,21 @@ pub fn eval_differentials(
     ))
 }
 
+/// Genuine flags: 0 or 1 each (`bool` arrays arrive as `uint8`); anything
+/// else is refused, never read as "not zero".
+fn flags(obj: &Arg<'_>, name: &'static str) -> PyResult<Vec<bool>> {
+    let v = arrays::ints(obj, name)?;
+    v.as_slice()
+        .iter()
+        .enumerate()
+        .map(|(i, &f)| match f {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(param(name, format!("must be 0 or 1 (element {i} is not)"))),
+        })
+        .collect()
+}
+
 /// `(d_sys, d_local, bin_centres, bin_edges, mated_density, nonmated_density)`.
 #[pyfunction]
 #[pyo3(signature = (mated, nonmated, bins, range, omega))]
@@ -329,10 +394,15 @@ pub fn eval_unlinkability<'py>(
     py: Python<'py>,
     mated: &Bound<'py, PyAny>,
     nonmated: &Bound<'py, PyAny>,
-    bins: usize,
-    range: Option<(f64, f64)>,
-    omega: f64,
+    bins: &Arg<'py>,
+    range: Option<&Arg<'py>>,
+    omega: &Arg<'py>,
 ) -> PyResult<(f64, F64s<'py>, F64s<'py>, F64s<'py>, F64s<'py>, F64s<'py>)> {
+    let (bins, range, omega) = (
+        int_arg(bins, "bins")?,
+        opt_pair_arg(range, "range")?,
+        float_arg(omega, "omega")?,
+    );
     let (m, n) = (
         arrays::floats(mated, "mated")?,
         arrays::floats(nonmated, "nonmated")?,
@@ -374,24 +444,28 @@ pub fn eval_protection_report<'py>(
     scheme: &PyScheme,
     mk: &PyMasterKey,
     application: String,
-    version: u32,
-    target_fmr: f64,
-    bins: usize,
-    range: (f64, f64),
-    omega: f64,
-    max_nonmated_linkage_pairs: usize,
+    version: &Arg<'py>,
+    target_fmr: &Arg<'py>,
+    bins: &Arg<'py>,
+    range: &Arg<'py>,
+    omega: &Arg<'py>,
+    max_nonmated_linkage_pairs: &Arg<'py>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let rows = arrays::features_of_dim(x, "x", &[2], scheme.params.dim())?;
-    let labels = arrays::labels(labels, "labels")?;
     let options = ProtocolOptions {
         application,
-        version,
-        target_fmr,
-        unlinkability_bins: bins,
-        unlinkability_range: range,
-        omega,
-        max_nonmated_linkage_pairs,
+        version: int_arg(version, "version")?,
+        target_fmr: float_arg(target_fmr, "target_fmr")?,
+        unlinkability_bins: int_arg(bins, "bins")?,
+        unlinkability_range: opt_pair_arg(Some(range), "range")?
+            .ok_or_else(|| param("range", "must be a pair (lo, hi) of real numbers"))?,
+        omega: float_arg(omega, "omega")?,
+        max_nonmated_linkage_pairs: int_arg(
+            max_nonmated_linkage_pairs,
+            "max_nonmated_linkage_pairs",
+        )?,
     };
+    let rows = arrays::features_of_dim(x, "x", &[2], scheme.params.dim())?;
+    let labels = crate::labelled::label_codes(labels, "labels")?;
     let (r, l) = (rows.as_slice(), labels.as_slice());
     let report = py
         .detach(|| eval::protection_report(r, l, &scheme.params, &mk.key, &options))
@@ -416,89 +490,6 @@ pub fn eval_protection_report<'py>(
     Ok(d)
 }
 
-/// `(genuine, impostor)` of a labelled score matrix (see
-/// `btp::batch::split_scores`).
-#[pyfunction]
-#[pyo3(signature = (scores, row_labels, column_labels = None))]
-pub fn eval_split_scores<'py>(
-    py: Python<'py>,
-    scores: &Bound<'py, PyAny>,
-    row_labels: &Bound<'py, PyAny>,
-    column_labels: Option<&Bound<'py, PyAny>>,
-) -> PyResult<(F64s<'py>, F64s<'py>)> {
-    let s = arrays::matrix(scores, "scores")?;
-    let rows = arrays::labels(row_labels, "row_labels")?;
-    let cols = column_labels
-        .map(|c| arrays::labels(c, "column_labels"))
-        .transpose()?;
-    if s.shape()
-        != [
-            rows.as_slice().len(),
-            cols.as_ref()
-                .map_or(rows.as_slice().len(), |c| c.as_slice().len()),
-        ]
-    {
-        return Err(crate::errors::shape(format!(
-            "`scores` of shape {:?} does not match the labels",
-            s.shape()
-        )));
-    }
-    let (sl, rl, cl) = (
-        s.as_slice(),
-        rows.as_slice(),
-        cols.as_ref().map(|c| c.as_slice()),
-    );
-    let (g, i) = py.detach(|| batch::split_scores(sl, rl, cl)).or_raise()?;
-    Ok((arrays::vec1(py, g), arrays::vec1(py, i)))
-}
-
-/// The gallery column of each probe's mate, -1 for none.
-#[pyfunction]
-pub fn eval_mate_columns<'py>(
-    py: Python<'py>,
-    probe_labels: &Bound<'py, PyAny>,
-    gallery_labels: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyArrayDyn<i64>>> {
-    let p = arrays::labels(probe_labels, "probe_labels")?;
-    let g = arrays::labels(gallery_labels, "gallery_labels")?;
-    let m = batch::mate_columns(p.as_slice(), g.as_slice()).or_raise()?;
-    Ok(arrays::vec1(
-        py,
-        m.into_iter().map(|c| c.map_or(-1, |c| c as i64)).collect(),
-    ))
-}
-
-/// Feature vectors and their labels.
-type Dataset<'py> = (Bound<'py, PyArrayDyn<f32>>, Bound<'py, PyArrayDyn<u32>>);
-
-/// A seeded synthetic population: `(x (n, dim) float32, labels (n,) uint32)`.
-#[pyfunction]
-#[pyo3(signature = (subjects, samples, dim, offset, between, within, seed))]
-#[allow(clippy::too_many_arguments)]
-pub fn synthetic_population<'py>(
-    py: Python<'py>,
-    subjects: usize,
-    samples: usize,
-    dim: usize,
-    offset: f64,
-    between: f64,
-    within: f64,
-    seed: u64,
-) -> PyResult<Dataset<'py>> {
-    let p = Population {
-        subjects,
-        samples,
-        dim,
-        offset,
-        between,
-        within,
-        seed,
-    };
-    let d = py.detach(|| p.generate()).or_raise()?;
-    let n = d.len();
-    Ok((arrays::vec2(py, d.rows, n, dim), arrays::vec1(py, d.labels)))
-}
-
 /// Registers the functions of this module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eval_det, m)?)?;
@@ -515,8 +506,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eval_differentials, m)?)?;
     m.add_function(wrap_pyfunction!(eval_unlinkability, m)?)?;
     m.add_function(wrap_pyfunction!(eval_protection_report, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_split_scores, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_mate_columns, m)?)?;
-    m.add_function(wrap_pyfunction!(synthetic_population, m)?)?;
+    m.add_function(wrap_pyfunction!(eval_check_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(eval_fnmr_at_fmrs, m)?)?;
     Ok(())
 }

@@ -10,10 +10,11 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyInt, PyList, PyString, PyType};
 
+use crate::args::{count, count_or, int_in};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::protector::{reduce_to, PyProtector, PyTemplate};
-use crate::pytypes::{self, count, count_or};
+use crate::pytypes;
 use crate::scheme::PyMasterKey;
 
 /// Largest integer id: ids are non-negative `int64` values, so that batch
@@ -71,7 +72,7 @@ fn ids_of(obj: &Bound<'_, PyAny>) -> PyResult<(Ids, bool)> {
         return Ok((Ids::Strings(vec![obj.extract()?]), true));
     }
     if obj.is_instance_of::<PyInt>() || obj.hasattr("__index__")? && !obj.hasattr("__len__")? {
-        let id: u64 = pytypes::int_in(obj, "ids", 0, i128::from(MAX_ID))?;
+        let id: u64 = int_in(obj, "ids", 0, i128::from(MAX_ID))?;
         return Ok((Ids::Ints(vec![id]), true));
     }
     let arr = if obj.cast::<PyUntypedArray>().is_ok() {

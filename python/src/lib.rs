@@ -7,10 +7,13 @@
 
 #![forbid(unsafe_code)]
 
+mod args;
 mod arrays;
 mod errors;
 mod eval;
 mod gallery;
+mod hazmat;
+mod labelled;
 mod protector;
 mod pytypes;
 mod scheme;
@@ -34,5 +37,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gallery::merge_results, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::_reads_in_place, m)?)?;
     eval::register(m)?;
+    labelled::register(m)?;
+    hazmat::register(m)?;
     Ok(())
 }

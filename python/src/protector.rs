@@ -8,9 +8,10 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 
 use zeroize::Zeroizing;
 
+use crate::args::u32_arg;
 use crate::arrays;
 use crate::errors::{param, OrRaise};
-use crate::pytypes::{self, u32_arg};
+use crate::pytypes;
 use crate::scheme::{hex, PyMasterKey, PyScheme};
 
 /// A protected (cancellable) template: a packed code plus what made it.

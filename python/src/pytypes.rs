@@ -100,57 +100,6 @@ fn seconds_of(obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<i64> {
     }
 }
 
-/// An integer argument `name` in `lo..=hi` as `T`. Any Python integer is
-/// taken (numpy integers too) and checked here, so that a negative or huge
-/// value is an `InvalidParameterError` naming the argument and its range,
-/// never an `OverflowError`; a non-integer is a `TypeError`.
-pub fn int_in<T: TryFrom<i128>>(
-    obj: &Bound<'_, PyAny>,
-    name: &'static str,
-    lo: i128,
-    hi: i128,
-) -> PyResult<T> {
-    let out_of_range = || param(name, format!("must be an integer in [{lo}, {hi}]"));
-    let v: i128 = match obj.extract::<i128>() {
-        Ok(v) => v,
-        // Beyond 128 bits: still an integer, just out of range.
-        Err(e) if e.is_instance_of::<pyo3::exceptions::PyOverflowError>(obj.py()) => {
-            return Err(out_of_range())
-        }
-        Err(e) => return Err(e),
-    };
-    if v < lo || v > hi {
-        return Err(out_of_range());
-    }
-    T::try_from(v).map_err(|_| out_of_range())
-}
-
-/// A count or size argument: `0..=usize::MAX` (`min` and up).
-pub fn count(obj: &Bound<'_, PyAny>, name: &'static str, min: usize) -> PyResult<usize> {
-    int_in(obj, name, min as i128, usize::MAX as i128)
-}
-
-/// An optional count: `None` gives `default`.
-pub fn count_or(
-    obj: Option<&Bound<'_, PyAny>>,
-    name: &'static str,
-    min: usize,
-    default: usize,
-) -> PyResult<usize> {
-    obj.filter(|o| !o.is_none())
-        .map_or(Ok(default), |o| count(o, name, min))
-}
-
-/// A `uint32` argument (scheme sizes, versions).
-pub fn u32_arg(obj: &Bound<'_, PyAny>, name: &'static str, min: u32) -> PyResult<u32> {
-    int_in(obj, name, i128::from(min), i128::from(u32::MAX))
-}
-
-/// A non-negative `int64` argument (record, hold and event numbers).
-pub fn id_arg(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<i64> {
-    int_in(obj, name, 0, i128::from(i64::MAX))
-}
-
 static CODES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// The class `btp._codes.Codes`.

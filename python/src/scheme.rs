@@ -7,9 +7,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 use zeroize::Zeroizing;
 
+use crate::args::u32_arg;
 use crate::arrays;
 use crate::errors::{param, OrRaise};
-use crate::pytypes::u32_arg;
 
 /// The root secret of a deployment: 32 bytes, zeroized when the object is
 /// freed. It never prints, pickles or copies.

@@ -16,10 +16,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyType};
 use serde_json::Value;
 
+use crate::args::{count, count_or, id_arg, int_in, u32_arg};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::protector::{decision, PyTemplate};
-use crate::pytypes::{self, count_or, datetime, duration, id_arg, int_in, timestamp, u32_arg};
+use crate::pytypes::{self, datetime, duration, timestamp};
 use crate::scheme::{PyMasterKey, PyScheme};
 
 /// A programme a store serves and its rules: scheme, application of the
@@ -834,9 +835,7 @@ impl PyStore {
         let after_seq = opt(after_seq)
             .map(|v| int_in::<u64>(v, "after_seq", 0, i128::from(i64::MAX)))
             .transpose()?;
-        let limit = opt(limit)
-            .map(|v| pytypes::count(v, "limit", 0))
-            .transpose()?;
+        let limit = opt(limit).map(|v| count(v, "limit", 0)).transpose()?;
         let record = opt(record).map(|v| id_arg(v, "record")).transpose()?;
         let store = self.store()?;
         let f = filter(

@@ -57,10 +57,13 @@ def test_eer_matches_pyeer(name):
     g, i = SETS[name]
     thresholds, fmr, fnmr = calculate_roc(list(g), list(i), ds_scores=False)
     index, _, _, eer = get_eer_values(fmr, fnmr)
-    e, t = ev.eer(g, i)
+    e, t, fmr_at, fnmr_at = ev.eer(g, i)
     assert (e, t) == (eer, thresholds[index])
+    # The FMR and FNMR at the EER threshold, counted by hand.
+    assert (fmr_at, fnmr_at) == (np.mean(i >= t), np.mean(g < t))
+    assert e == (fmr_at + fnmr_at) / 2
     # float32 scores (as prot.scores returns) and lists work the same.
-    assert ev.eer(list(g), list(i)) == (e, t)
+    assert ev.eer(list(g), list(i)) == (e, t, fmr_at, fnmr_at)
 
 
 @pytest.mark.parametrize("name", sorted(SETS))

@@ -151,8 +151,12 @@ impl<'a> SearchScores<'a> {
 /// Cumulative match characteristic: element `k - 1` is the rank-`k`
 /// identification rate, the fraction of mated searches whose mate has rank
 /// `<= k` (ties counted against the mate), for `k = 1..=max_rank`.
-/// Non-mated searches are ignored. Ranks beyond the gallery size repeat the
-/// last rate (1).
+/// Non-mated searches are ignored.
+///
+/// `max_rank` is clamped to the gallery size: every mate has a rank `<=
+/// n_gallery` (the rate there is 1), so the curve has `min(max_rank,
+/// n_gallery)` elements and a caller's `max_rank` never sizes an
+/// allocation beyond the gallery (`usize::MAX` means "every rank").
 ///
 /// ```
 /// use btp::eval::{cmc, SearchScores};
@@ -175,6 +179,7 @@ pub fn cmc(searches: &SearchScores<'_>, max_rank: usize) -> Result<Vec<f64>> {
     if ranks.is_empty() {
         return Err(Error::InvalidScores("there is no mated search".into()));
     }
+    let max_rank = max_rank.min(searches.n_gallery());
     let mut at_rank = vec![0u64; max_rank + 1];
     for &(r, _) in &ranks {
         if r <= max_rank {
@@ -386,6 +391,25 @@ mod tests {
     }
 
     #[test]
+    fn max_rank_is_clamped_to_the_gallery() {
+        // A caller's max_rank (10^12, usize::MAX) used to size a vector.
+        let scores = [0.5, 0.9, 0.5];
+        let s = SearchScores::new(&scores, 3, &[Some(0)]).unwrap();
+        assert_eq!(cmc(&s, 1_000_000_000_000).unwrap(), vec![0.0, 0.0, 1.0]);
+        assert_eq!(cmc(&s, usize::MAX).unwrap(), vec![0.0, 0.0, 1.0]);
+        assert_eq!(cmc(&s, 2).unwrap(), vec![0.0, 0.0]);
+        assert_eq!(
+            fnir_at_fpir(&s, usize::MAX, 0.5).unwrap_err().kind(),
+            crate::ErrorKind::InvalidScores
+        );
+        let open = SearchScores::new(&[0.5, 0.9, 0.5, 0.1, 0.2, 0.3], 3, &[Some(0), None]).unwrap();
+        assert_eq!(
+            identification_point(&open, usize::MAX, 0.0).unwrap().misses,
+            0
+        );
+    }
+
+    #[test]
     fn open_set_known_answers() {
         // 3 mated searches (mates at ranks 1, 1, 2), 2 non-mated.
         #[rustfmt::skip]
@@ -445,7 +469,9 @@ mod tests {
             };
             if n_mated > 0 {
                 let curve = cmc(&s, n_gallery + 1).unwrap();
-                for k in 1..=n_gallery + 1 {
+                prop_assert_eq!(curve.len(), n_gallery);
+                prop_assert_eq!(&cmc(&s, usize::MAX).unwrap(), &curve);
+                for k in 1..=n_gallery {
                     let hits = mates.iter().enumerate()
                         .filter(|(p, m)| m.is_some_and(|c| brute_rank(*p, c) <= k)).count();
                     prop_assert_eq!(curve[k - 1], hits as f64 / n_mated as f64);

@@ -92,10 +92,10 @@ pub use identification::{
     IdentificationPoint, SearchScores,
 };
 pub use protocol::{protection_report, ProtectionReport, ProtocolOptions, ScenarioReport};
-pub use scores::{ScoreDistribution, ScoreHistogram, SortedScores};
-pub use unlinkability::{unlinkability, Unlinkability};
+pub use scores::{check_scores, ScoreDistribution, ScoreHistogram, SortedScores};
+pub use unlinkability::{unlinkability, Unlinkability, MAX_BINS as MAX_UNLINKABILITY_BINS};
 pub use verification::{
-    det, det_from, eer, eer_from, fnmr_at_fmr, fnmr_at_fmr_from, operating_point,
+    det, det_from, eer, eer_from, fnmr_at_fmr, fnmr_at_fmr_from, fnmr_at_fmrs, operating_point,
     operating_point_from, roc, roc_from, threshold_at_fmr, threshold_at_fmr_from, Curve, Eer,
     OperatingPoint,
 };

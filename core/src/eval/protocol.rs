@@ -30,6 +30,8 @@ use super::{
     eer_from, fnmr_at_fmr_from, unlinkability, Eer, OperatingPoint, ScoreDistribution,
     ScoreHistogram, SortedScores, Unlinkability,
 };
+use crate::alloc;
+use crate::batch;
 use crate::error::{Error, Result};
 use crate::features;
 use crate::keys::MasterKey;
@@ -126,7 +128,7 @@ pub fn protection_report(
             "one label per feature vector is needed",
         ));
     }
-    let genuine_exists = (0..n).any(|i| (i + 1..n).any(|j| labels[i] == labels[j]));
+    let genuine_exists = genuine_pairs(labels) > 0;
     let impostor_exists = labels.iter().any(|&l| l != labels[0]);
     if !genuine_exists || !impostor_exists {
         return Err(Error::param(
@@ -145,7 +147,11 @@ pub fn protection_report(
     let stolen_key = protected_scenario(&stolen_codes, labels, params, options.target_fmr)?;
 
     // One key per subject: protect each subject's rows under its own key.
-    let mut own_codes = vec![0u64; n * words];
+    let mut own_codes = alloc::filled(
+        alloc::product(n, words, 8, "the codes of `x`")?,
+        0u64,
+        "the codes of `x`",
+    )?;
     let mut subjects: Vec<u32> = labels.to_vec();
     subjects.sort_unstable();
     subjects.dedup();
@@ -183,32 +189,15 @@ pub fn protection_report(
     )?;
     let codes_a = link_a.protect_batch_packed(rows)?;
     let codes_b = link_b.protect_batch_packed(rows)?;
-    let nonmated_total: usize = {
-        let mut counts = std::collections::HashMap::<u32, usize>::new();
-        for &l in labels {
-            *counts.entry(l).or_default() += 1;
-        }
-        counts.values().map(|c| c * (n - c)).sum()
-    };
-    let stride = nonmated_total
-        .div_ceil(options.max_nonmated_linkage_pairs.max(1))
-        .max(1);
-    let (mut mated, mut nonmated) = (Vec::new(), Vec::with_capacity(nonmated_total / stride + 1));
-    let mut q = 0usize;
-    for i in 0..n {
-        let a = &codes_a[i * words..(i + 1) * words];
-        for j in (0..n).filter(|&j| j != i) {
-            let b = &codes_b[j * words..(j + 1) * words];
-            if labels[i] == labels[j] {
-                mated.push(layout.score(layout.mismatches(a, b)));
-            } else {
-                if q.is_multiple_of(stride) {
-                    nonmated.push(layout.score(layout.mismatches(a, b)));
-                }
-                q += 1;
-            }
-        }
-    }
+    let linkage = batch::linkage_scores(
+        &link_a,
+        &codes_a,
+        &link_b,
+        &codes_b,
+        labels,
+        options.max_nonmated_linkage_pairs.max(1),
+    )?;
+    let (mated, nonmated) = (linkage.mated, linkage.nonmated);
     let unlinkability = unlinkability(
         &mated,
         &nonmated,
@@ -286,6 +275,15 @@ fn protected_scenario(
     report(&g, &i, (gm, im), target_fmr)
 }
 
+/// Number of unordered pairs of equal labels.
+fn genuine_pairs(labels: &[u32]) -> usize {
+    let mut counts = std::collections::HashMap::<u32, usize>::new();
+    for &l in labels {
+        *counts.entry(l).or_default() += 1;
+    }
+    counts.values().map(|c| c * (c - 1) / 2).sum()
+}
+
 /// Cosine similarity of all unordered pairs of preprocessed vectors.
 fn unprotected_scenario(
     rows: &[f32],
@@ -307,7 +305,13 @@ fn unprotected_scenario(
             .for_each(|v| *v = (f64::from(*v) / norm) as f32);
         unit.extend_from_slice(&y);
     }
-    let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
+    // All n (n - 1) / 2 pairs are held as f64: counted first, so that a
+    // large `x` is an error, not an abort.
+    let pairs = n * n.saturating_sub(1) / 2;
+    let n_genuine = genuine_pairs(labels);
+    const WHAT: &str = "the unprotected scores of all pairs of `x`";
+    let mut genuine = alloc::with_capacity(n_genuine, WHAT)?;
+    let mut impostor = alloc::with_capacity(pairs - n_genuine, WHAT)?;
     for i in 0..n {
         let a = &unit[i * dim..(i + 1) * dim];
         for j in i + 1..n {

@@ -23,8 +23,13 @@
 use crate::codes::CodeLayout;
 use crate::error::{Error, Result};
 
-/// Checks that `scores` is non-empty and finite, naming `role` in the error.
-pub(crate) fn check_scores(role: &str, scores: &[f64]) -> Result<()> {
+/// Checks that `scores` is non-empty and finite, naming `role` in the error
+/// (`"genuine scores contain NaN at index 3"`): the check every metric
+/// makes, for callers that use scores elsewhere too (a plot).
+///
+/// # Errors
+/// [`Error::InvalidScores`] for empty input or the first non-finite score.
+pub fn check_scores(role: &str, scores: &[f64]) -> Result<()> {
     if scores.is_empty() {
         return Err(Error::InvalidScores(format!("{role} scores are empty")));
     }

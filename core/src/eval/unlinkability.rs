@@ -37,6 +37,12 @@
 use super::scores::check_scores;
 use crate::error::{Error, Result};
 
+/// The largest bin count [`unlinkability`] accepts: 2^20 bins (about 56
+/// MiB of results). The reference default is 100; a finer histogram than
+/// this has almost every bin empty for any realistic number of scores, and
+/// a bound keeps a typo (`bins=10**12`) from sizing an allocation.
+pub const MAX_BINS: usize = 1 << 20;
+
 /// The outcome of [`unlinkability`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unlinkability {
@@ -110,8 +116,8 @@ fn sum(values: impl Iterator<Item = f64>) -> f64 {
 /// Local and global unlinkability (`D<->(s)`, `D<->sys`) of mated and
 /// non-mated linkage scores; see the [module docs](self) for the method.
 ///
-/// - `bins`: number of histogram bins, at least 2 (the reference default is
-///   100).
+/// - `bins`: number of histogram bins, in `2..=`[`MAX_BINS`] (the reference
+///   default is 100).
 /// - `range`: `Some((lo, hi))` with `lo < hi` sets the histogram range
 ///   (scores outside it are ignored); `None` uses the smallest and largest
 ///   score of both sets, as the reference does.
@@ -134,8 +140,8 @@ fn sum(values: impl Iterator<Item = f64>) -> f64 {
 /// # Errors
 /// [`Error::InvalidScores`] for empty or non-finite scores, for scores that
 /// are all equal when `range` is `None`, or when no mated or no non-mated
-/// score falls in the range; [`Error::InvalidParameter`] for `bins < 2`, a
-/// bad range or a non-positive `omega`.
+/// score falls in the range; [`Error::InvalidParameter`] for `bins` outside
+/// `2..=MAX_BINS`, a bad range or a non-positive `omega`.
 pub fn unlinkability(
     mated: &[f64],
     nonmated: &[f64],
@@ -145,8 +151,8 @@ pub fn unlinkability(
 ) -> Result<Unlinkability> {
     check_scores("mated", mated)?;
     check_scores("non-mated", nonmated)?;
-    if bins < 2 {
-        return Err(Error::param("bins", "must be at least 2"));
+    if !(2..=MAX_BINS).contains(&bins) {
+        return Err(Error::param("bins", format!("must be in 2..={MAX_BINS}")));
     }
     if !(omega.is_finite() && omega > 0.0) {
         return Err(Error::param("omega", "must be positive and finite"));
@@ -416,6 +422,14 @@ mod tests {
             Error::InvalidScores("non-mated scores contain NaN at index 1".into())
         );
         assert!(unlinkability(&a, &a, 1, None, 1.0).is_err());
+        // A bin count from a typo is refused before anything is allocated.
+        for bins in [MAX_BINS + 1, 1_000_000_000_000, usize::MAX] {
+            assert_eq!(
+                unlinkability(&a, &a, bins, None, 1.0).unwrap_err(),
+                Error::param("bins", format!("must be in 2..={MAX_BINS}"))
+            );
+        }
+        assert!(unlinkability(&a, &[0.15], MAX_BINS, None, 1.0).is_ok());
         assert!(unlinkability(&a, &a, 10, None, 0.0).is_err());
         assert!(unlinkability(&a, &a, 10, None, f64::NAN).is_err());
         assert!(unlinkability(&a, &a, 10, Some((1.0, 0.0)), 1.0).is_err());

@@ -465,6 +465,35 @@ pub fn fnmr_at_fmr_from<G: ScoreDistribution, I: ScoreDistribution>(
     operating_point_from(genuine, impostor, threshold)
 }
 
+/// [`fnmr_at_fmr`] at several targets, sorting the scores once: one
+/// operating point per target, in the order given (none for no target).
+///
+/// ```
+/// let g = [0.35, 0.5, 0.8, 0.9];
+/// let i = [0.1, 0.4, 0.6, 0.7];
+/// let p = btp::eval::fnmr_at_fmrs(&g, &i, &[0.25, 0.5])?;
+/// assert_eq!(p[0], btp::eval::fnmr_at_fmr(&g, &i, 0.25)?);
+/// assert_eq!((p[1].threshold, p[1].fnmr), (0.6, 0.5));
+/// # Ok::<(), btp::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`fnmr_at_fmr`], for the first target out of `[0, 1]`.
+pub fn fnmr_at_fmrs(
+    genuine: &[f64],
+    impostor: &[f64],
+    targets: &[f64],
+) -> Result<Vec<OperatingPoint>> {
+    for &t in targets {
+        check_target("target_fmr", t)?;
+    }
+    let (g, i) = sorted_pair(genuine, impostor)?;
+    targets
+        .iter()
+        .map(|&t| fnmr_at_fmr_from(&g, &i, t))
+        .collect()
+}
+
 /// FMR and FNMR, with their counts, at a given threshold.
 ///
 /// Copies each slice once; [`operating_point_from`] copies nothing.

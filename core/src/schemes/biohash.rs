@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use super::gemm;
 use super::kernel::Packed;
 use super::rng::{dot, KeyedRng};
-use super::Transform;
+use super::{Transform, TransformMaterial};
 
 pub(crate) struct BioHash {
     dim: usize,
@@ -90,6 +90,14 @@ impl Transform for BioHash {
 
     fn dim(&self) -> usize {
         self.dim
+    }
+
+    fn expose(&self) -> TransformMaterial {
+        TransformMaterial::BioHash {
+            bits: self.norms.len(),
+            dim: self.dim,
+            basis: self.basis.clone(),
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 use super::gemm;
 use super::kernel::Packed;
 use super::rng::{argmax, dot, KeyedRng};
-use super::Transform;
+use super::{Transform, TransformMaterial};
 
 pub(crate) struct Grp {
     dim: usize,
@@ -97,6 +97,15 @@ impl Transform for Grp {
     fn dim(&self) -> usize {
         self.dim
     }
+
+    fn expose(&self) -> TransformMaterial {
+        TransformMaterial::IomGrp {
+            hashes: self.window_norm.len(),
+            window: self.window,
+            dim: self.dim,
+            matrix: self.matrix.clone(),
+        }
+    }
 }
 
 pub(crate) struct Urp {
@@ -148,6 +157,16 @@ impl Transform for Urp {
 
     fn dim(&self) -> usize {
         self.dim
+    }
+
+    fn expose(&self) -> TransformMaterial {
+        TransformMaterial::IomUrp {
+            hashes: self.index.len() / (self.order * self.window),
+            window: self.window,
+            order: self.order,
+            dim: self.dim,
+            permutations: self.index.clone(),
+        }
     }
 }
 

@@ -36,7 +36,10 @@ mod gemm;
 mod kernel;
 pub(crate) use gemm::BLOCK_ROWS as BATCH_BLOCK_ROWS;
 mod iom;
+mod material;
 pub(crate) mod rng;
+
+pub use material::TransformMaterial;
 
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -397,6 +400,9 @@ pub(crate) trait Transform: Send + Sync {
 
     /// The input dimension.
     fn dim(&self) -> usize;
+
+    /// A copy of the secret material (see [`TransformMaterial`]).
+    fn expose(&self) -> TransformMaterial;
 }
 
 /// Appends the checksum of `out` (see [`CHECKSUM_LEN`]).
