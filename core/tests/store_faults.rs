@@ -3,7 +3,7 @@
 //!
 //! The test binary runs itself again as a child process
 //! (`child_process`, inert unless `BTP_FAULT_DB` is set), as
-//! `store_crash.rs` does. The child gets a file-size limit
+//! `store_crash/` does. The child gets a file-size limit
 //! (`RLIMIT_FSIZE`, set between fork and exec, with `SIGXFSZ` ignored so
 //! that a write past the limit fails with `EFBIG` instead of killing the
 //! process): no root needed. It opens a prepared store and runs a fixed

@@ -1,5 +1,5 @@
 //! Fixtures shared by the store's integration tests (`store.rs`,
-//! `store_disk.rs`, `store_crash.rs`, `store_faults.rs`, `properties.rs`):
+//! `store_disk.rs`, `store_crash/`, `store_faults.rs`, `properties.rs`):
 //! the `border` purpose and a second one, options with a test clock,
 //! centred synthetic people, a store file in a temporary folder with a
 //! clock the test moves, scratch folders, copies of a store file and the
