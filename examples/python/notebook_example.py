@@ -107,16 +107,11 @@ for name, s in [("unprotected", report.unprotected), ("normal", report.normal), 
     print(f"{name:>12}: EER {100 * s.eer:.2f}%")
 print(f"D_sys across applications: {report.d_sys:.3f} (0 = unlinkable)")
 
-# The same mated/non-mated linkage scores by hand, for the plot.
+# The same mated/non-mated linkage scores, for the plot: the samples under
+# this application and under another one (Gomez-Barrero et al. 2018).
 other = btp.Protector(scheme, mk, application="notebook-other")
-# Codes carry their origin and a protector refuses another key's codes;
-# comparing across applications is the linkage attack itself, so the other
-# application's codes are passed as a plain array, on purpose.
-cross = prot.scores(codes, np.asarray(other.protect_batch(X_eval)))
-np.fill_diagonal(cross, np.nan)  # a sample is not compared with itself
-same = y_eval[:, None] == y_eval[None, :]
-keep = ~np.isnan(cross)
-mated, nonmated = cross[same & keep], cross[~same & keep]
+mated, nonmated = btp.eval.linkage_scores(codes, other.protect_batch(X_eval), y_eval, prot, other)
+print(f"D_sys of these linkage scores: {btp.eval.unlinkability(mated, nonmated).d_sys:.3f}")
 
 # %% [markdown]
 # ## Plot
