@@ -196,7 +196,7 @@ def numpy_top_k(distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------
 
 
-def bench_protection(t: Table, mk: btp.MasterKey, sizes: list[int], repeat: int) -> None:
+def bench_protection(t: Table, mk: btp.MasterKey, sizes: list[int], repeat: int, c_figures: dict) -> None:
     print("\nbatch protection (all cores; numpy: its BLAS matrix product + argmax/sign;"
           " GFLOP/s = 2 dim x projections per vector)")
     rng = np.random.default_rng(1)
@@ -229,8 +229,12 @@ def bench_protection(t: Table, mk: btp.MasterKey, sizes: list[int], repeat: int)
             tb = best_of(lambda: prot.protect_batch(x), repeat)
             tn = best_of(lambda: fn(x), repeat)
             gflop = 2.0 * DIM * outputs * n / 1e9
+            # Shares of the all-core FMA peak measured in this run (both
+            # sides use every core).
+            peak = c_figures.get(f"fma_gflops_{os.cpu_count()}") or c_figures.get("fma_gflops_2")
+            share = f" ({100 * gflop / tb / peak:.0f}% vs {100 * gflop / tn / peak:.0f}% of the FMA peak)" if peak else ""
             t.add("protect", f"{name}, {n:,} vectors", n / tb, "vectors/s", "numpy", n / tn,
-                  note=f"{gflop / tb:.0f} vs {gflop / tn:.0f} GFLOP/s")
+                  note=f"{gflop / tb:.0f} vs {gflop / tn:.0f} GFLOP/s{share}")
 
 
 def print_fma_peak(c_figures: dict) -> None:
@@ -296,9 +300,14 @@ def bench_search(t: Table, mk: btp.MasterKey, sizes: list[int], stream: dict, qu
         for threads in (1, 0):
             g.threads = threads
             tb = best_of(lambda: [g.search(iom.template(p), k=K) for p in probes], 3) / queries
-            label = "1 thread" if threads == 1 else "all cores"
-            t.add("search", f"IoM-GRP {n:,}, {label}", 1 / tb, "searches/s", "numpy 1 thr", 1 / tn,
-                  note=f"{gbytes / tb:.1f} GB/s")
+            # numpy's element comparison runs on one thread: only the
+            # one-thread row has a peer (a ratio of 2 threads to 1 says
+            # nothing about either).
+            if threads == 1:
+                t.add("search", f"IoM-GRP {n:,}, 1 thread", 1 / tb, "searches/s", "numpy 1 thr", 1 / tn,
+                      note=f"{gbytes / tb:.1f} GB/s")
+            else:
+                t.add("search", f"IoM-GRP {n:,}, all cores", 1 / tb, "searches/s", note=f"{gbytes / tb:.1f} GB/s")
         t.add("memory", f"IoM-GRP gallery of {n:,}", per_template, "B/template",
               note="packed code 256 B + id 8 B + overhead")
         g.threads = 0
@@ -408,6 +417,12 @@ def main() -> None:
 
     print(f"btp {btp.__version__} | numpy {np.__version__} | faiss {faiss.__version__} | "
           f"python {platform.python_version()} | {os.cpu_count()} cores | {platform.processor() or platform.machine()}")
+    # OpenBLAS picks its kernels by CPU unless told otherwise: numpy's
+    # figures depend on it (issue 19 measured both).
+    blas = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
+                                       "OMP_NUM_THREADS") if k in os.environ}
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} | BLAS environment: "
+          f"{' '.join(f'{k}={v}' for k, v in blas.items()) or 'none set (OpenBLAS detects the CPU)'}")
     started = time.perf_counter()
     mk = btp.MasterKey.from_bytes(bytes(range(32)))
     t = Table()
@@ -415,7 +430,7 @@ def main() -> None:
     sections = set(args.only or ["protect", "latency", "search", "store"])
     q = args.quick
     if "protect" in sections:
-        bench_protection(t, mk, [2_000] if q else [10_000, 100_000], 2 if q else 3)
+        bench_protection(t, mk, [2_000] if q else [10_000, 100_000], 2 if q else 3, figures)
         print_fma_peak(figures)
     if "latency" in sections:
         bench_latency(t, mk, figures, 200 if q else 2000)
