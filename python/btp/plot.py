@@ -57,6 +57,17 @@ def _probit(p: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return np.array([_NORMAL.inv_cdf(float(v)) for v in q.reshape(-1)]).reshape(q.shape)
 
 
+def _finite_real(v: Any) -> bool:
+    """Whether ``v`` is a real number (not a bool) that a float64 holds
+    finitely (an integer past it is not)."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
+
+
 def _rate_limits(name: str, limits: Any) -> Tuple[float, float]:
     """A caller's ``(lo, hi)`` axis limits, as rates with ``0 < lo < hi < 1``."""
     try:
@@ -66,7 +77,7 @@ def _rate_limits(name: str, limits: Any) -> Tuple[float, float]:
         )
         lo, hi = (float(v) for v in values) if ok else (0.0, 0.0)
         ok = ok and 0 < lo < hi < 1
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
         raise _labels.param_error(name, "must be a pair (lo, hi) of rates with 0 < lo < hi < 1")
@@ -165,11 +176,7 @@ def score_histograms(
     _native.eval_check_scores(impostor, "impostor")
     if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or not 1 <= int(bins) <= 10**6:
         raise _labels.param_error("bins", "must be an integer in 1..=1000000")
-    if threshold is not None and (
-        isinstance(threshold, (bool, str, bytes))
-        or not isinstance(threshold, numbers.Real)
-        or not math.isfinite(float(threshold))
-    ):
+    if threshold is not None and not _finite_real(threshold):
         raise _labels.param_error("threshold", "must be a finite number (or None)")
     ax = _axes(ax)
     g = np.asarray(genuine, dtype=np.float64)
@@ -220,7 +227,28 @@ def unlinkability(
 
 
 def save(ax: Axes, path: Union[str, "os.PathLike[str]"], *, dpi: int = 120) -> None:
-    """Saves the figure of ``ax`` (e.g. to a PNG file) and closes it."""
-    fig: Any = getattr(ax.figure, "figure", None) or ax.figure  # a subfigure's root
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    """Saves the figure of ``ax`` (e.g. to a PNG file) and closes it.
+
+    ``ax`` is axes these functions returned; ``path`` a file name whose
+    extension matplotlib writes (``.png`` if none); ``dpi`` a number in
+    ``[10, 2400]`` (matplotlib cannot draw text much below 10). A path or format it cannot write is
+    :class:`btp.InvalidParameterError`, a failed write
+    :class:`btp.StoreIOError` (an ``OSError``)."""
+    fig: Any = getattr(ax, "figure", None)
+    if fig is None:
+        raise TypeError(f"save takes the axes a btp.plot function returned, not {type(ax).__name__}")
+    fig = getattr(fig, "figure", None) or fig  # a subfigure's root
+    if (
+        isinstance(dpi, (bool, np.bool_))
+        or not isinstance(dpi, numbers.Real)
+        or not 10 <= dpi <= 2400
+    ):
+        raise _labels.param_error("dpi", "must be a number in [10, 2400]")
+    path = os.fspath(path)  # TypeError for what is not a path
+    try:
+        fig.savefig(path, dpi=float(dpi), bbox_inches="tight")
+    except OSError as e:
+        raise _native.StoreIOError(f"cannot write the figure: {e.strerror or type(e).__name__}") from None
+    except ValueError as e:  # an unknown format, a NUL or a lone surrogate in the name
+        raise _labels.param_error("path", f"cannot be written by matplotlib ({type(e).__name__})") from None
     _pyplot().close(fig)

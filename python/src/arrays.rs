@@ -19,9 +19,10 @@
 //! made from a mix of old and new values. Do not modify arrays while a call
 //! that reads them runs.
 
-use numpy::ndarray::{ArrayD, IxDyn};
+use numpy::ndarray::{ArrayD, ArrayViewD, IxDyn};
 use numpy::prelude::*;
 use numpy::{Element, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArray};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
@@ -78,7 +79,9 @@ impl<T: Elem> Input<'_, T> {
 
 static ASARRAY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-fn asarray<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+/// `numpy.asarray(obj)`; a ragged nesting is a `DimensionError` naming
+/// the argument `what`, not numpy's `ValueError`.
+pub fn asarray<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Bound<'py, PyAny>> {
     let py = obj.py();
     ASARRAY
         .get_or_try_init(py, || {
@@ -86,6 +89,13 @@ fn asarray<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         })?
         .bind(py)
         .call1((obj,))
+        .map_err(|e| {
+            if e.is_instance_of::<PyValueError>(py) {
+                shape(format!("`{what}` must be a rectangular array"))
+            } else {
+                e
+            }
+        })
 }
 
 /// What an input array holds.
@@ -117,7 +127,7 @@ fn input<'py, T: Elem>(
         obj.clone()
     } else {
         converted = true;
-        asarray(obj)?
+        asarray(obj, what)?
     };
     let untyped = arr.cast::<PyUntypedArray>()?;
     let ndim = untyped.ndim();
@@ -156,13 +166,27 @@ fn input<'py, T: Elem>(
     let data = if typed.is_c_contiguous() && ro.as_slice().is_ok() {
         Data::Borrowed(ro)
     } else {
-        Data::Owned(Zeroizing::new(ro.as_array().iter().copied().collect()))
+        Data::Owned(copy(&ro.as_array(), what, |&v| v)?)
     };
     Ok(Input {
         data,
         shape,
         converted,
     })
+}
+
+/// The elements of `a` in row-major order (`iter` walks the logical order
+/// whatever the strides), converted by `f` into a buffer wiped on drop. The
+/// size is the caller's (a broadcast view of a few bytes can claim 10**12
+/// elements): too large for memory is `OutOfMemoryError`, never an abort.
+fn copy<T: Copy, U: Zeroize>(
+    a: &ArrayViewD<'_, T>,
+    what: &'static str,
+    f: impl Fn(&T) -> U,
+) -> PyResult<Zeroizing<Vec<U>>> {
+    let mut out = btp::alloc::with_capacity(a.len(), what).map_err(crate::errors::to_py)?;
+    out.extend(a.iter().map(f));
+    Ok(Zeroizing::new(out))
 }
 
 /// Feature vectors: `float32` read in place, `float64` converted here
@@ -181,10 +205,9 @@ pub fn features<'py>(
                 "`{what}` must be an array of shape {layout}, got {ndim} dimension(s)"
             )));
         }
-        // `iter` walks the logical (row-major) order whatever the strides.
-        let narrow = ro.as_array().iter().map(|&v| v as f32).collect();
+        let narrow = copy(&ro.as_array(), what, |&v| v as f32)?;
         return Ok(Input {
-            data: Data::Owned(Zeroizing::new(narrow)),
+            data: Data::Owned(narrow),
             shape: ro.shape().to_vec(),
             converted: true,
         });

@@ -10,11 +10,11 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyInt, PyList, PyString, PyType};
 
-use crate::args::{count, count_or, int_in};
+use crate::args::{count, count_or, int_in, items, opt_float_arg, text};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::protector::{reduce_to, PyProtector, PyTemplate};
-use crate::pytypes;
+use crate::pytypes::{self, field};
 use crate::scheme::PyMasterKey;
 
 /// Largest integer id: ids are non-negative `int64` values, so that batch
@@ -69,7 +69,7 @@ fn int_ids(values: &[i64]) -> PyResult<Vec<u64>> {
 /// single id was given.
 fn ids_of(obj: &Bound<'_, PyAny>) -> PyResult<(Ids, bool)> {
     if obj.is_instance_of::<PyString>() {
-        return Ok((Ids::Strings(vec![obj.extract()?]), true));
+        return Ok((Ids::Strings(vec![text(obj, "ids")?]), true));
     }
     if obj.is_instance_of::<PyInt>() || obj.hasattr("__index__")? && !obj.hasattr("__len__")? {
         let id: u64 = int_in(obj, "ids", 0, i128::from(MAX_ID))?;
@@ -78,10 +78,7 @@ fn ids_of(obj: &Bound<'_, PyAny>) -> PyResult<(Ids, bool)> {
     let arr = if obj.cast::<PyUntypedArray>().is_ok() {
         obj.clone()
     } else {
-        obj.py()
-            .import("numpy")?
-            .getattr("asarray")?
-            .call1((obj,))?
+        arrays::asarray(obj, "ids")?
     };
     let untyped = arr.cast::<PyUntypedArray>()?;
     if untyped.ndim() != 1 {
@@ -390,9 +387,10 @@ impl PyGallery {
         py: Python<'py>,
         probe: &Bound<'py, PyAny>,
         k: Option<&Bound<'py, PyAny>>,
-        threshold: Option<f64>,
+        threshold: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let k = count_or(k, "k", 1, 10)?;
+        let threshold = opt_float_arg(threshold, "threshold")?;
         let t = self.prot().probe(py, probe)?;
         let (ids, scores) = py
             .detach(|| {
@@ -417,9 +415,10 @@ impl PyGallery {
         py: Python<'py>,
         probes: &Bound<'py, PyAny>,
         k: Option<&Bound<'py, PyAny>>,
-        threshold: Option<f64>,
+        threshold: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Results<'py>> {
         let k = count_or(k, "k", 1, 10)?;
+        let threshold = opt_float_arg(threshold, "threshold")?;
         let prot = self.prot();
         let (codes, n) = prot.batch_codes(py, probes)?;
         let (ids, scores, width) = py
@@ -496,16 +495,17 @@ impl PyGallery {
         description: &Bound<'_, PyAny>,
         mk: &PyMasterKey,
     ) -> PyResult<Self> {
-        let prot = PyProtector::from_description(&description.getattr("protector")?, mk)?;
+        const KIND: &str = "GalleryDescription";
+        let prot = PyProtector::from_description(&field(description, "protector", KIND)?, mk)?;
         let prot = Bound::new(py, prot)?;
         let g = Self::new(prot);
-        let (ids, _) = ids_of(&description.getattr("ids")?)?;
+        let (ids, _) = ids_of(&field(description, "ids", KIND)?)?;
         if ids.len() > 0 {
             // The description's protector was checked against `mk` above:
             // its codes are taken as that protector's.
             let codes = g
                 .prot()
-                .codes_arg(&description.getattr("codes")?, "codes", &[2])?;
+                .codes_arg(&field(description, "codes", KIND)?, "codes", &[2])?;
             g.add_codes(py, &ids, codes.as_slice())?;
         }
         Ok(g)
@@ -537,10 +537,14 @@ impl PyGallery {
 #[pyfunction]
 pub fn merge_results<'py>(
     py: Python<'py>,
-    parts: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+    parts: &Bound<'py, PyAny>,
     k: &Bound<'py, PyAny>,
 ) -> PyResult<Results<'py>> {
     let k = count(k, "k", 1)?;
+    let parts: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> = items(parts, "parts", |p| {
+        p.extract()
+            .map_err(|_| PyTypeError::new_err("`parts` holds (ids, scores) tuples"))
+    })?;
     let mut columns = 0usize;
     let mut rows: Option<usize> = None;
     let mut lists: Vec<Vec<Candidate>> = Vec::new();
@@ -556,7 +560,8 @@ pub fn merge_results<'py>(
             return Err(param("parts", "parts have different numbers of probes"));
         }
         if lists.is_empty() {
-            lists = vec![Vec::new(); n];
+            // `n` is the caller's: a broadcast view can claim 10**12 rows.
+            lists = btp::alloc::filled(n, Vec::new(), "the merged results").or_raise()?;
         }
         for (r, list) in lists.iter_mut().enumerate() {
             for c in 0..width {

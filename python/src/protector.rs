@@ -8,10 +8,10 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 
 use zeroize::Zeroizing;
 
-use crate::args::u32_arg;
+use crate::args::{float_arg, items, text, u32_arg, Text};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
-use crate::pytypes;
+use crate::pytypes::{self, field};
 use crate::scheme::{hex, PyMasterKey, PyScheme};
 
 /// A protected (cancellable) template: a packed code plus what made it.
@@ -126,7 +126,7 @@ fn subject_bytes(subject: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>
             if let Ok(b) = s.cast::<PyBytes>() {
                 Ok(Some(b.as_bytes().to_vec()))
             } else if s.cast::<PyString>().is_ok() {
-                Ok(Some(s.extract::<String>()?.into_bytes()))
+                Ok(Some(text(s, "subject")?.into_bytes()))
             } else {
                 Err(PyTypeError::new_err("subject must be bytes, str or None"))
             }
@@ -321,17 +321,21 @@ impl PyProtector {
         description: &Bound<'_, PyAny>,
         mk: &PyMasterKey,
     ) -> PyResult<Self> {
-        let scheme_bytes: Vec<u8> = description.getattr("scheme")?.extract()?;
+        const KIND: &str = "ProtectorDescription";
+        let scheme_bytes = field(description, "scheme", KIND)?;
+        let scheme_bytes = scheme_bytes
+            .cast::<PyBytes>()
+            .map_err(|_| PyTypeError::new_err("a description's scheme is bytes"))?;
         let scheme = PyScheme {
-            params: btp::SchemeParams::from_bytes(&scheme_bytes).or_raise()?,
+            params: btp::SchemeParams::from_bytes(scheme_bytes.as_bytes()).or_raise()?,
         };
-        let application: String = description.getattr("application")?.extract()?;
-        let version: u32 = description.getattr("version")?.extract()?;
-        let subject = subject_bytes(Some(&description.getattr("subject")?))?;
+        let application: Text = field(description, "application", KIND)?.extract()?;
+        let version = u32_arg(&field(description, "version", KIND)?, "version", 0)?;
+        let subject = subject_bytes(Some(&field(description, "subject", KIND)?))?;
         let p = Self::build(&scheme, mk, &application, version, subject)?;
-        let expected: Option<String> = description.getattr("fingerprint")?.extract()?;
+        let expected: Option<Text> = field(description, "fingerprint", KIND)?.extract()?;
         if let Some(fp) = expected {
-            if fp != hex(&p.inner.fingerprint().0) {
+            if *fp != hex(&p.inner.fingerprint().0) {
                 return Err(crate::errors::to_py(btp::Error::KeyMismatch));
             }
         }
@@ -349,7 +353,7 @@ impl PyProtector {
     fn new(
         scheme: &PyScheme,
         mk: &PyMasterKey,
-        application: &str,
+        application: Text,
         version: Option<&Bound<'_, PyAny>>,
         subject: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
@@ -357,7 +361,7 @@ impl PyProtector {
             Some(v) if !v.is_none() => u32_arg(v, "version", 0)?,
             _ => 1,
         };
-        Self::build(scheme, mk, application, version, subject_bytes(subject)?)
+        Self::build(scheme, mk, &application, version, subject_bytes(subject)?)
     }
 
     /// Protects one feature vector `(dim,)` into a `Template`.
@@ -438,9 +442,12 @@ impl PyProtector {
     fn codes<'py>(
         &self,
         py: Python<'py>,
-        templates: Vec<PyRef<'py, PyTemplate>>,
+        templates: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut out = Vec::with_capacity(templates.len() * self.words());
+        let templates: Vec<PyRef<'py, PyTemplate>> = items(templates, "templates", |t| {
+            Ok(t.cast::<PyTemplate>()?.borrow())
+        })?;
+        let mut out = Vec::new();
         for t in &templates {
             self.inner.check(&t.t).or_raise()?;
             out.extend_from_slice(t.t.words());
@@ -480,8 +487,9 @@ impl PyProtector {
         py: Python<'py>,
         reference: &PyTemplate,
         probe: &PyTemplate,
-        threshold: f64,
+        threshold: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let threshold = float_arg(threshold, "threshold")?;
         let d = self
             .inner
             .verify(&reference.t, &probe.t, threshold)

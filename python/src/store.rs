@@ -16,11 +16,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyType};
 use serde_json::Value;
 
-use crate::args::{count, count_or, id_arg, int_in, u32_arg};
+use crate::args::{
+    count, count_or, float_arg, id_arg, int_in, items, opt_float_arg, path_arg, text, u32_arg, Text,
+};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::protector::{decision, PyTemplate};
-use crate::pytypes::{self, datetime, duration, timestamp};
+use crate::pytypes::{self, datetime, duration, field, timestamp};
 use crate::scheme::{PyMasterKey, PyScheme};
 
 /// A programme a store serves and its rules: scheme, application of the
@@ -37,10 +39,10 @@ impl PyPurpose {
     #[new]
     #[pyo3(signature = (name, scheme, application, threshold, max_retention, transform_version = None))]
     fn new(
-        name: &str,
+        name: Text,
         scheme: &PyScheme,
-        application: &str,
-        threshold: f64,
+        application: Text,
+        threshold: &Bound<'_, PyAny>,
         max_retention: &Bound<'_, PyAny>,
         transform_version: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
@@ -48,13 +50,14 @@ impl PyPurpose {
             Some(v) if !v.is_none() => u32_arg(v, "transform_version", 1)?,
             _ => 1,
         };
+        let threshold = float_arg(threshold, "threshold")?;
         let secs = duration(max_retention, "max_retention")?;
         let secs = u64::try_from(secs)
             .map_err(|_| param("max_retention", "must be at least one second"))?;
         let mut purpose = Purpose::new(
-            name,
+            &name,
             scheme.params.clone(),
-            application,
+            &application,
             threshold,
             Duration::from_secs(secs),
         )
@@ -287,13 +290,16 @@ fn filter(
 
 /// Store options from the arguments of `Store.create` / `Store.open`.
 fn options(
-    busy_timeout: f64,
+    busy_timeout: Option<&Bound<'_, PyAny>>,
     batch_size: Option<&Bound<'_, PyAny>>,
     max_encryptions_per_key: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<StoreOptions> {
-    let busy_timeout = Duration::try_from_secs_f64(busy_timeout)
-        .map_err(|_| param("busy_timeout", "must be a number of seconds >= 0"))?;
     let defaults = StoreOptions::default();
+    let busy_timeout = match opt_float_arg(busy_timeout, "busy_timeout")? {
+        Some(secs) => Duration::try_from_secs_f64(secs)
+            .map_err(|_| param("busy_timeout", "must be a number of seconds >= 0"))?,
+        None => defaults.busy_timeout,
+    };
     Ok(StoreOptions {
         busy_timeout,
         batch_size: count_or(batch_size, "batch_size", 1, defaults.batch_size)?,
@@ -304,6 +310,13 @@ fn options(
             _ => NONCE_LIMIT,
         },
         clock: None,
+    })
+}
+
+/// The purposes of a `purposes` argument (a sequence of `Purpose`).
+fn purpose_list(purposes: &Bound<'_, PyAny>) -> PyResult<Vec<Purpose>> {
+    items(purposes, "purposes", |p| {
+        Ok(p.cast::<PyPurpose>()?.get().purpose.clone())
     })
 }
 
@@ -328,22 +341,25 @@ impl PyStore {
 impl PyStore {
     /// Creates a new store at `path` (a path where nothing exists yet: an
     /// existing file is never overwritten or reinitialised, `StoreIOError`)
-    /// with the master key and the purposes it serves.
+    /// with the master key and the purposes it serves. `busy_timeout` is
+    /// how long to wait for another connection's lock (seconds; 10 if
+    /// `None`).
     #[classmethod]
-    #[pyo3(signature = (path, mk, purposes, *, busy_timeout = 10.0, batch_size = None, max_encryptions_per_key = None))]
+    #[pyo3(signature = (path, mk, purposes, *, busy_timeout = None, batch_size = None, max_encryptions_per_key = None))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
-        path: std::path::PathBuf,
+        path: &Bound<'_, PyAny>,
         mk: &PyMasterKey,
-        purposes: Vec<PyRef<'_, PyPurpose>>,
-        busy_timeout: f64,
+        purposes: &Bound<'_, PyAny>,
+        busy_timeout: Option<&Bound<'_, PyAny>>,
         batch_size: Option<&Bound<'_, PyAny>>,
         max_encryptions_per_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let path = path_arg(path, "path")?;
         let options = options(busy_timeout, batch_size, max_encryptions_per_key)?;
-        let purposes: Vec<Purpose> = purposes.iter().map(|p| p.purpose.clone()).collect();
+        let purposes = purpose_list(purposes)?;
         let key = &mk.key;
         let p = path.clone();
         let store = py
@@ -359,21 +375,24 @@ impl PyStore {
     /// added, changed thresholds and retention limits are audited);
     /// without, it serves every purpose the file holds, as stored.
     #[classmethod]
-    #[pyo3(signature = (path, mk, purposes = None, *, busy_timeout = 10.0, batch_size = None, max_encryptions_per_key = None))]
+    #[pyo3(signature = (path, mk, purposes = None, *, busy_timeout = None, batch_size = None, max_encryptions_per_key = None))]
     #[allow(clippy::too_many_arguments)]
     fn open(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
-        path: std::path::PathBuf,
+        path: &Bound<'_, PyAny>,
         mk: &PyMasterKey,
-        purposes: Option<Vec<PyRef<'_, PyPurpose>>>,
-        busy_timeout: f64,
+        purposes: Option<&Bound<'_, PyAny>>,
+        busy_timeout: Option<&Bound<'_, PyAny>>,
         batch_size: Option<&Bound<'_, PyAny>>,
         max_encryptions_per_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let path = path_arg(path, "path")?;
         let options = options(busy_timeout, batch_size, max_encryptions_per_key)?;
-        let purposes: Option<Vec<Purpose>> =
-            purposes.map(|ps| ps.iter().map(|p| p.purpose.clone()).collect());
+        let purposes = purposes
+            .filter(|p| !p.is_none())
+            .map(purpose_list)
+            .transpose()?;
         let key = &mk.key;
         let p = path.clone();
         let store = py
@@ -413,19 +432,19 @@ impl PyStore {
     fn enroll(
         &self,
         py: Python<'_>,
-        subject: &str,
+        subject: Text,
         x: &Bound<'_, PyAny>,
-        purpose: &str,
+        purpose: Text,
         retention: Option<&Bound<'_, PyAny>>,
         expires_at: Option<&Bound<'_, PyAny>>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<i64> {
         let store = self.store()?;
         let r = self::retention(retention, expires_at)?;
         let p = probe(x)?;
         let s = p.sample();
-        py.detach(|| store.enroll(purpose, subject, s, r, &Context::new(actor, reason)))
+        py.detach(|| store.enroll(&purpose, &subject, s, r, &Context::new(&actor, &reason)))
             .or_raise()
     }
 
@@ -441,18 +460,19 @@ impl PyStore {
     fn enroll_batch<'py>(
         &self,
         py: Python<'py>,
-        subjects: Vec<String>,
+        subjects: &Bound<'py, PyAny>,
         x: &Bound<'py, PyAny>,
-        purpose: &str,
+        purpose: Text,
         retention: Option<&Bound<'py, PyAny>>,
         expires_at: Option<&Bound<'py, PyAny>>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, numpy::PyArrayDyn<i64>>> {
         let store = self.store()?;
         let r = self::retention(retention, expires_at)?;
+        let subjects = items(subjects, "subjects", |s| text(s, "subjects"))?;
         let ids: Vec<&str> = subjects.iter().map(String::as_str).collect();
-        let ctx = Context::new(actor, reason);
+        let ctx = Context::new(&actor, &reason);
         let templates = x.cast::<PyList>().ok().filter(|l| {
             l.iter()
                 .next()
@@ -471,14 +491,14 @@ impl PyStore {
                     })
                     .collect::<PyResult<Vec<ProtectedTemplate>>>()?;
                 py.detach(|| {
-                    store.enroll_batch(purpose, &ids, Samples::Templates(&templates), r, &ctx)
+                    store.enroll_batch(&purpose, &ids, Samples::Templates(&templates), r, &ctx)
                 })
                 .or_raise()?
             }
             None => {
                 let rows = arrays::features(x, "x", &[2])?;
                 let rows = rows.as_slice();
-                py.detach(|| store.enroll_batch(purpose, &ids, Samples::Features(rows), r, &ctx))
+                py.detach(|| store.enroll_batch(&purpose, &ids, Samples::Features(rows), r, &ctx))
                     .or_raise()?
             }
         };
@@ -491,19 +511,19 @@ impl PyStore {
     fn retain_probe(
         &self,
         py: Python<'_>,
-        case: &str,
+        case: Text,
         x: &Bound<'_, PyAny>,
-        purpose: &str,
+        purpose: Text,
         retention: Option<&Bound<'_, PyAny>>,
         expires_at: Option<&Bound<'_, PyAny>>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<i64> {
         let store = self.store()?;
         let r = self::retention(retention, expires_at)?;
         let p = probe(x)?;
         let s = p.sample();
-        py.detach(|| store.retain_probe(purpose, case, s, r, &Context::new(actor, reason)))
+        py.detach(|| store.retain_probe(&purpose, &case, s, r, &Context::new(&actor, &reason)))
             .or_raise()
     }
 
@@ -525,17 +545,17 @@ impl PyStore {
     fn verify<'py>(
         &self,
         py: Python<'py>,
-        subject: &str,
+        subject: Text,
         x: &Bound<'py, PyAny>,
-        purpose: &str,
-        actor: &str,
-        reason: &str,
+        purpose: Text,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let p = probe(x)?;
         let s = p.sample();
         let v = py
-            .detach(|| store.verify(purpose, subject, s, &Context::new(actor, reason)))
+            .detach(|| store.verify(&purpose, &subject, s, &Context::new(&actor, &reason)))
             .or_raise()?;
         pytypes::make(
             py,
@@ -552,18 +572,19 @@ impl PyStore {
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
-        purpose: &str,
+        purpose: Text,
         k: Option<&Bound<'py, PyAny>>,
-        threshold: Option<f64>,
-        actor: &str,
-        reason: &str,
+        threshold: Option<&Bound<'py, PyAny>>,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let k = count_or(k, "k", 1, 10)?;
+        let threshold = opt_float_arg(threshold, "threshold")?;
         let store = self.store()?;
         let p = probe(x)?;
         let s = p.sample();
         let id = py
-            .detach(|| store.identify(purpose, s, k, threshold, &Context::new(actor, reason)))
+            .detach(|| store.identify(&purpose, s, k, threshold, &Context::new(&actor, &reason)))
             .or_raise()?;
         let candidates = id
             .candidates
@@ -582,11 +603,11 @@ impl PyStore {
         &self,
         py: Python<'_>,
         identification: &Bound<'_, PyAny>,
-        outcome: &str,
+        outcome: Text,
         record: Option<&Bound<'_, PyAny>>,
-        reviewer: &str,
-        actor: &str,
-        reason: &str,
+        reviewer: Text,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<u64> {
         let store = self.store()?;
         // An event number, or an `Identification` (its `event`).
@@ -602,7 +623,7 @@ impl PyStore {
             .filter(|r| !r.is_none())
             .map(|r| id_arg(r, "record"))
             .transpose()?;
-        let outcome = match (outcome, record) {
+        let outcome = match (&*outcome, record) {
             ("confirmed", Some(r)) => ReviewOutcome::Confirmed(r),
             ("confirmed", None) => {
                 return Err(param("record", "a confirmation names the record confirmed"))
@@ -619,7 +640,7 @@ impl PyStore {
                 ))
             }
         };
-        py.detach(|| store.review(event, reviewer, outcome, &Context::new(actor, reason)))
+        py.detach(|| store.review(event, &reviewer, outcome, &Context::new(&actor, &reason)))
             .or_raise()
     }
 
@@ -629,14 +650,14 @@ impl PyStore {
     fn erase<'py>(
         &self,
         py: Python<'py>,
-        subject: &str,
-        purpose: Option<&str>,
-        actor: &str,
-        reason: &str,
+        subject: Text,
+        purpose: Option<Text>,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let r = py
-            .detach(|| store.erase(subject, purpose, &Context::new(actor, reason)))
+            .detach(|| store.erase(&subject, purpose.as_deref(), &Context::new(&actor, &reason)))
             .or_raise()?;
         pytypes::make(
             py,
@@ -651,22 +672,22 @@ impl PyStore {
     fn hold(
         &self,
         py: Python<'_>,
-        subject: Option<&str>,
+        subject: Option<Text>,
         record: Option<&Bound<'_, PyAny>>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<i64> {
         let record = record
             .filter(|r| !r.is_none())
             .map(|r| id_arg(r, "record"))
             .transpose()?;
         let store = self.store()?;
-        let target = match (subject, record) {
+        let target = match (subject.as_deref(), record) {
             (Some(s), None) => HoldTarget::Subject(s),
             (None, Some(r)) => HoldTarget::Record(r),
             _ => return Err(param("subject", "give exactly one of subject and record")),
         };
-        py.detach(|| store.hold(target, &Context::new(actor, reason)))
+        py.detach(|| store.hold(target, &Context::new(&actor, &reason)))
             .or_raise()
     }
 
@@ -676,30 +697,30 @@ impl PyStore {
         &self,
         py: Python<'_>,
         hold: &Bound<'_, PyAny>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<()> {
         let hold = id_arg(hold, "hold")?;
         let store = self.store()?;
-        py.detach(|| store.release(hold, &Context::new(actor, reason)))
+        py.detach(|| store.release(hold, &Context::new(&actor, &reason)))
             .or_raise()
     }
 
     /// Deletes every record expired at `now` (an aware `datetime` or Unix
     /// seconds; the store's clock by default) that no hold keeps:
     /// `SweepReport(now, deleted, held, event, checkpointed)`.
-    #[pyo3(signature = (now = None, *, actor = "btp", reason = "retention sweep"))]
+    #[pyo3(signature = (now = None, *, actor = Text::from_static("btp"), reason = Text::from_static("retention sweep")))]
     fn sweep<'py>(
         &self,
         py: Python<'py>,
         now: Option<&Bound<'py, PyAny>>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let now = now.map(|t| timestamp(t, "now")).transpose()?;
         let r = py
-            .detach(|| store.sweep(now, &Context::new(actor, reason)))
+            .detach(|| store.sweep(now, &Context::new(&actor, &reason)))
             .or_raise()?;
         pytypes::make(
             py,
@@ -717,17 +738,17 @@ impl PyStore {
     /// Rotates the storage key of a purpose (or every purpose) and
     /// re-encrypts its records; resumes an interrupted rotation. Returns
     /// `[Rotation(purpose, old_version, new_version, reencrypted)]`.
-    #[pyo3(signature = (purpose = None, *, actor = "btp", reason = "storage key rotation"))]
+    #[pyo3(signature = (purpose = None, *, actor = Text::from_static("btp"), reason = Text::from_static("storage key rotation")))]
     fn rotate_key<'py>(
         &self,
         py: Python<'py>,
-        purpose: Option<&str>,
-        actor: &str,
-        reason: &str,
+        purpose: Option<Text>,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let store = self.store()?;
         let r = py
-            .detach(|| store.rotate_key(purpose, &Context::new(actor, reason)))
+            .detach(|| store.rotate_key(purpose.as_deref(), &Context::new(&actor, &reason)))
             .or_raise()?;
         r.rotated
             .into_iter()
@@ -805,9 +826,17 @@ impl PyStore {
     /// Checks that the log still holds `head` unchanged.
     fn check_audit_head(&self, py: Python<'_>, head: &Bound<'_, PyAny>) -> PyResult<()> {
         let store = self.store()?;
-        let seq: u64 = int_in(&head.getattr("seq")?, "head.seq", 1, i128::from(i64::MAX))?;
-        let mac: Vec<u8> = head.getattr("mac")?.extract()?;
+        let seq: u64 = int_in(
+            &field(head, "seq", "AuditHead")?,
+            "head.seq",
+            1,
+            i128::from(i64::MAX),
+        )?;
+        let mac = field(head, "mac", "AuditHead")?;
         let mac: [u8; 32] = mac
+            .cast::<PyBytes>()
+            .map_err(|_| PyTypeError::new_err("an audit head's MAC is bytes"))?
+            .as_bytes()
             .try_into()
             .map_err(|_| param("head", "the MAC is 32 bytes"))?;
         py.detach(|| store.check_audit_head(&AuditHead { seq, mac }))
@@ -822,8 +851,8 @@ impl PyStore {
         py: Python<'py>,
         start: Option<&Bound<'py, PyAny>>,
         end: Option<&Bound<'py, PyAny>>,
-        purpose: Option<String>,
-        action: Option<&str>,
+        purpose: Option<Text>,
+        action: Option<Text>,
         after_seq: Option<&Bound<'py, PyAny>>,
         limit: Option<&Bound<'py, PyAny>>,
         record: Option<&Bound<'py, PyAny>>,
@@ -841,8 +870,8 @@ impl PyStore {
         let f = filter(
             start,
             end,
-            purpose,
-            action,
+            purpose.map(Text::into_string),
+            action.as_deref(),
             after_seq,
             limit,
             record,
@@ -858,11 +887,21 @@ impl PyStore {
     fn export_audit(
         &self,
         py: Python<'_>,
-        path: std::path::PathBuf,
-        purpose: Option<String>,
+        path: &Bound<'_, PyAny>,
+        purpose: Option<Text>,
     ) -> PyResult<u64> {
+        let path = path_arg(path, "path")?;
         let store = self.store()?;
-        let f = filter(None, None, purpose, None, None, None, None, None)?;
+        let f = filter(
+            None,
+            None,
+            purpose.map(Text::into_string),
+            None,
+            None,
+            None,
+            None,
+            None,
+        )?;
         py.detach(|| -> btp::Result<u64> {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
             let n = store.export_audit(&f, &mut out)?;
@@ -879,13 +918,13 @@ impl PyStore {
         &self,
         py: Python<'py>,
         before: &Bound<'py, PyAny>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let before = timestamp(before, "before")?;
         let r = py
-            .detach(|| store.prune_audit(before, &Context::new(actor, reason)))
+            .detach(|| store.prune_audit(before, &Context::new(&actor, &reason)))
             .or_raise()?;
         pytypes::make(py, "PruneReport", (r.pruned, r.pruned_through))
     }

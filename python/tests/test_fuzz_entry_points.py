@@ -1,0 +1,689 @@
+"""Hostile sizes and types into every public entry point of the package
+(issue 13), beyond ``btp.eval`` (``test_eval_fuzz.py``): keys, schemes,
+protectors, templates, codes, galleries (int and str ids), descriptions,
+``merge_results``, ``fit_centre``, purposes, a real store, synthetic data,
+plots, the scikit-learn transformer and ``btp.hazmat``.
+
+A seeded generator replaces one or two arguments of a valid call with a
+hostile value: integers at every boundary (negative, 2**31, 2**63, 2**64,
+10**12, 10**100, past a float), bools, NaN, infinities, -0.0, strings
+(empty, 70,000 characters, control characters, a lone surrogate), bytes,
+None, containers, btp objects of the wrong kind, and numpy arrays of every
+dtype, 0-d, empty, ragged, non-contiguous, Fortran-ordered, of the wrong
+dimension, and broadcast views of a few elements shaped 10**6 x 10**6 or
+10**12 rows, which must be refused (``MemoryError``, or a ``BtpError``
+about the shape) before anything is allocated, never abort.
+
+Only ``btp.BtpError``, ``MemoryError`` and ``TypeError`` may come out: a
+``ValueError`` that is not a ``BtpError``, ``OverflowError``,
+``AttributeError``, ``IndexError``, ``KeyError``, ``UnicodeError`` or pyo3's
+``PanicException`` (a ``BaseException``) is a defect. The calls run in a
+child process with its address space capped at 8 GiB, so that an abort is a
+failure of this test rather than of the test run, and an allocation the
+operating system would grant lazily is refused as it would be on a smaller
+machine. The child also lists the package's public callables by
+introspection: one that the table below does not drive (or exempt, with
+the reason) fails the test, so new API cannot slip past.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+CHILD = r'''
+import dataclasses, inspect, itertools, json, random, resource, sys, time, types, warnings
+from datetime import datetime, timedelta, timezone
+import numpy as np
+
+resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+warnings.simplefilter("error", np.exceptions.ComplexWarning)
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import btp, btp.hazmat, btp.sklearn
+from btp import eval as ev
+
+SEED, CASES, MODE = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = random.Random(SEED)
+ACT = {"actor": "fuzz", "reason": "fuzz"}
+counter = itertools.count()
+
+
+def fresh(suffix=".db"):
+    return f"f{next(counter)}{suffix}"
+
+
+mk = btp.MasterKey.from_bytes(bytes(range(32)))
+x, y = btp.synthetic.population(subjects=6, samples=3, dim=16, seed=2)
+centre = btp.fit_centre(x)
+scheme = btp.IoM(dim=16, hashes=32, window=4)
+prot = btp.Protector(scheme, mk, "a")
+other = btp.Protector(scheme, mk, "b")
+codes = prot.protect_batch(x)
+plain = np.asarray(codes)
+t0, t1, t_other = prot.protect(x[0]), prot.protect(x[1]), other.protect(x[0])
+desc = prot.describe()
+purpose = btp.Purpose("p", scheme, "a", 0.3, timedelta(days=30))
+store = btp.Store.create("main.db", mk, [purpose])
+store.enroll_batch([f"u{i}" for i in range(6)], x[::3], "p", **ACT)
+ident = store.identify(x[1], "p", **ACT)
+probe_record = store.retain_probe("case-1", x[2], "p", **ACT)
+hold = store.hold(subject="u0", **ACT)
+btp.Store.create("open.db", mk, [purpose]).close()
+PT = btp.sklearn.ProtectTransformer
+fitted = PT(hashes=32, window=4, random_state=0).fit(x)
+fnmrs = ev.fnmr_at_fmr([0.9, 0.8, 0.4], [0.1, 0.5, 0.2], [0.1, 0.5])
+ax = plt.subplots()[1]
+
+
+def gallery(str_ids):
+    g = btp.Gallery(prot)
+    g.add([f"s{i}" for i in range(18)] if str_ids else np.arange(18), codes)
+    return g
+
+
+G_INT, G_STR = gallery(False), gallery(True)
+gdesc = G_INT.describe()
+parts = [g.search_batch(codes[:3], k=4) for g in (d.open(mk) for d in gdesc.split(2))]
+
+
+def spare():
+    return btp.Store.create(fresh(), mk, [purpose])
+
+
+def gal(entry):
+    """`entry(gallery, gid)` on a fresh gallery keyed by ints or by strings,
+    `gid(i)` an id of its kind."""
+    str_ids = rng.random() < 0.5
+    return entry(gallery(str_ids), lambda i: f"s{i}" if str_ids else i)
+
+
+def set_threads(v):
+    gallery(rng.random() < 0.5).threads = v
+
+
+def transformer(*args, **kwargs):
+    return PT(*args, **kwargs).fit(x)
+
+
+def set_params(**kwargs):
+    return PT().set_params(**kwargs).fit(x)
+
+
+# name -> () -> (callable, args, kwargs), made fresh for each call. The name
+# is the public callable's:
+# "Cls()" its constructor, "Cls.attr=" a property's setter.
+def table():
+    return {
+        "MasterKey()": lambda: (btp.MasterKey, [], {}),
+        "MasterKey.generate": lambda: (btp.MasterKey.generate, [], {}),
+        "MasterKey.from_bytes": lambda: (btp.MasterKey.from_bytes, [bytes(32)], {}),
+        "MasterKey.expose_secret": lambda: (mk.expose_secret, [], {}),
+        "Scheme()": lambda: (btp.Scheme, [], {}),
+        "Scheme.iom": lambda: (btp.Scheme.iom, [16, 32, 4, "grp", None], {"centre": None, "l2": False}),
+        "Scheme.biohash": lambda: (btp.Scheme.biohash, [16, 8], {"centre": centre, "l2": True}),
+        "Scheme.from_bytes": lambda: (btp.Scheme.from_bytes, [scheme.to_bytes()], {}),
+        "Scheme.to_bytes": lambda: (scheme.to_bytes, [], {}),
+        "Scheme.with_centring": lambda: (scheme.with_centring, [centre], {}),
+        "Scheme.with_l2": lambda: (scheme.with_l2, [True], {}),
+        "Scheme.__eq__": lambda: (scheme.__eq__, [scheme], {}),
+        "IoM": lambda: (btp.IoM, [16, 32, 4, "urp", 2], {"centre": centre, "l2": True}),
+        "BioHash": lambda: (btp.BioHash, [16, 8], {"centre": None, "l2": False}),
+        "fit_centre": lambda: (btp.fit_centre, [x], {}),
+        "Protector()": lambda: (btp.Protector, [scheme, mk, "a", 1, b"subject"], {}),
+        "Protector.protect": lambda: (prot.protect, [x[0]], {}),
+        "Protector.protect_batch": lambda: (prot.protect_batch, [x], {}),
+        "Protector.as_codes": lambda: (prot.as_codes, [plain], {}),
+        "Protector.protect_templates": lambda: (prot.protect_templates, [x[:3]], {}),
+        "Protector.template": lambda: (prot.template, [codes[0]], {}),
+        "Protector.templates": lambda: (prot.templates, [codes[:3]], {}),
+        "Protector.codes": lambda: (prot.codes, [[t0, t1]], {}),
+        "Protector.unpack": lambda: (prot.unpack, [codes], {}),
+        "Protector.compare": lambda: (prot.compare, [t0, t1], {}),
+        "Protector.verify": lambda: (prot.verify, [t0, t1, 0.5], {}),
+        "Protector.scores": lambda: (prot.scores, [codes, codes[:4]], {}),
+        "Protector.paired_scores": lambda: (prot.paired_scores, [codes, codes], {}),
+        "Protector.describe": lambda: (prot.describe, [], {}),
+        "Protector.reopen": lambda: (btp.Protector.reopen, [desc, mk], {}),
+        "ProtectorDescription.open": lambda: (desc.open, [mk], {}),
+        "Template()": lambda: (btp.Template, [], {}),
+        "Template.from_bytes": lambda: (btp.Template.from_bytes, [bytes(t0)], {}),
+        "Template.to_bytes": lambda: (t0.to_bytes, [], {}),
+        "Template.elements": lambda: (t0.elements, [], {}),
+        "Template.similarity": lambda: (t0.similarity, [t1], {}),
+        "Template.__eq__": lambda: (t0.__eq__, [t1], {}),
+        "Codes()": lambda: (btp.Codes, [plain, prot.fingerprint, scheme.id], {}),
+        "Gallery()": lambda: (btp.Gallery, [prot], {}),
+        "Gallery.add": lambda: gal(lambda g, gid: (g.add, [[gid(100), gid(101)], x[:2]], {})),
+        "Gallery.remove": lambda: gal(lambda g, gid: (g.remove, [[gid(1), gid(2)]], {})),
+        "Gallery.__contains__": lambda: gal(lambda g, gid: (g.__contains__, [gid(3)], {})),
+        "Gallery.codes": lambda: gal(lambda g, gid: (g.codes, [], {})),
+        "Gallery.get": lambda: gal(lambda g, gid: (g.get, [gid(4)], {})),
+        "Gallery.search": lambda: gal(lambda g, gid: (g.search, [x[0]], {"k": 3, "threshold": 0.1})),
+        "Gallery.search_batch": lambda: gal(lambda g, gid: (g.search_batch, [x[:3]], {"k": 3, "threshold": None})),
+        "Gallery.scores": lambda: gal(lambda g, gid: (g.scores, [codes[0]], {})),
+        "Gallery.threads=": lambda: (set_threads, [2], {}),
+        "Gallery.describe": lambda: gal(lambda g, gid: (g.describe, [], {})),
+        "Gallery.reopen": lambda: (btp.Gallery.reopen, [gdesc, mk], {}),
+        "GalleryDescription.open": lambda: (gdesc.open, [mk], {}),
+        "GalleryDescription.split": lambda: (gdesc.split, [2], {}),
+        "merge_results": lambda: (btp.merge_results, [parts, 3], {}),
+        "to_frame": lambda: (btp.to_frame, [[ident, ident]], {}),
+        "FnmrAtFmrs.at": lambda: (fnmrs.at, [1], {}),
+        "Purpose()": lambda: (btp.Purpose, ["q", scheme, "a", 0.3, timedelta(days=1), 1], {}),
+        "Store()": lambda: (btp.Store, [], {}),
+        "Store.create": lambda: (btp.Store.create, [fresh(), mk, [purpose]],
+                         {"busy_timeout": 1.0, "batch_size": None, "max_encryptions_per_key": None}),
+        "Store.open": lambda: (btp.Store.open, ["open.db", mk, None],
+                       {"busy_timeout": 1.0, "batch_size": 10, "max_encryptions_per_key": 10**6}),
+        "Store.close": lambda: (spare().close, [], {}),
+        "Store.__enter__": lambda: (spare().__enter__, [], {}),
+        "Store.__exit__": lambda: (spare().__exit__, [None, None, None], {}),
+        "Store.enroll": lambda: (store.enroll, [f"e{next(counter)}", x[0], "p"],
+                         {"retention": timedelta(days=1), "expires_at": None, **ACT}),
+        "Store.enroll_batch": lambda: (store.enroll_batch, [[f"e{next(counter)}", f"e{next(counter)}"], x[:2], "p"],
+                               {"retention": None, "expires_at": time.time() + 86400, **ACT}),
+        "Store.retain_probe": lambda: (store.retain_probe, ["case-2", x[0], "p"],
+                               {"retention": 3600, "expires_at": None, **ACT}),
+        "Store.retained_probe": lambda: (store.retained_probe, [probe_record], {}),
+        "Store.verify": lambda: (store.verify, ["u1", x[3], "p"], dict(ACT)),
+        "Store.identify": lambda: (store.identify, [x[3], "p"], {"k": 3, "threshold": None, **ACT}),
+        "Store.review": lambda: (store.review, [ident, "confirmed"],
+                         {"record": 1, "reviewer": "r", **ACT}),
+        "Store.erase": lambda: (store.erase, ["u5", "p"], dict(ACT)),
+        "Store.hold": lambda: (store.hold, [], {"subject": "u2", "record": None, **ACT}),
+        "Store.release": lambda: (store.release, [hold], dict(ACT)),
+        "Store.sweep": lambda: (store.sweep, [None], {"actor": "a", "reason": "r"}),
+        "Store.rotate_key": lambda: (store.rotate_key, ["p"], {"actor": "a", "reason": "r"}),
+        "Store.stats": lambda: (store.stats, [None, datetime(2100, 1, 1, tzinfo=timezone.utc)], {}),
+        "Store.record_counts": lambda: (store.record_counts, [], {}),
+        "Store.verify_audit": lambda: (store.verify_audit, [], {}),
+        "Store.audit_head": lambda: (store.audit_head, [], {}),
+        "Store.check_audit_head": lambda: (store.check_audit_head, [store.audit_head()], {}),
+        "Store.audit_events": lambda: (store.audit_events, [],
+                               {"start": 0, "end": None, "purpose": "p", "action": "enroll", "after_seq": 0,
+                                "limit": 5, "record": None, "subject_hash": None}),
+        "Store.export_audit": lambda: (store.export_audit, [fresh(".jsonl")], {"purpose": None}),
+        "Store.prune_audit": lambda: (store.prune_audit, [0], dict(ACT)),
+        "Store.check_integrity": lambda: (store.check_integrity, [], {}),
+        "Store.checkpoint": lambda: (store.checkpoint, [], {}),
+        "synthetic.population": lambda: (btp.synthetic.population, [3, 2, 8],
+                                 {"offset": 1.0, "between": 1.0, "within": 1.0, "seed": 3}),
+        "plot.det": lambda: (btp.plot.det, [[0.9, 0.8, 0.4], [0.1, 0.5, 0.2]], {"label": "s", "xlim": (1e-3, 0.5)}),
+        "plot.score_histograms": lambda: (btp.plot.score_histograms, [[0.9, 0.8], [0.1, 0.5]],
+                                  {"threshold": 0.5, "bins": 10}),
+        "plot.unlinkability": lambda: (btp.plot.unlinkability, [[0.9, 0.8, 0.7], [0.1, 0.5, 0.2]],
+                               {"bins": 10, "omega": 1.0}),
+        "plot.save": lambda: (btp.plot.save, [ax, fresh(".png")], {"dpi": 20}),
+        "hazmat.expose_transform": lambda: (btp.hazmat.expose_transform, [prot], {}),
+        "sklearn.ProtectTransformer()": lambda: (transformer, [mk],
+                                         {"scheme": "iom-urp", "hashes": 32, "window": 4, "order": 2,
+                                          "bits": None, "centre": True, "l2": True, "application": "s",
+                                          "version": 3, "random_state": None, "output": "elements"}),
+        "sklearn.ProtectTransformer.fit": lambda: (PT(hashes=32, window=4, random_state=0).fit, [x], {"y": y}),
+        "sklearn.ProtectTransformer.transform": lambda: (fitted.transform, [x], {}),
+        "sklearn.ProtectTransformer.fit_transform": lambda: (PT(hashes=32, window=4, random_state=1).fit_transform,
+                                                     [x], {"y": None}),
+        "sklearn.ProtectTransformer.set_params": lambda: (set_params, [], {"hashes": 32, "window": 4, "bits": 8}),
+    }
+
+
+# Calls that may not succeed even with their valid arguments.
+NO_CONSTRUCTOR = {"MasterKey()", "Scheme()", "Template()", "Store()"}
+
+# --------------------------------------------------------------------------
+# Public callables, by introspection.
+
+TABLE_METHODS = {"to_records", "to_frame"}  # of results: no arguments
+ARG_DUNDERS = {"__contains__", "__eq__", "__exit__", "__enter__", "__getitem__", "__setitem__", "__call__"}
+SAMPLES = {btp.Gallery: G_INT, btp.Store: store, btp.Protector: prot, btp.Scheme: scheme,
+           btp.Template: t0, btp.MasterKey: mk, btp.Purpose: purpose, PT: fitted}
+
+
+def is_result(cls):
+    """A result type (a NamedTuple or a dataclass): the package builds it;
+    its constructor checks nothing and its tables take no arguments."""
+    return (issubclass(cls, tuple) and hasattr(cls, "_fields")) or dataclasses.is_dataclass(cls)
+
+
+def members(qual, cls):
+    result = is_result(cls)
+    found = set() if result else {qual + "()"}
+    foreign = set()
+    for base in cls.__mro__[1:]:
+        if not base.__module__.startswith("btp"):
+            foreign |= set(vars(base))
+    for m in dir(cls):
+        if m.startswith("_") and (result or m not in ARG_DUNDERS or m not in vars(cls)):
+            continue
+        if m in foreign and not any(m in vars(c) for c in cls.__mro__ if c.__module__.startswith("btp")):
+            if not issubclass(cls, PT):  # scikit-learn's protocol methods: listed, then exempted
+                continue
+        static = inspect.getattr_static(cls, m)
+        if isinstance(static, (property, types.GetSetDescriptorType)):
+            sample = SAMPLES.get(cls)
+            settable = getattr(static, "fset", None) is not None
+            if isinstance(static, types.GetSetDescriptorType) and sample is not None:
+                try:
+                    setattr(sample, m, getattr(sample, m))
+                    settable = True
+                except AttributeError:
+                    settable = False
+            if settable:
+                found.add(f"{qual}.{m}=")
+            continue
+        if callable(getattr(cls, m)) and not (result and m in TABLE_METHODS):
+            found.add(f"{qual}.{m}")
+    return found
+
+
+def public():
+    found = set()
+    spaces = [("", btp, btp.__all__)] + [
+        (f"{n}.", mod, mod.__all__) for n, mod in
+        (("eval", ev), ("plot", btp.plot), ("synthetic", btp.synthetic), ("hazmat", btp.hazmat),
+         ("sklearn", btp.sklearn))
+    ]
+    for prefix, mod, names in spaces:
+        for n in names:
+            obj = getattr(mod, n)
+            if isinstance(obj, types.ModuleType) or n == "__version__":
+                continue
+            if isinstance(obj, type):
+                if issubclass(obj, BaseException):
+                    continue
+                found |= members(prefix + n if prefix != "eval." else n, obj)
+            elif callable(obj):
+                found.add(prefix + n)
+    return found
+
+
+# --------------------------------------------------------------------------
+# Hostile values.
+
+NAN, INF = float("nan"), float("inf")
+SCALARS = [
+    -1, 0, 1, -(2**31) - 1, 2**31, 2**32, 2**63, -(2**63) - 1, 2**64, 10**12, 10**100, -(10**100), 2**1100,
+    True, False, 2.5, NAN, INF, -INF, -0.0, 1e300, -1e300, 5e-324, 1j,
+    "", "x" * 70_000, "a\x00b\n\x1b[2J\x7f", "\ud800", "p", "confirmed", b"", b"\xff\xfe", bytes(32), bytearray(3),
+    None, [], (), {}, [1, 2], [[1, 2], [3]], ((0.5, 0.1),), {"a": 1}, {1, 2}, object(), range(10**12),
+    np.int64(-5), np.uint64(2**64 - 1), np.int8(-1), np.float16(1), np.float32(NAN), np.float64(1e300),
+    np.bool_(True), np.complex128(1j), np.str_("s"), np.datetime64("NaT"),
+    timedelta.max, timedelta.min, timedelta(0), timedelta(seconds=-1), datetime(1, 1, 1), datetime.max,
+    datetime.max.replace(tzinfo=timezone.utc), datetime(1970, 1, 1, tzinfo=timezone.utc),
+    mk, scheme, prot, other, t0, t_other, codes, other.protect_batch(x[:2]), desc, gdesc, purpose, G_INT, ident,
+    store.audit_head()._replace(seq=2**70), store.audit_head()._replace(mac=b"x" * 70_000),
+    dataclasses.replace(desc, version=-1), dataclasses.replace(desc, version=2**64),
+    dataclasses.replace(desc, scheme=b"junk"), dataclasses.replace(desc, application="\ud800"),
+    dataclasses.replace(desc, subject=5), dataclasses.replace(desc, fingerprint=7),
+    dataclasses.replace(gdesc, ids=np.arange(3)), dataclasses.replace(gdesc, protector=None),
+    dataclasses.replace(gdesc, ids=np.broadcast_to(np.int64(1), (10**12,))),
+    dataclasses.replace(gdesc, ids=np.arange(18) - 5),
+    [(np.zeros((2, 3), np.int64), np.zeros((2, 4)))], [(np.zeros((10**12, 0), np.int64), np.zeros((10**12, 0)))],
+    [(np.broadcast_to(np.int64(1), (10**6, 10**6)), np.broadcast_to(1.0, (10**6, 10**6)))],
+    [(parts[0][0], parts[0][1].astype(object))], [(np.full((3, 4), 2**62), parts[0][1])], [(1, 2, 3)],
+    [t0, "x"], [t0, t_other], [x[0], x[1]], ["a", "\ud800"], btp.Codes(plain, "\ud800", "x"),
+]
+DTYPES = [np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+          np.float16, np.float32, np.float64, np.longdouble, np.complex64, np.complex128, object, "U3", "S3",
+          "datetime64[s]", "timedelta64[s]", [("a", "f4"), ("b", "f4")]]
+# Broadcast views of a few bytes claiming 10**12 elements and more (-1: the
+# valid value's last dimension, so that only the rows are absurd).
+HUGE = [(10**6, 10**6), (10**12,), (10**12, -1), (2**58, -1), (10**12, 0), (10**4, -1)]
+# scikit-learn's validation scans a view for NaN before btp sees it: at
+# 10**12 elements that is minutes of work, not an allocation. Its entry
+# points get views it scans at once (btp then refuses the copy or shape).
+HUGE_SKLEARN = [(10**2, 10**4), (10**7,), (10**5, -1), (10**5, 0)]
+
+
+def big(v, shape):
+    """A broadcast view of one element of `v` (or of its rows) shaped `shape`."""
+    v = np.asarray(v)
+    shape = tuple((v.shape[-1] if v.ndim else 16) if n == -1 else n for n in shape)
+    row = v.reshape(-1, v.shape[-1])[0] if v.ndim and v.size and v.shape[-1] == shape[-1] else None
+    one = v.reshape(-1)[:1].reshape(()) if v.size else np.zeros((), v.dtype)
+    try:
+        return np.broadcast_to(one if row is None else row, shape)
+    except ValueError:  # more bytes than numpy can address
+        return np.broadcast_to(one, (10**6, 10**6))
+
+
+def mutate(v, huge):
+    """An array variant of the valid value `v`: other dtype, layout, shape."""
+    v = np.asarray(v)
+    choice = rng.randrange(13)
+    if choice == 0:
+        dt = rng.choice(DTYPES)
+        try:
+            return v.astype(dt) if v.dtype.kind != "O" else np.asarray(v.tolist(), dtype=dt)
+        except (TypeError, ValueError):
+            return np.zeros(v.shape, dtype=dt)
+    if choice == 1 and v.ndim:
+        return np.asfortranarray(v) if v.ndim > 1 else v[::-1]
+    if choice == 2 and v.ndim:
+        return np.repeat(v, 2, axis=-1)[..., ::2]  # non-contiguous, same values
+    if choice == 3:
+        return v[..., :0] if v.ndim else v.reshape(1)[:0]
+    if choice == 4 and v.ndim:
+        return v[..., :-1]
+    if choice == 5:
+        return v[None]
+    if choice == 6:
+        return v.reshape(-1)[:1].reshape(()) if v.size else np.zeros(())
+    if choice == 7 and v.ndim > 1:
+        return v[0]
+    if choice == 8 and v.ndim and v.dtype.kind in "fiu":
+        w = v.astype(np.float64)
+        w.reshape(-1)[rng.randrange(max(1, w.size))] = rng.choice([NAN, INF, -INF, 1e300])
+        return w
+    if choice == 9 and v.ndim > 1 and len(v) > 1:
+        rows = v.tolist()
+        rows[-1] = rows[-1][:-1]
+        return rows  # ragged
+    if choice == 10:
+        return v.tolist()
+    return big(v, rng.choice(huge))
+
+
+def is_array(valid):
+    return isinstance(valid, np.ndarray) or (isinstance(valid, list) and valid and isinstance(valid[0], float))
+
+
+def huge(name):
+    return HUGE_SKLEARN if name.startswith("sklearn.") else HUGE
+
+
+def hostile(name, valid):
+    if is_array(valid) and rng.random() < 0.6:
+        return mutate(valid, huge(name))
+    return rng.choice(SCALARS)
+
+
+# Every argument of every entry point gets each of these, and every array
+# argument each huge view, before the random cases.
+BOUNDARY = [-1, 2**64, 10**100, 2**1100, NAN, "\ud800", "x" * 70_000, None, range(10**12), [[1, 2], [3]]]
+
+
+def systematic():
+    for name in names:
+        fn, args, kwargs = entries[name]()
+        for slot in [("a", k) for k in range(len(args))] + [("k", k) for k in kwargs]:
+            valid = args[slot[1]] if slot[0] == "a" else kwargs[slot[1]]
+            views = [(lambda v, s=s: big(v, s)) for s in huge(name)] if is_array(valid) else []
+            for make in [(lambda v, b=b: b) for b in BOUNDARY] + views:
+                yield name, (slot, make)
+
+
+def randomly(name, args, kwargs):
+    slots = [("a", k) for k in range(len(args))] + [("k", k) for k in kwargs]
+    if not slots or rng.random() < 0.03:
+        return {("a", len(args)): rng.choice(SCALARS)}  # one argument too many
+    picked = rng.sample(slots, min(len(slots), rng.choice([1, 1, 1, 2])))
+    return {s: hostile(name, args[s[1]] if s[0] == "a" else kwargs[s[1]]) for s in picked}
+
+
+def describe(v):
+    if isinstance(v, np.ndarray):
+        flags = "" if v.flags.c_contiguous else (" F" if v.flags.f_contiguous else " strided")
+        return f"ndarray{v.shape} {v.dtype}{flags}"
+    r = repr(v).replace("\n", " ")
+    return f"{type(v).__name__} {r[:60]}{'...' if len(r) > 60 else ''}"
+
+
+ALLOWED = (btp.BtpError, MemoryError, TypeError)
+
+
+def call(name, fn, args, kwargs):
+    try:
+        out = fn(*args, **kwargs)
+        if isinstance(out, btp.Store):
+            out.close()
+        return None
+    except ALLOWED as e:
+        return type(e).__name__
+    except BaseException as e:  # noqa: BLE001 - the point of the test
+        return e
+    finally:
+        plt.close("all")
+
+
+report = {"public": sorted(public()), "covered": sorted(table()), "calls": 0, "random": 0, "raised": {}, "bad": [],
+          "valid_failed": []}
+if MODE == "valid":
+    for name, entry in table().items():
+        fn, args, kwargs = entry()
+        out = call(name, fn, args, kwargs)
+        if out is not None and name not in NO_CONSTRUCTOR:
+            report["valid_failed"].append(f"{name}: {out if isinstance(out, str) else repr(out)[:300]}")
+slow, entries = [], table()
+names = sorted(entries)
+plan = itertools.chain(systematic() if MODE == "fuzz" else (),
+                       ((names[n % len(names)], None) for n in range(CASES)))
+for n, (name, change) in enumerate(plan):
+    fn, args, kwargs = entries[name]()
+    args, kwargs = list(args), dict(kwargs)
+    if change is None:
+        changed = randomly(name, args, kwargs)
+        report["random"] += 1
+    else:
+        (kind, key), make = change
+        changed = {(kind, key): make(args[key] if kind == "a" else kwargs[key])}
+    for (kind, key), value in changed.items():
+        if kind == "k":
+            kwargs[key] = value
+        elif key < len(args):
+            args[key] = value
+        else:
+            args.append(value)
+    shown = ", ".join(f"{'arg ' if k == 'a' else ''}{key}={describe(v)}" for (k, key), v in changed.items())
+    print(f"case {n} {name}({shown})", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    out = call(name, fn, args, kwargs)
+    slow.append((time.perf_counter() - start, name, shown))
+    report["calls"] += 1
+    if isinstance(out, BaseException):
+        print(f"BAD {type(out).__name__}: {str(out)[:200]}", file=sys.stderr, flush=True)
+        report["bad"].append(f"{name}({shown}): {type(out).__module__}.{type(out).__name__}: {str(out)[:200]}")
+    elif out is not None:
+        report["raised"][out] = report["raised"].get(out, 0) + 1
+report["slowest"] = [f"{t:.2f}s {n}({c})" for t, n, c in sorted(slow, reverse=True)[:15]]
+print(json.dumps(report))
+'''
+
+# Public callables this file does not drive, and why.
+EXEMPT = {
+    # scikit-learn's own protocol methods, inherited: their errors are
+    # scikit-learn's, which its estimator checks expect (test_sklearn.py).
+    "sklearn.ProtectTransformer.get_feature_names_out": "scikit-learn's",
+    "sklearn.ProtectTransformer.get_params": "scikit-learn's",
+    "sklearn.ProtectTransformer.get_metadata_routing": "scikit-learn's",
+    "sklearn.ProtectTransformer.set_output": "scikit-learn's",
+}
+
+EVAL_FUZZ = Path(__file__).with_name("test_eval_fuzz.py")
+
+
+def run_child(tmp_path: Path, seed: int, cases: int, mode: str = "fuzz") -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CHILD), str(seed), str(cases), mode],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, (
+        f"the interpreter died ({out.returncode}); its last cases:\n{out.stderr[-3000:]}"
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_every_public_callable_is_driven_and_its_valid_call_works(tmp_path):
+    report = run_child(tmp_path, 0, 0, mode="valid")
+    public, covered = set(report["public"]), set(report["covered"])
+    # btp.eval's functions are driven by test_eval_fuzz.py: each must be
+    # named in its table of calls.
+    evals = {p for p in public if p.startswith("eval.")}
+    text = EVAL_FUZZ.read_text()
+    missing_eval = sorted(e for e in evals if not re.search(rf"\bev\.{re.escape(e[5:])}\b", text))
+    assert not missing_eval, f"not driven by test_eval_fuzz.py: {missing_eval}"
+    missing = sorted(public - evals - covered - set(EXEMPT))
+    assert not missing, f"public callables no fuzz table drives (add them to CHILD's table): {missing}"
+    stale = sorted(covered - public) + sorted(set(EXEMPT) - public)
+    assert not stale, f"the table names callables that are not public: {stale}"
+    # The table's valid calls succeed, so hostile values reach past the
+    # first argument check.
+    assert report["valid_failed"] == []
+    assert len(covered) > 90
+
+
+def test_hostile_arguments_only_raise_btp_memory_or_type_errors(tmp_path):
+    report = run_child(tmp_path, 24, 4000)
+    assert not report["bad"], "\n".join(report["bad"][:40]) + f"\n({len(report['bad'])} in all)"
+    # Each argument of each entry point got every boundary value, then the
+    # random cases ran.
+    assert report["random"] == 4000
+    assert report["calls"] > 4000 + 10 * len(report["covered"])
+    # The generator really reached the refusals.
+    raised = report["raised"]
+    assert raised.get("InvalidParameterError", 0) > 400, raised
+    assert raised.get("DimensionError", 0) > 100, raised
+    assert raised.get("OutOfMemoryError", 0) + raised.get("MemoryError", 0) > 20, raised
+
+
+# Each defect the fuzzing found, as the call that showed it and the class it
+# raises now. Before: an abort of the interpreter (allocation or pyo3's
+# reservation for a sequence's claimed length), a numpy or pyo3 ValueError,
+# OverflowError, UnicodeEncodeError, AttributeError, IndexError, a
+# matplotlib RuntimeError, a ComplexWarning with the imaginary part dropped,
+# or a scikit-learn ValueError quoting the features. Run in a child, since
+# on the old code several killed the process.
+FOUND = r'''
+import dataclasses, json, sys
+from datetime import timedelta
+import numpy as np
+import matplotlib
+matplotlib.use("Agg")
+import btp, btp.sklearn
+mk = btp.MasterKey.from_bytes(bytes(range(32)))
+x, _ = btp.synthetic.population(subjects=4, samples=2, dim=16, seed=2)
+scheme = btp.IoM(dim=16, hashes=32, window=4)
+prot = btp.Protector(scheme, mk, "a")
+codes = prot.protect_batch(x)
+t0, t1 = prot.protect(x[0]), prot.protect(x[1])
+desc, purpose = prot.describe(), btp.Purpose("p", scheme, "a", 0.3, timedelta(days=1))
+g = btp.Gallery(prot)
+g.add(np.arange(8), codes)
+gdesc = g.describe()
+store = btp.Store.create("s.db", mk, [purpose])
+store.enroll("u0", x[0], "p", actor="a", reason="r")
+head = store.audit_head()
+fnmrs = btp.eval.fnmr_at_fmr([0.9, 0.8], [0.1, 0.5], [0.1, 0.5])
+ax = btp.plot.det([0.9, 0.8], [0.1, 0.5])
+PT = btp.sklearn.ProtectTransformer
+huge32 = np.broadcast_to(np.float32(1), (10**6, 10**6))
+huge64 = np.broadcast_to(np.float64(1), (10**6, 10**6))
+CASES = [
+    # Allocations sized by a broadcast view: aborted, now refused.
+    ("prot.protect_batch(huge32)", "OutOfMemoryError"),
+    ("prot.protect_batch(huge64)", "OutOfMemoryError"),
+    ("prot.protect_batch(np.broadcast_to(x[0], (10**12, 16)))", "OutOfMemoryError"),
+    ("prot.template(np.broadcast_to(np.uint64(0), (10**12,)))", "OutOfMemoryError"),
+    ("g.remove(np.broadcast_to(np.int64(1), (10**12,)))", "OutOfMemoryError"),
+    ("btp.merge_results([(np.zeros((10**12, 0), np.int64), np.zeros((10**12, 0)))], 3)", "OutOfMemoryError"),
+    # pyo3 reserved a sequence's claimed length before reading it: aborted.
+    ("prot.codes(range(10**12))", "TypeError"),
+    ("btp.Store.create('t.db', mk, range(10**12))", "TypeError"),
+    ("store.enroll_batch(range(10**12), x, 'p', actor='a', reason='r')", "TypeError"),
+    ("btp.merge_results(range(10**12), 3)", "TypeError"),
+    ("btp.Protector.reopen(dataclasses.replace(desc, scheme=range(10**12)), mk)", "TypeError"),
+    ("store.check_audit_head(head._replace(mac=range(10**12)))", "TypeError"),
+    # Ragged nesting: numpy's ValueError.
+    ("prot.protect_batch([[1.0] * 16, [1.0] * 15])", "DimensionError"),
+    ("btp.fit_centre([[1.0, 2.0], [3.0]])", "DimensionError"),
+    ("scheme.with_centring([[1.0], [2.0, 3.0]])", "DimensionError"),
+    ("g.remove([[1, 2], [3]])", "DimensionError"),
+    # A str holding a lone surrogate: UnicodeEncodeError.
+    ("btp.Protector(scheme, mk, '\\ud800')", "InvalidParameterError"),
+    ("btp.Protector(scheme, mk, 'a', subject='\\ud800')", "InvalidParameterError"),
+    ("btp.IoM(16, method='\\ud800')", "InvalidParameterError"),
+    ("btp.Purpose('\\ud800', scheme, 'a', 0.3, 86400)", "InvalidParameterError"),
+    ("btp.Store.create('\\ud800.db', mk, [purpose])", "InvalidParameterError"),
+    ("store.enroll('\\ud800', x[1], 'p', actor='a', reason='r')", "InvalidParameterError"),
+    ("store.enroll_batch(['b', '\\ud800'], x[:2], 'p', actor='a', reason='r')", "InvalidParameterError"),
+    ("store.hold(subject='u0', actor='\\ud800', reason='r')", "InvalidParameterError"),
+    ("store.audit_events(purpose='\\ud800')", "InvalidParameterError"),
+    ("store.export_audit('\\ud800')", "InvalidParameterError"),
+    ("g.get(0) and btp.Gallery(prot).add('\\ud800', x[0])", "InvalidParameterError"),
+    ("g.add([9], btp.Codes(np.asarray(codes[:1]), '\\ud800', 'x'))", "InvalidParameterError"),
+    # Reals through pyo3's float conversion: OverflowError, a complex
+    # number's imaginary part dropped, True taken as 1.0.
+    ("prot.verify(t0, t1, 2**1100)", "InvalidParameterError"),
+    ("g.search(x[0], threshold=np.complex128(1j))", "InvalidParameterError"),
+    ("store.identify(x[0], 'p', threshold=True, actor='a', reason='r')", "InvalidParameterError"),
+    ("btp.Purpose('q', scheme, 'a', 2**1100, 86400)", "InvalidParameterError"),
+    ("btp.Store.create('u.db', mk, [purpose], busy_timeout=2**1100)", "InvalidParameterError"),
+    # Objects of the wrong kind: AttributeError; integers: OverflowError.
+    ("store.check_audit_head(None)", "TypeError"),
+    ("btp.Protector.reopen(None, mk)", "TypeError"),
+    ("btp.Gallery.reopen(desc, mk)", "TypeError"),
+    ("btp.Protector.reopen(dataclasses.replace(desc, version=2**64), mk)", "InvalidParameterError"),
+    ("btp.merge_results([(1, 2, 3)], 3)", "TypeError"),
+    ("btp.to_frame([1])", "TypeError"),
+    ("fnmrs.at(5)", "InvalidParameterError"),
+    ("fnmrs.at(2**63)", "InvalidParameterError"),
+    ("fnmrs.at('a')", "InvalidParameterError"),
+    ("gdesc.split(0)", "InvalidParameterError"),
+    ("gdesc.split(10**100)", "InvalidParameterError"),
+    ("btp.Codes([-1], 'f', 'p')", "InvalidParameterError"),
+    ("btp.Codes([2.5], 'f', 'p')", "InvalidParameterError"),
+    ("btp.Codes([[1], [2, 3]], 'f', 'p')", "DimensionError"),
+    # Plots: matplotlib's AttributeError, ValueError, RuntimeError.
+    ("btp.plot.save(None, 'a.png')", "TypeError"),
+    ("btp.plot.save(ax, 'a.png', dpi=1)", "InvalidParameterError"),
+    ("btp.plot.save(btp.plot.det([0.9, 0.8], [0.1, 0.5]), 'a.xyz')", "InvalidParameterError"),
+    ("btp.plot.score_histograms([0.9], [0.1], threshold=2**1100)", "InvalidParameterError"),
+    ("btp.plot.det([0.9], [0.1], xlim=(2**1100, 0.5))", "InvalidParameterError"),
+    # scikit-learn's ValueErrors (quoting the features).
+    ("PT(random_state=0).fit(x[0])", "DimensionError"),
+    ("PT(random_state=0).fit(np.where(x > 0, x, np.nan))", "NonFiniteError"),
+    ("PT(random_state=0).fit(np.full((4, 16), 'a'))", "InvalidParameterError"),
+    ("PT(random_state=0).fit(2**1100)", "InvalidParameterError"),
+    ("PT(random_state=2.5).fit(x)", "InvalidParameterError"),
+    ("PT(centre=np.ones(2)).fit(x)", "InvalidParameterError"),
+    ("PT(random_state=0).fit(x).transform(x[:, :8])", "DimensionError"),
+]
+out = []
+for src, expected in CASES:
+    print(src, file=sys.stderr, flush=True)
+    try:
+        eval(src)
+        got, message = "nothing", ""
+    except BaseException as e:  # noqa: BLE001
+        got, message = type(e).__name__, str(e)
+    out.append([src, expected, got, message[:300]])
+print(json.dumps(out))
+'''
+
+
+def test_each_defect_found_raises_its_class_now(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(FOUND)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, f"the interpreter died ({out.returncode}) at:\n{out.stderr[-2000:]}"
+    wrong = [
+        f"{src}: expected {expected}, got {got}: {message}"
+        for src, expected, got, message in json.loads(out.stdout.strip().splitlines()[-1])
+        if got != expected
+    ]
+    assert not wrong, "\n".join(wrong)
+    # No message quotes the features (scikit-learn's did).
+    assert "1.66" not in out.stdout
