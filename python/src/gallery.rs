@@ -13,9 +13,10 @@ use pyo3::types::{IntoPyDict, PyDict, PyInt, PyList, PyString, PyType};
 use crate::args::{count, count_or, int_in, items, opt_float_arg, text};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
-use crate::protector::{reduce_to, PyProtector, PyTemplate};
+use crate::protector::{reduce_to, PyProtector};
 use crate::pytypes::{self, field};
 use crate::scheme::PyMasterKey;
+use crate::template::PyTemplate;
 
 /// Largest integer id: ids are non-negative `int64` values, so that batch
 /// results can mark "no candidate" with -1.

@@ -1,4 +1,4 @@
-//! `btp.Purpose` and `btp.Store`: the encrypted template store.
+//! `btp.Store`: the encrypted template store.
 //!
 //! Every operation runs without the GIL (SQLite I/O, decryption, matching)
 //! and takes the audit context (`actor`, `reason`) as keyword arguments.
@@ -7,134 +7,23 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use btp::store::{
-    AuditEvent, AuditHead, Context, EventFilter, HoldTarget, Purpose, Retention, ReviewOutcome,
-    Sample, Samples, Store, StoreOptions, NONCE_LIMIT,
+    Context, HoldTarget, Retention, ReviewOutcome, Sample, Samples, Store, StoreOptions,
+    NONCE_LIMIT,
 };
 use btp::ProtectedTemplate;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyType};
-use serde_json::Value;
 
-use crate::args::{
-    count, count_or, float_arg, id_arg, int_in, items, opt_float_arg, path_arg, text, u32_arg, Text,
-};
+use crate::args::{count_or, id_arg, int_in, items, opt_float_arg, path_arg, text, Text};
 use crate::arrays;
+use crate::audit;
 use crate::errors::{param, OrRaise};
-use crate::protector::{decision, PyTemplate};
-use crate::pytypes::{self, datetime, duration, field, timestamp};
-use crate::scheme::{PyMasterKey, PyScheme};
-
-/// A programme a store serves and its rules: scheme, application of the
-/// transform keys, match threshold, longest retention (a `timedelta` or
-/// seconds).
-#[pyclass(frozen, module = "btp", name = "Purpose")]
-#[derive(Clone)]
-pub struct PyPurpose {
-    purpose: Purpose,
-}
-
-#[pymethods]
-impl PyPurpose {
-    #[new]
-    #[pyo3(signature = (name, scheme, application, threshold, max_retention, transform_version = None))]
-    fn new(
-        name: Text,
-        scheme: &PyScheme,
-        application: Text,
-        threshold: &Bound<'_, PyAny>,
-        max_retention: &Bound<'_, PyAny>,
-        transform_version: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let transform_version = match transform_version {
-            Some(v) if !v.is_none() => u32_arg(v, "transform_version", 1)?,
-            _ => 1,
-        };
-        let threshold = float_arg(threshold, "threshold")?;
-        let secs = duration(max_retention, "max_retention")?;
-        let secs = u64::try_from(secs)
-            .map_err(|_| param("max_retention", "must be at least one second"))?;
-        let mut purpose = Purpose::new(
-            &name,
-            scheme.params.clone(),
-            &application,
-            threshold,
-            Duration::from_secs(secs),
-        )
-        .or_raise()?;
-        purpose.transform_version = transform_version;
-        Ok(Self { purpose })
-    }
-
-    #[getter]
-    fn name(&self) -> &str {
-        &self.purpose.name
-    }
-
-    #[getter]
-    fn scheme(&self) -> PyScheme {
-        PyScheme {
-            params: self.purpose.params.clone(),
-        }
-    }
-
-    #[getter]
-    fn application(&self) -> &str {
-        &self.purpose.application
-    }
-
-    #[getter]
-    fn threshold(&self) -> f64 {
-        self.purpose.threshold
-    }
-
-    /// Longest retention, a `timedelta`.
-    #[getter]
-    fn max_retention<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        py.import("datetime")?
-            .getattr("timedelta")?
-            .call1((0, self.purpose.max_retention.as_secs()))
-    }
-
-    #[getter]
-    fn transform_version(&self) -> u32 {
-        self.purpose.transform_version
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Purpose({:?}, {}, application={:?}, threshold={}, max_retention={} s, transform_version={})",
-            self.purpose.name,
-            self.purpose.params.scheme_id().name(),
-            self.purpose.application,
-            self.purpose.threshold,
-            self.purpose.max_retention.as_secs(),
-            self.purpose.transform_version
-        )
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn __reduce__<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<(
-        Bound<'py, PyType>,
-        (String, PyScheme, String, f64, u64, u32),
-    )> {
-        let p = &self.purpose;
-        Ok((
-            py.get_type::<Self>(),
-            (
-                p.name.clone(),
-                self.scheme(),
-                p.application.clone(),
-                p.threshold,
-                p.max_retention.as_secs(),
-                p.transform_version,
-            ),
-        ))
-    }
-}
+use crate::protector::decision;
+use crate::purpose::{purpose_list, PyPurpose};
+use crate::pytypes::{self, datetime, duration, timestamp};
+use crate::scheme::PyMasterKey;
+use crate::template::PyTemplate;
 
 /// An open encrypted template store (one SQLite file). See `docs/store.md`.
 /// Use it as a context manager, or call `close()`.
@@ -185,66 +74,6 @@ fn retention(
     }
 }
 
-fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match v {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-            }
-        }
-        Value::String(s) => s.into_pyobject(py)?.into_any(),
-        Value::Array(a) => {
-            let items = a
-                .iter()
-                .map(|x| json_to_py(py, x))
-                .collect::<PyResult<Vec<_>>>()?;
-            PyList::new(py, items)?.into_any()
-        }
-        Value::Object(o) => {
-            let d = PyDict::new(py);
-            for (k, x) in o {
-                d.set_item(k, json_to_py(py, x)?)?;
-            }
-            d.into_any()
-        }
-    })
-}
-
-fn head<'py>(py: Python<'py>, h: &AuditHead) -> PyResult<Bound<'py, PyAny>> {
-    pytypes::make(py, "AuditHead", (h.seq, PyBytes::new(py, &h.mac)))
-}
-
-fn event<'py>(py: Python<'py>, e: &AuditEvent) -> PyResult<Bound<'py, PyAny>> {
-    let kw = PyDict::new(py);
-    kw.set_item("seq", e.seq)?;
-    kw.set_item("time", datetime(py, e.time)?)?;
-    kw.set_item("actor", &e.actor)?;
-    kw.set_item("action", e.action.as_str())?;
-    kw.set_item("purpose", &e.purpose)?;
-    kw.set_item("reason", &e.reason)?;
-    kw.set_item("records", &e.records)?;
-    let subjects = e
-        .subjects
-        .iter()
-        .map(|s| PyBytes::new(py, s))
-        .collect::<Vec<_>>();
-    kw.set_item("subjects", subjects)?;
-    kw.set_item("outcome", &e.outcome)?;
-    let detail = PyDict::new(py);
-    for (k, v) in &e.detail {
-        detail.set_item(k, json_to_py(py, v)?)?;
-    }
-    kw.set_item("detail", detail)?;
-    kw.set_item("mac", PyBytes::new(py, &e.mac))?;
-    pytypes::make_kw(py, "AuditEvent", &kw)
-}
-
 fn by_purpose<'py, V: IntoPyObject<'py> + Clone>(
     py: Python<'py>,
     map: &std::collections::BTreeMap<String, V>,
@@ -254,38 +83,6 @@ fn by_purpose<'py, V: IntoPyObject<'py> + Clone>(
         d.set_item(k, v.clone())?;
     }
     Ok(d)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn filter(
-    start: Option<&Bound<'_, PyAny>>,
-    end: Option<&Bound<'_, PyAny>>,
-    purpose: Option<String>,
-    action: Option<&str>,
-    after_seq: Option<u64>,
-    limit: Option<usize>,
-    record: Option<i64>,
-    subject_hash: Option<&[u8]>,
-) -> PyResult<EventFilter> {
-    let action = action
-        .map(|a| {
-            btp::store::Action::parse(a)
-                .ok_or_else(|| param("action", format!("unknown audit action {a:?}")))
-        })
-        .transpose()?;
-    let subject = subject_hash
-        .map(|s| <[u8; 32]>::try_from(s).map_err(|_| param("subject_hash", "must be 32 bytes")))
-        .transpose()?;
-    Ok(EventFilter {
-        from: start.map(|t| timestamp(t, "start")).transpose()?,
-        to: end.map(|t| timestamp(t, "end")).transpose()?,
-        purpose,
-        action,
-        after_seq,
-        limit,
-        record,
-        subject,
-    })
 }
 
 /// Store options from the arguments of `Store.create` / `Store.open`.
@@ -310,13 +107,6 @@ fn options(
             _ => NONCE_LIMIT,
         },
         clock: None,
-    })
-}
-
-/// The purposes of a `purposes` argument (a sequence of `Purpose`).
-fn purpose_list(purposes: &Bound<'_, PyAny>) -> PyResult<Vec<Purpose>> {
-    items(purposes, "purposes", |p| {
-        Ok(p.cast::<PyPurpose>()?.get().purpose.clone())
     })
 }
 
@@ -807,7 +597,7 @@ impl PyStore {
     fn verify_audit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let r = py.detach(|| store.verify_audit()).or_raise()?;
-        let h = r.head.as_ref().map(|h| head(py, h)).transpose()?;
+        let h = r.head.as_ref().map(|h| audit::head(py, h)).transpose()?;
         pytypes::make(
             py,
             "AuditReport",
@@ -820,27 +610,14 @@ impl PyStore {
     fn audit_head<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let store = self.store()?;
         let h = py.detach(|| store.audit_head()).or_raise()?;
-        h.as_ref().map(|h| head(py, h)).transpose()
+        h.as_ref().map(|h| audit::head(py, h)).transpose()
     }
 
     /// Checks that the log still holds `head` unchanged.
     fn check_audit_head(&self, py: Python<'_>, head: &Bound<'_, PyAny>) -> PyResult<()> {
         let store = self.store()?;
-        let seq: u64 = int_in(
-            &field(head, "seq", "AuditHead")?,
-            "head.seq",
-            1,
-            i128::from(i64::MAX),
-        )?;
-        let mac = field(head, "mac", "AuditHead")?;
-        let mac: [u8; 32] = mac
-            .cast::<PyBytes>()
-            .map_err(|_| PyTypeError::new_err("an audit head's MAC is bytes"))?
-            .as_bytes()
-            .try_into()
-            .map_err(|_| param("head", "the MAC is 32 bytes"))?;
-        py.detach(|| store.check_audit_head(&AuditHead { seq, mac }))
-            .or_raise()
+        let head = audit::head_arg(head)?;
+        py.detach(|| store.check_audit_head(&head)).or_raise()
     }
 
     /// Audit events, oldest first, matching every condition given.
@@ -858,27 +635,19 @@ impl PyStore {
         record: Option<&Bound<'py, PyAny>>,
         subject_hash: Option<&[u8]>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        fn opt<'a, 'py>(o: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
-            o.filter(|v| !v.is_none())
-        }
-        let after_seq = opt(after_seq)
-            .map(|v| int_in::<u64>(v, "after_seq", 0, i128::from(i64::MAX)))
-            .transpose()?;
-        let limit = opt(limit).map(|v| count(v, "limit", 0)).transpose()?;
-        let record = opt(record).map(|v| id_arg(v, "record")).transpose()?;
-        let store = self.store()?;
-        let f = filter(
+        let f = audit::filter(
             start,
             end,
-            purpose.map(Text::into_string),
-            action.as_deref(),
+            purpose,
+            action,
             after_seq,
             limit,
             record,
             subject_hash,
         )?;
+        let store = self.store()?;
         let events = py.detach(|| store.audit_events(&f)).or_raise()?;
-        events.iter().map(|e| event(py, e)).collect()
+        events.iter().map(|e| audit::event(py, e)).collect()
     }
 
     /// Writes the audit events (all, or those of `purpose`) to `path` as
@@ -892,16 +661,7 @@ impl PyStore {
     ) -> PyResult<u64> {
         let path = path_arg(path, "path")?;
         let store = self.store()?;
-        let f = filter(
-            None,
-            None,
-            purpose.map(Text::into_string),
-            None,
-            None,
-            None,
-            None,
-            None,
-        )?;
+        let f = audit::filter(None, None, purpose, None, None, None, None, None)?;
         py.detach(|| -> btp::Result<u64> {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
             let n = store.export_audit(&f, &mut out)?;
