@@ -4,7 +4,8 @@
 //! features, `uint64` codes) is read in place, without a copy, through a
 //! read-only borrow. Anything else is converted once: `float64` (or
 //! integer) features to `float32`, any other sequence through
-//! `numpy.asarray`, a non-contiguous view by copying it in C order.
+//! `numpy.asarray`, a non-contiguous view by copying it in C order, an
+//! unaligned one (or one whose strides are not whole elements) by numpy.
 //!
 //! Copies made here (a `float64` batch converted to `float32`, a
 //! non-contiguous view) are wiped when dropped: feature vectors are
@@ -138,8 +139,11 @@ fn input<'py, T: Elem>(
     }
     let dtype = untyped.dtype();
     let target = numpy::dtype::<T>(py);
-    let arr = if dtype.is_equiv_to(&target) {
+    let arr = if dtype.is_equiv_to(&target) && well_behaved(untyped) {
         arr
+    } else if dtype.is_equiv_to(&target) {
+        converted = true;
+        arr.call_method1("astype", (target,))?
     } else {
         let kind = match dtype.kind() {
             b'f' => Kind::Float,
@@ -157,7 +161,24 @@ fn input<'py, T: Elem>(
             ));
         }
         converted = true;
-        arr.call_method1("astype", (target,))?
+        let out = arr.call_method1("astype", (target.clone(),))?;
+        // numpy wraps an integer the target cannot hold (-1 becomes
+        // 2**64 - 1, 2**64 - 1 becomes -1: "no mate" in `btp.eval`).
+        // Checked once the copy was made, so that a huge view costs no scan.
+        let negative = |a: &Bound<'py, PyAny>| -> PyResult<bool> {
+            a.call_method1("__lt__", (0,))?
+                .call_method0("any")?
+                .is_truthy()
+        };
+        match (kind, target.kind()) {
+            (Kind::Signed, b'u') if negative(&arr)? => {
+                return Err(param(what, "holds a negative integer"));
+            }
+            (Kind::Unsigned, b'i') if negative(&out)? => {
+                return Err(param(what, "holds an integer past 2**63 - 1"));
+            }
+            _ => out,
+        }
     };
     let typed = arr.cast::<PyArrayDyn<T>>()?;
     let ro = typed.try_readonly()?;
@@ -173,6 +194,17 @@ fn input<'py, T: Elem>(
         shape,
         converted,
     })
+}
+
+/// Whether an array of the element type it claims can be viewed by Rust:
+/// aligned, and every stride a multiple of the element size. A field of a
+/// structured array (`rec["a"]` of `[("a", "f4"), ("b", "u1")]`, a 5-byte
+/// stride) or a view at an odd offset of a buffer is neither: rust-numpy
+/// would view it with its strides divided by the element size, reading the
+/// wrong elements. numpy copies such an array (`astype`) first.
+fn well_behaved(a: &Bound<'_, PyUntypedArray>) -> bool {
+    let size = a.dtype().itemsize().max(1) as isize;
+    a.is_aligned() && a.strides().iter().all(|s| s % size == 0)
 }
 
 /// The elements of `a` in row-major order (`iter` walks the logical order
@@ -197,7 +229,11 @@ pub fn features<'py>(
     ndims: &[usize],
 ) -> PyResult<Input<'py, f32>> {
     let layout = if ndims == [1] { "(dim,)" } else { "(n, dim)" };
-    if let Ok(wide) = obj.cast::<PyArrayDyn<f64>>() {
+    if let Some(wide) = obj
+        .cast::<PyArrayDyn<f64>>()
+        .ok()
+        .filter(|a| well_behaved(a.as_untyped()))
+    {
         let ro = wide.try_readonly()?;
         let ndim = ro.ndim();
         if !ndims.contains(&ndim) {

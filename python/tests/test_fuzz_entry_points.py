@@ -10,7 +10,8 @@ hostile value: integers at every boundary (negative, 2**31, 2**63, 2**64,
 (empty, 70,000 characters, control characters, a lone surrogate), bytes,
 None, containers, btp objects of the wrong kind, and numpy arrays of every
 dtype, 0-d, empty, ragged, non-contiguous, Fortran-ordered, of the wrong
-dimension, and broadcast views of a few elements shaped 10**6 x 10**6 or
+dimension, unaligned or with strides of no whole element (a field of a
+structured array), and broadcast views of a few elements shaped 10**6 x 10**6 or
 10**12 rows, which must be refused (``MemoryError``, or a ``BtpError``
 about the shape) before anything is allocated, never abort.
 
@@ -331,7 +332,7 @@ SCALARS = [
 ]
 DTYPES = [np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
           np.float16, np.float32, np.float64, np.longdouble, np.complex64, np.complex128, object, "U3", "S3",
-          "datetime64[s]", "timedelta64[s]", [("a", "f4"), ("b", "f4")]]
+          "datetime64[s]", "timedelta64[s]", [("a", "f4"), ("b", "f4")], ">f4", ">f8", ">u8", ">i8"]
 # Broadcast views of a few bytes claiming 10**12 elements and more (-1: the
 # valid value's last dimension, so that only the rows are absurd).
 HUGE = [(10**6, 10**6), (10**12,), (10**12, -1), (2**58, -1), (10**12, 0), (10**4, -1)]
@@ -353,10 +354,25 @@ def big(v, shape):
         return np.broadcast_to(one, (10**6, 10**6))
 
 
+def unaligned(v):
+    """`v`'s values in a view one byte into a buffer (numpy: not aligned)."""
+    buf = np.zeros(v.nbytes + 1, np.uint8)
+    buf[1:] = np.frombuffer(np.ascontiguousarray(v).tobytes(), np.uint8)
+    return np.frombuffer(buf.data, v.dtype, count=v.size, offset=1).reshape(v.shape)
+
+
+def field(v):
+    """`v`'s values as a field of a structured array: strides that are no
+    whole number of elements."""
+    rec = np.zeros(v.shape, dtype=[("a", v.dtype), ("b", "u1")])
+    rec["a"] = v
+    return rec["a"]
+
+
 def mutate(v, huge):
     """An array variant of the valid value `v`: other dtype, layout, shape."""
     v = np.asarray(v)
-    choice = rng.randrange(13)
+    choice = rng.randrange(15)
     if choice == 0:
         dt = rng.choice(DTYPES)
         try:
@@ -387,6 +403,10 @@ def mutate(v, huge):
         return rows  # ragged
     if choice == 10:
         return v.tolist()
+    if choice == 11 and v.dtype.kind != "O":
+        return unaligned(v)
+    if choice == 12 and v.dtype.kind != "O":
+        return field(v)
     return big(v, rng.choice(huge))
 
 
@@ -687,3 +707,57 @@ def test_each_defect_found_raises_its_class_now(tmp_path):
     assert not wrong, "\n".join(wrong)
     # No message quotes the features (scikit-learn's did).
     assert "1.66" not in out.stdout
+
+
+def test_any_memory_layout_and_integer_dtype_reads_the_values_it_shows():
+    """An array is read as numpy shows it, whatever its memory layout: an
+    unaligned view or a field of a structured array (strides of no whole
+    element) gave wrong values (rust-numpy divides strides by the element
+    size; reading unaligned memory is undefined behaviour). An integer numpy
+    would wrap into another meaning (-1 as a code, 2**64 - 1 as "no mate")
+    is refused."""
+    import numpy as np
+
+    import btp
+
+    def unaligned(v):
+        buf = np.zeros(v.nbytes + 1, np.uint8)
+        buf[1:] = np.frombuffer(np.ascontiguousarray(v).tobytes(), np.uint8)
+        return np.frombuffer(buf.data, v.dtype, count=v.size, offset=1).reshape(v.shape)
+
+    def field(v):
+        rec = np.zeros(v.shape, dtype=[("a", v.dtype), ("b", "u1")])
+        rec["a"] = v
+        return rec["a"]
+
+    layouts = [unaligned, field, lambda v: v.astype(v.dtype.newbyteorder(">")), lambda v: np.asfortranarray(v)]
+    mk = btp.MasterKey.from_bytes(bytes(range(32)))
+    x, _ = btp.synthetic.population(subjects=4, samples=2, dim=16, seed=2)
+    prot = btp.Protector(btp.IoM(dim=16, hashes=32, window=4), mk, "a")
+    codes = np.asarray(prot.protect_batch(x))
+    scores = np.array([[0.9, 0.1, 0.3], [0.2, 0.8, 0.4]])
+    mates = np.array([0, 2])
+    for layout in layouts:
+        for dt in (np.float32, np.float64):
+            v = layout(x.astype(dt))
+            assert not np.shares_memory(v, x)
+            assert np.array_equal(np.asarray(prot.protect_batch(v)), codes)
+            assert np.allclose(btp.fit_centre(v), btp.fit_centre(x))
+        assert np.array_equal(np.asarray(prot.as_codes(layout(codes))), codes)
+        g = btp.Gallery(prot)
+        g.add(layout(np.arange(8, dtype=np.int64) + 100), prot.as_codes(codes))
+        assert list(np.asarray(g.ids)) == list(range(100, 108))
+        assert btp.eval.eer(layout(scores[0]), scores[1]) == btp.eval.eer(scores[0], scores[1])
+        assert np.array_equal(btp.eval.cmc(layout(scores), layout(mates)), btp.eval.cmc(scores, mates))
+    cases = [
+        (lambda: prot.as_codes(-codes.astype(np.int64)), "codes"),
+        (lambda: btp.eval.cmc(scores, np.array([0, 2**64 - 1], np.uint64)), "mates"),
+        (lambda: btp.Gallery(prot).add(np.array([2**63], np.uint64), prot.as_codes(codes[:1])), "ids"),
+    ]
+    for call, name in cases:
+        try:
+            call()
+        except btp.InvalidParameterError as e:
+            assert f"`{name}`" in str(e)
+        else:
+            raise AssertionError(f"accepted a wrapped integer as `{name}`")
