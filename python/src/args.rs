@@ -285,7 +285,7 @@ fn is_complex(obj: &Bound<'_, PyAny>) -> bool {
 }
 
 /// The Python type name of `obj`, for messages (never its value).
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
         .map(|n| n.to_string())

@@ -5,22 +5,19 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use btp::labels::Labels;
 use btp::{batch, Candidate, Gallery};
-use numpy::{PyArrayDescrMethods, PyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::PyArrayDyn;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{IntoPyDict, PyDict, PyInt, PyList, PyString, PyType};
+use pyo3::types::{IntoPyDict, PyDict, PyList, PyType};
 
-use crate::args::{count, count_or, int_in, items, opt_float_arg, text};
+use crate::args::{count, count_or, items, opt_float_arg};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
+use crate::ids::{ids_of, lookup_id, Ids};
 use crate::protector::{reduce_to, PyProtector};
 use crate::pytypes::{self, field};
 use crate::scheme::PyMasterKey;
 use crate::template::PyTemplate;
-
-/// Largest integer id: ids are non-negative `int64` values, so that batch
-/// results can mark "no candidate" with -1.
-const MAX_ID: u64 = i64::MAX as u64;
 
 /// A 1:N gallery of templates keyed by integer ids in `[0, 2**63)` or by
 /// strings (the first `add` decides). Searches run without the GIL, on
@@ -42,69 +39,6 @@ enum Keys {
     Unset,
     Ints,
     Strings(Labels),
-}
-
-/// Ids as given by the caller.
-enum Ids {
-    Ints(Vec<u64>),
-    Strings(Vec<String>),
-}
-
-impl Ids {
-    fn len(&self) -> usize {
-        match self {
-            Ids::Ints(v) => v.len(),
-            Ids::Strings(v) => v.len(),
-        }
-    }
-}
-
-fn int_ids(values: &[i64]) -> PyResult<Vec<u64>> {
-    values
-        .iter()
-        .map(|&i| u64::try_from(i).map_err(|_| param("ids", "ids must be in [0, 2**63)")))
-        .collect()
-}
-
-/// Ids from an int, a str, or a 1-D array-like of either; and whether a
-/// single id was given.
-fn ids_of(obj: &Bound<'_, PyAny>) -> PyResult<(Ids, bool)> {
-    if obj.is_instance_of::<PyString>() {
-        return Ok((Ids::Strings(vec![text(obj, "ids")?]), true));
-    }
-    if obj.is_instance_of::<PyInt>() || obj.hasattr("__index__")? && !obj.hasattr("__len__")? {
-        let id: u64 = int_in(obj, "ids", 0, i128::from(MAX_ID))?;
-        return Ok((Ids::Ints(vec![id]), true));
-    }
-    let arr = if obj.cast::<PyUntypedArray>().is_ok() {
-        obj.clone()
-    } else {
-        arrays::asarray(obj, "ids")?
-    };
-    let untyped = arr.cast::<PyUntypedArray>()?;
-    if untyped.ndim() != 1 {
-        return Err(crate::errors::shape(
-            "`ids` must be an id or a 1-D sequence of ids",
-        ));
-    }
-    match untyped.dtype().kind() {
-        b'U' | b'O' | b'S' if untyped.len() > 0 => {
-            let labels: Vec<String> = arr
-                .try_iter()?
-                .map(|x| {
-                    x?.extract::<String>()
-                        .map_err(|_| PyTypeError::new_err("string ids must all be str"))
-                })
-                .collect::<PyResult<_>>()?;
-            Ok((Ids::Strings(labels), false))
-        }
-        b'i' | b'u' => Ok((
-            Ids::Ints(int_ids(arrays::ints(&arr, "ids")?.as_slice())?),
-            false,
-        )),
-        _ if untyped.len() == 0 => Ok((Ids::Ints(Vec::new()), false)),
-        _ => Err(param("ids", "ids are integers or strings")),
-    }
 }
 
 /// The ids of the templates of a batch, in the gallery's keying: new ids
@@ -339,11 +273,8 @@ impl PyGallery {
         self.read().gallery.len()
     }
 
-    fn __contains__(&self, id: &Bound<'_, PyAny>) -> bool {
-        match ids_of(id) {
-            Ok((ids, true)) => lookup(&self.read(), &ids).1[0],
-            _ => false,
-        }
+    fn __contains__(&self, id: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(lookup_id(id)?.is_some_and(|ids| lookup(&self.read(), &ids).1[0]))
     }
 
     /// The ids in storage order: `int64`, or an object array of `str`.
@@ -367,15 +298,15 @@ impl PyGallery {
         self.prot().wrap_codes(py, codes, n)
     }
 
-    /// The template under `id`, or None.
-    fn get(&self, id: &Bound<'_, PyAny>) -> Option<PyTemplate> {
-        let (ids, single) = ids_of(id).ok()?;
+    /// The template under `id` (an int or a str), or None.
+    fn get(&self, id: &Bound<'_, PyAny>) -> PyResult<Option<PyTemplate>> {
+        let Some(ids) = lookup_id(id)? else {
+            return Ok(None);
+        };
         let st = self.read();
         let (present, _) = lookup(&st, &ids);
-        if !single {
-            return None;
-        }
-        st.gallery.get(*present.first()?).map(|t| PyTemplate { t })
+        let t = present.first().and_then(|&i| st.gallery.get(i));
+        Ok(t.map(|t| PyTemplate { t }))
     }
 
     /// The best `k` candidates for one probe (a feature vector, a

@@ -14,6 +14,7 @@ mod errors;
 mod eval;
 mod gallery;
 mod hazmat;
+mod ids;
 mod labelled;
 mod protector;
 mod purpose;

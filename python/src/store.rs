@@ -200,8 +200,11 @@ impl PyStore {
         self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
     }
 
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
+    /// A closed store is `StoreClosedError`, as a closed file is for
+    /// Python's `with`.
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        slf.get().store()?;
+        Ok(slf)
     }
 
     fn __exit__(

@@ -8,12 +8,14 @@ A seeded generator replaces one or two arguments of a valid call with a
 hostile value: integers at every boundary (negative, 2**31, 2**63, 2**64,
 10**12, 10**100, past a float), bools, NaN, infinities, -0.0, strings
 (empty, 70,000 characters, control characters, a lone surrogate), bytes,
-None, containers, btp objects of the wrong kind, and numpy arrays of every
-dtype, 0-d, empty, ragged, non-contiguous, Fortran-ordered, of the wrong
-dimension, unaligned or with strides of no whole element (a field of a
-structured array), and broadcast views of a few elements shaped 10**6 x 10**6 or
-10**12 rows, which must be refused (``MemoryError``, or a ``BtpError``
-about the shape) before anything is allocated, never abort.
+None, containers, btp objects of the wrong kind, wire formats cut short,
+bit-flipped or of another type, files that are not stores, another master
+key, and numpy arrays of every dtype, 0-d, empty, ragged, non-contiguous,
+Fortran-ordered, unaligned, with strides of no whole element (a field of a
+structured array), of the wrong dimension, and broadcast views of a few
+elements shaped 10**6 x 10**6 or 10**12 rows, which must be refused
+(``MemoryError``, or a ``BtpError`` about the shape) before anything is
+allocated, never abort.
 
 Only ``btp.BtpError``, ``MemoryError`` and ``TypeError`` may come out: a
 ``ValueError`` that is not a ``BtpError``, ``OverflowError``,
@@ -22,9 +24,11 @@ Only ``btp.BtpError``, ``MemoryError`` and ``TypeError`` may come out: a
 child process with its address space capped at 8 GiB, so that an abort is a
 failure of this test rather than of the test run, and an allocation the
 operating system would grant lazily is refused as it would be on a smaller
-machine. The child also lists the package's public callables by
-introspection: one that the table below does not drive (or exempt, with
-the reason) fails the test, so new API cannot slip past.
+machine. Every method of a store is then called on a closed handle, which
+must refuse it with ``StoreClosedError``. The child also lists the
+package's public callables by introspection: one that the table below does
+not drive (or exempt, with the reason), or a public name a module leaves
+out of its ``__all__``, fails the test, so new API cannot slip past.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import textwrap
 from pathlib import Path
 
 CHILD = r'''
-import dataclasses, inspect, itertools, json, random, resource, sys, time, types, warnings
+import dataclasses, inspect, itertools, json, os, random, resource, sys, time, types, warnings
 from datetime import datetime, timedelta, timezone
 import numpy as np
 
@@ -304,6 +308,19 @@ def public():
     return found
 
 
+def unlisted():
+    """Public names a module defines (or, for the package, takes from its
+    private modules) that its __all__ leaves out: API the table would miss."""
+    out = []
+    for mod in (btp, ev, btp.plot, btp.synthetic, btp.hazmat, btp.sklearn):
+        for n, obj in vars(mod).items():
+            home = getattr(obj, "__module__", None) or ""
+            ours = home == mod.__name__ or (mod is btp and home.startswith("btp._"))
+            if not n.startswith("_") and ours and callable(obj) and n not in mod.__all__:
+                out.append(f"{mod.__name__}.{n}")
+    return out
+
+
 # --------------------------------------------------------------------------
 # Hostile values.
 
@@ -429,13 +446,54 @@ def hostile(name, valid):
 BOUNDARY = [-1, 2**64, 10**100, 2**1100, NAN, "\ud800", "x" * 70_000, None, range(10**12), [[1, 2], [3]]]
 
 
+
+def damaged(blob, foreign):
+    """A wire format cut short at several lengths, with a byte too many,
+    another format's bytes, other buffer types, and single bit flips."""
+    r = random.Random(len(blob))
+    flips = []
+    for _ in range(16):
+        d = bytearray(blob)
+        i = r.randrange(len(d))
+        d[i] ^= 1 << r.randrange(8)
+        flips.append(bytes(d))
+    cuts = [blob[:n] for n in sorted({0, 1, 2, 4, 8, len(blob) // 2, len(blob) - 1})]
+    return cuts + [blob + b"\0", foreign, bytearray(blob), memoryview(blob)] + flips
+
+
+# Files that are not stores (empty, text, cut in half, a folder, missing,
+# in a missing folder) and a key that is not the store's.
+open("empty.db", "wb").close()
+with open("text.db", "w") as f:
+    f.write("not a store\n" * 100)
+with open("open.db", "rb") as f, open("half.db", "wb") as h:
+    h.write(f.read()[:8192])
+os.mkdir("dir.db")
+NOT_STORES = ["empty.db", "text.db", "half.db", "dir.db", "missing.db", "nodir/x.db", ""]
+other_mk = btp.MasterKey.from_bytes(bytes(32))
+EXTRA = {
+    ("Template.from_bytes", ("a", 0)): damaged(bytes(t0), scheme.to_bytes()),
+    ("Scheme.from_bytes", ("a", 0)): damaged(scheme.to_bytes(), bytes(t0)),
+    ("MasterKey.from_bytes", ("a", 0)): [bytes(31), bytes(33), bytearray(32), memoryview(bytes(32))],
+    ("Store.open", ("a", 0)): NOT_STORES,
+    ("Store.open", ("a", 1)): [other_mk],
+    ("Store.create", ("a", 0)): [f for f in NOT_STORES if f != "missing.db"] + ["open.db", "main.db"],
+    ("Store.export_audit", ("a", 0)): ["dir.db", "nodir/x.jsonl", ""],
+    ("Protector.reopen", ("a", 1)): [other_mk],
+    ("Gallery.reopen", ("a", 1)): [other_mk],
+    ("ProtectorDescription.open", ("a", 0)): [other_mk],
+    ("GalleryDescription.open", ("a", 0)): [other_mk],
+}
+
+
 def systematic():
     for name in names:
         fn, args, kwargs = entries[name]()
         for slot in [("a", k) for k in range(len(args))] + [("k", k) for k in kwargs]:
             valid = args[slot[1]] if slot[0] == "a" else kwargs[slot[1]]
             views = [(lambda v, s=s: big(v, s)) for s in huge(name)] if is_array(valid) else []
-            for make in [(lambda v, b=b: b) for b in BOUNDARY] + views:
+            values = BOUNDARY + EXTRA.get((name, slot), [])
+            for make in [(lambda v, b=b: b) for b in values] + views:
                 yield name, (slot, make)
 
 
@@ -472,8 +530,8 @@ def call(name, fn, args, kwargs):
         plt.close("all")
 
 
-report = {"public": sorted(public()), "covered": sorted(table()), "calls": 0, "random": 0, "raised": {}, "bad": [],
-          "valid_failed": []}
+report = {"public": sorted(public()), "unlisted": unlisted(), "covered": sorted(table()), "calls": 0, "random": 0,
+          "raised": {}, "bad": [], "valid_failed": [], "closed": {}}
 if MODE == "valid":
     for name, entry in table().items():
         fn, args, kwargs = entry()
@@ -511,6 +569,14 @@ for n, (name, change) in enumerate(plan):
         report["bad"].append(f"{name}({shown}): {type(out).__module__}.{type(out).__name__}: {str(out)[:200]}")
     elif out is not None:
         report["raised"][out] = report["raised"].get(out, 0) + 1
+# Every method of a store, with valid arguments, on a closed handle.
+closed = btp.Store.open("open.db", mk)
+closed.close()
+for name in names if MODE == "fuzz" else ():
+    fn, args, kwargs = entries[name]()
+    if isinstance(getattr(fn, "__self__", None), btp.Store):
+        out = call(name, getattr(closed, fn.__name__), args, kwargs)
+        report["closed"][name] = out if not isinstance(out, BaseException) else f"{type(out).__name__}: {out}"
 report["slowest"] = [f"{t:.2f}s {n}({c})" for t, n, c in sorted(slow, reverse=True)[:15]]
 print(json.dumps(report))
 '''
@@ -551,6 +617,7 @@ def test_every_public_callable_is_driven_and_its_valid_call_works(tmp_path):
     text = EVAL_FUZZ.read_text()
     missing_eval = sorted(e for e in evals if not re.search(rf"\bev\.{re.escape(e[5:])}\b", text))
     assert not missing_eval, f"not driven by test_eval_fuzz.py: {missing_eval}"
+    assert report["unlisted"] == [], "public names missing from their module's __all__"
     missing = sorted(public - evals - covered - set(EXEMPT))
     assert not missing, f"public callables no fuzz table drives (add them to CHILD's table): {missing}"
     stale = sorted(covered - public) + sorted(set(EXEMPT) - public)
@@ -568,6 +635,13 @@ def test_hostile_arguments_only_raise_btp_memory_or_type_errors(tmp_path):
     # random cases ran.
     assert report["random"] == 4000
     assert report["calls"] > 4000 + 10 * len(report["covered"])
+    # A closed store refuses every call but close() and the end of a with
+    # block, with StoreClosedError (entering a closed store was allowed).
+    closed = report["closed"]
+    methods = {n for n in report["covered"] if n.startswith("Store.")} - {"Store.create", "Store.open"}
+    assert set(closed) == methods
+    assert closed.pop("Store.close") is None and closed.pop("Store.__exit__") is None
+    assert set(closed.values()) == {"StoreClosedError"}, closed
     # The generator really reached the refusals.
     raised = report["raised"]
     assert raised.get("InvalidParameterError", 0) > 400, raised
@@ -605,6 +679,14 @@ head = store.audit_head()
 fnmrs = btp.eval.fnmr_at_fmr([0.9, 0.8], [0.1, 0.5], [0.1, 0.5])
 ax = btp.plot.det([0.9, 0.8], [0.1, 0.5])
 PT = btp.sklearn.ProtectTransformer
+
+
+def closed_store():
+    s = btp.Store.open("s.db", mk)
+    s.close()
+    return s
+
+
 huge32 = np.broadcast_to(np.float32(1), (10**6, 10**6))
 huge64 = np.broadcast_to(np.float64(1), (10**6, 10**6))
 CASES = [
@@ -662,6 +744,17 @@ CASES = [
     ("btp.Codes([-1], 'f', 'p')", "InvalidParameterError"),
     ("btp.Codes([2.5], 'f', 'p')", "InvalidParameterError"),
     ("btp.Codes([[1], [2, 3]], 'f', 'p')", "DimensionError"),
+    # Gallery ids of mixed kinds: numpy made [1, "a"] strings, [1, True]
+    # integers (removed nothing, or added "1" as a string id); get() and
+    # `in` swallowed every error, MemoryError included, as "absent".
+    ("g.remove([1, 'a'])", "TypeError"),
+    ("g.remove([1, True])", "TypeError"),
+    ("btp.Gallery(prot).add(['a', 1], codes[:2])", "TypeError"),
+    ("g.get([1, 2])", "TypeError"),
+    ("g.get(range(10**12))", "TypeError"),
+    ("[1] in g", "TypeError"),
+    # A closed store entered a with block.
+    ("closed_store().__enter__()", "StoreClosedError"),
     # Plots: matplotlib's AttributeError, ValueError, RuntimeError.
     ("btp.plot.save(None, 'a.png')", "TypeError"),
     ("btp.plot.save(ax, 'a.png', dpi=1)", "InvalidParameterError"),
