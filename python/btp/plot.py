@@ -4,7 +4,8 @@ matplotlib is an optional extra (``pip install "btp[plot]"``); it is
 imported when a function is called. Each function draws on ``ax`` (a new
 figure when None) and returns the axes; save with
 ``btp.plot.save(ax, "det.png")`` (or ``ax.figure.savefig``). Pass ``matplotlib.use("Agg")`` first on a
-machine without a display.
+machine without a display. ``ax`` must be matplotlib axes (or None), titles
+and labels ``str`` (``TypeError`` otherwise).
 """
 
 from __future__ import annotations
@@ -39,9 +40,15 @@ def _pyplot() -> Any:
 
 
 def _axes(ax: Optional[Axes]) -> Axes:
+    """``ax``, checked to be matplotlib axes, or new axes on a new figure."""
+    plt = _pyplot()
     if ax is not None:
+        from matplotlib.axes import Axes as _Axes
+
+        if not isinstance(ax, _Axes):
+            raise TypeError(f"ax must be matplotlib axes (or None), not {type(ax).__name__}")
         return ax
-    _fig, new = _pyplot().subplots(figsize=(5.5, 4.5))
+    _fig, new = plt.subplots(figsize=(5.5, 4.5))
     return new  # type: ignore[no-any-return]
 
 
@@ -66,6 +73,21 @@ def _finite_real(v: Any) -> bool:
         return math.isfinite(float(v))
     except OverflowError:
         return False
+
+
+def _text(name: str, value: Any, optional: bool = True) -> None:
+    """Checks a title or label: a ``str`` (or None where ``optional``) that
+    is Unicode text (matplotlib fails on a lone surrogate only when it
+    draws, in :func:`save`)."""
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        kinds = "a str or None" if optional else "a str"
+        raise TypeError(f"{name} must be {kinds}, not {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _labels.param_error(name, "is not Unicode text (it holds a lone surrogate)") from None
 
 
 def _rate_limits(name: str, limits: Any) -> Tuple[float, float]:
@@ -118,6 +140,8 @@ def det(
     ``xlim`` and ``ylim`` set them instead, as rates ``(lo, hi)`` with
     ``0 < lo < hi < 1``.
     """
+    _text("label", label, optional=False)
+    _text("title", title)
     todo: List[Tuple[str, Any, Any]]
     if impostor is not None:
         todo = [(label, curves, impostor)]
@@ -130,6 +154,8 @@ def det(
                 "det(genuine, impostor) draws one curve, det([(label, genuine, impostor), ...]) several",
             )
         todo = [(str(n), g, i) for n, g, i in cast(Sequence[Tuple[str, Any, Any]], curves)]
+        for name, _g, _i in todo:
+            _text("curves", name, optional=False)
     x_limits = _rate_limits("xlim", xlim) if xlim is not None else None
     y_limits = _rate_limits("ylim", ylim) if ylim is not None else None
     drawn = [(name, _eval.det(g, i), _eval.eer(g, i)) for name, g, i in todo]
@@ -171,6 +197,7 @@ def score_histograms(
     non-empty: :class:`btp.InvalidScoresError` otherwise); ``threshold`` is a
     finite number and ``bins`` an integer in ``1..=10**6``
     (:class:`btp.InvalidParameterError`)."""
+    _text("title", title)
     genuine, impostor = _eval._array(genuine, "genuine"), _eval._array(impostor, "impostor")
     _native.eval_check_scores(genuine, "genuine")
     _native.eval_check_scores(impostor, "impostor")
@@ -209,8 +236,9 @@ def unlinkability(
     ``D(s)`` (right axis) and ``D_sys`` in the title, as in Gomez-Barrero et
     al. (2018). Arguments are :func:`btp.eval.unlinkability`'s, checked
     there."""
-    ax = _axes(ax)
+    _text("title", title)
     u = _eval.unlinkability_details(mated, nonmated, bins=bins, omega=omega)
+    ax = _axes(ax)
     width = np.diff(u.bin_edges)
     ax.bar(u.bin_centres, u.nonmated_density, width=width, alpha=0.55, label="non-mated")
     ax.bar(u.bin_centres, u.mated_density, width=width, alpha=0.55, label="mated")

@@ -219,11 +219,12 @@ def table():
         "Store.checkpoint": lambda: (store.checkpoint, [], {}),
         "synthetic.population": lambda: (btp.synthetic.population, [3, 2, 8],
                                  {"offset": 1.0, "between": 1.0, "within": 1.0, "seed": 3}),
-        "plot.det": lambda: (btp.plot.det, [[0.9, 0.8, 0.4], [0.1, 0.5, 0.2]], {"label": "s", "xlim": (1e-3, 0.5)}),
+        "plot.det": lambda: (btp.plot.det, [[0.9, 0.8, 0.4], [0.1, 0.5, 0.2]],
+                     {"label": "s", "ax": plt.subplots()[1], "title": "t", "xlim": (1e-3, 0.5), "ylim": (0.1, 0.9)}),
         "plot.score_histograms": lambda: (btp.plot.score_histograms, [[0.9, 0.8], [0.1, 0.5]],
-                                  {"threshold": 0.5, "bins": 10}),
+                                  {"threshold": 0.5, "bins": 10, "ax": plt.subplots()[1], "title": None}),
         "plot.unlinkability": lambda: (btp.plot.unlinkability, [[0.9, 0.8, 0.7], [0.1, 0.5, 0.2]],
-                               {"bins": 10, "omega": 1.0}),
+                               {"bins": 10, "omega": 1.0, "ax": plt.subplots()[1], "title": "t"}),
         "plot.save": lambda: (btp.plot.save, [ax, fresh(".png")], {"dpi": 20}),
         "hazmat.expose_transform": lambda: (btp.hazmat.expose_transform, [prot], {}),
         "sklearn.ProtectTransformer()": lambda: (transformer, [mk],
@@ -530,9 +531,29 @@ def call(name, fn, args, kwargs):
         plt.close("all")
 
 
+def unfuzzed():
+    """Parameters of each entry point that its table row does not name:
+    the generator would never make them hostile."""
+    wrapped = {"transformer": PT, "set_threads": None, "set_params": None}  # a setter; **params
+    out = {}
+    for name, entry in table().items():
+        fn, args, kwargs = entry()
+        target = wrapped.get(getattr(fn, "__name__", ""), fn)
+        if target is None or name in NO_CONSTRUCTOR:
+            continue
+        params = [p for p in inspect.signature(target).parameters.values()
+                  if p.name not in ("self", "cls") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        given = set(kwargs) | {p.name for p in params[:len(args)] if p.kind != p.KEYWORD_ONLY}
+        missing = [p.name for p in params if p.name not in given]
+        if missing:
+            out[name] = missing
+    return out
+
+
 report = {"public": sorted(public()), "unlisted": unlisted(), "covered": sorted(table()), "calls": 0, "random": 0,
           "raised": {}, "bad": [], "valid_failed": [], "closed": {}}
 if MODE == "valid":
+    report["unfuzzed"] = unfuzzed()
     for name, entry in table().items():
         fn, args, kwargs = entry()
         out = call(name, fn, args, kwargs)
@@ -622,6 +643,8 @@ def test_every_public_callable_is_driven_and_its_valid_call_works(tmp_path):
     assert not missing, f"public callables no fuzz table drives (add them to CHILD's table): {missing}"
     stale = sorted(covered - public) + sorted(set(EXEMPT) - public)
     assert not stale, f"the table names callables that are not public: {stale}"
+    # Each row names every parameter of its callable.
+    assert report["unfuzzed"] == {}, report["unfuzzed"]
     # The table's valid calls succeed, so hostile values reach past the
     # first argument check.
     assert report["valid_failed"] == []
@@ -761,6 +784,12 @@ CASES = [
     ("btp.plot.save(btp.plot.det([0.9, 0.8], [0.1, 0.5]), 'a.xyz')", "InvalidParameterError"),
     ("btp.plot.score_histograms([0.9], [0.1], threshold=2**1100)", "InvalidParameterError"),
     ("btp.plot.det([0.9], [0.1], xlim=(2**1100, 0.5))", "InvalidParameterError"),
+    # Plots' axes and titles, unchecked: AttributeError, numpy's ValueError
+    # (the truth of an array), or a title that fails only when saved.
+    ("btp.plot.det([0.9], [0.1], ax=5)", "TypeError"),
+    ("btp.plot.unlinkability([0.9, 0.8], [0.1, 0.5], ax='a')", "TypeError"),
+    ("btp.plot.score_histograms([0.9], [0.1], title=np.ones((2, 2)))", "TypeError"),
+    ("btp.plot.det([0.9], [0.1], label='\\ud800')", "InvalidParameterError"),
     # scikit-learn's ValueErrors (quoting the features).
     ("PT(random_state=0).fit(x[0])", "DimensionError"),
     ("PT(random_state=0).fit(np.where(x > 0, x, np.nan))", "NonFiniteError"),
