@@ -25,6 +25,9 @@ from typing import Any, Optional, Tuple
 import numpy as np
 import numpy.typing as npt
 
+from btp import _native
+from btp._labels import param_error
+
 __all__ = ["Codes"]
 
 
@@ -37,7 +40,17 @@ class Codes(np.ndarray):  # type: ignore[type-arg,unused-ignore]
     def __new__(
         cls, array: npt.ArrayLike, fingerprint: str, params_id: str
     ) -> "Codes":
-        obj = np.asarray(array, dtype=np.uint64).view(cls)
+        if not isinstance(fingerprint, str) or not isinstance(params_id, str):
+            raise TypeError("a Codes array's fingerprint and params_id are str")
+        try:
+            a = np.asarray(array)
+        except ValueError:
+            raise _native.DimensionError("`array` must be a rectangular array of codes") from None
+        # Integers only, none negative: numpy would truncate floats and
+        # wrap negative numbers into codes silently.
+        if (a.dtype.kind not in "ui" and a.size) or (a.dtype.kind == "i" and bool((a < 0).any())):
+            raise param_error("array", "packed codes are non-negative integers (uint64)")
+        obj = a.astype(np.uint64, copy=False).view(cls)
         obj.fingerprint = fingerprint
         obj.params_id = params_id
         return obj

@@ -10,12 +10,14 @@ hold arrays show their size and ends only.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
 
+from btp._labels import param_error
 from btp._tables import Records, columnar, fields_repr, frame, row
 
 FloatArray = npt.NDArray[np.float64]
@@ -104,7 +106,11 @@ class FnmrAtFmrs(NamedTuple):
     achieved_fmr: FloatArray
 
     def at(self, i: int) -> FnmrAtFmr:
-        """The :class:`FnmrAtFmr` of target ``i``."""
+        """The :class:`FnmrAtFmr` of target ``i`` (an integer index, from the
+        end if negative; :class:`btp.InvalidParameterError` otherwise)."""
+        n = len(self.fnmr)
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) or not -n <= i < n:
+            raise param_error("i", f"must be an integer index of one of the {n} targets")
         return FnmrAtFmr(float(self.fnmr[i]), float(self.threshold[i]), float(self.achieved_fmr[i]))
 
     def to_records(self) -> Records:

@@ -268,7 +268,7 @@ class Store:
         mk: MasterKey,
         purposes: Sequence[Purpose],
         *,
-        busy_timeout: float = 10.0,
+        busy_timeout: Optional[float] = None,
         batch_size: Optional[int] = None,
         max_encryptions_per_key: Optional[int] = None,
     ) -> Store: ...
@@ -279,7 +279,7 @@ class Store:
         mk: MasterKey,
         purposes: Optional[Sequence[Purpose]] = None,
         *,
-        busy_timeout: float = 10.0,
+        busy_timeout: Optional[float] = None,
         batch_size: Optional[int] = None,
         max_encryptions_per_key: Optional[int] = None,
     ) -> Store: ...

@@ -43,7 +43,10 @@ def to_frame(items: Iterable[Any]) -> Any:
     ``to_records()`` one after the other."""
     rows: Records = []
     for item in items:
-        rows.extend(item.to_records())
+        to_records = getattr(item, "to_records", None)
+        if not callable(to_records):
+            raise TypeError(f"to_frame takes btp results (with to_records()), not {type(item).__name__}")
+        rows.extend(to_records())
     return frame(rows)
 
 

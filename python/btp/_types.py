@@ -15,6 +15,7 @@ lists and dicts to their first items and a count.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional
 import numpy as np
 import numpy.typing as npt
 
+from btp._labels import param_error
 from btp._tables import Records, fields_repr, frame, row
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -130,9 +132,11 @@ class GalleryDescription:
         return Gallery.reopen(self, mk)
 
     def split(self, n: int) -> List[GalleryDescription]:
-        """``n`` descriptions of disjoint, nearly equal shards."""
-        if n < 1:
-            raise ValueError("n must be at least 1")
+        """``n`` descriptions of disjoint, nearly equal shards (``n`` an
+        integer in ``1..2**63``; :class:`btp.InvalidParameterError`
+        otherwise). Shards past the number of templates are empty."""
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or not 1 <= n < 2**63:
+            raise param_error("n", "must be an integer in 1..2**63")
         parts = np.array_split(np.arange(len(self.ids)), n)
         return [
             dataclasses.replace(self, ids=self.ids[p], codes=self.codes[p]) for p in parts

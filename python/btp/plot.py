@@ -4,7 +4,8 @@ matplotlib is an optional extra (``pip install "btp[plot]"``); it is
 imported when a function is called. Each function draws on ``ax`` (a new
 figure when None) and returns the axes; save with
 ``btp.plot.save(ax, "det.png")`` (or ``ax.figure.savefig``). Pass ``matplotlib.use("Agg")`` first on a
-machine without a display.
+machine without a display. ``ax`` must be matplotlib axes (or None), titles
+and labels ``str`` (``TypeError`` otherwise).
 """
 
 from __future__ import annotations
@@ -39,9 +40,15 @@ def _pyplot() -> Any:
 
 
 def _axes(ax: Optional[Axes]) -> Axes:
+    """``ax``, checked to be matplotlib axes, or new axes on a new figure."""
+    plt = _pyplot()
     if ax is not None:
+        from matplotlib.axes import Axes as _Axes
+
+        if not isinstance(ax, _Axes):
+            raise TypeError(f"ax must be matplotlib axes (or None), not {type(ax).__name__}")
         return ax
-    _fig, new = _pyplot().subplots(figsize=(5.5, 4.5))
+    _fig, new = plt.subplots(figsize=(5.5, 4.5))
     return new  # type: ignore[no-any-return]
 
 
@@ -57,6 +64,32 @@ def _probit(p: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return np.array([_NORMAL.inv_cdf(float(v)) for v in q.reshape(-1)]).reshape(q.shape)
 
 
+def _finite_real(v: Any) -> bool:
+    """Whether ``v`` is a real number (not a bool) that a float64 holds
+    finitely (an integer past it is not)."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
+
+
+def _text(name: str, value: Any, optional: bool = True) -> None:
+    """Checks a title or label: a ``str`` (or None where ``optional``) that
+    is Unicode text (matplotlib fails on a lone surrogate only when it
+    draws, in :func:`save`)."""
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        kinds = "a str or None" if optional else "a str"
+        raise TypeError(f"{name} must be {kinds}, not {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _labels.param_error(name, "is not Unicode text (it holds a lone surrogate)") from None
+
+
 def _rate_limits(name: str, limits: Any) -> Tuple[float, float]:
     """A caller's ``(lo, hi)`` axis limits, as rates with ``0 < lo < hi < 1``."""
     try:
@@ -66,7 +99,7 @@ def _rate_limits(name: str, limits: Any) -> Tuple[float, float]:
         )
         lo, hi = (float(v) for v in values) if ok else (0.0, 0.0)
         ok = ok and 0 < lo < hi < 1
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
         raise _labels.param_error(name, "must be a pair (lo, hi) of rates with 0 < lo < hi < 1")
@@ -107,6 +140,8 @@ def det(
     ``xlim`` and ``ylim`` set them instead, as rates ``(lo, hi)`` with
     ``0 < lo < hi < 1``.
     """
+    _text("label", label, optional=False)
+    _text("title", title)
     todo: List[Tuple[str, Any, Any]]
     if impostor is not None:
         todo = [(label, curves, impostor)]
@@ -119,6 +154,8 @@ def det(
                 "det(genuine, impostor) draws one curve, det([(label, genuine, impostor), ...]) several",
             )
         todo = [(str(n), g, i) for n, g, i in cast(Sequence[Tuple[str, Any, Any]], curves)]
+        for name, _g, _i in todo:
+            _text("curves", name, optional=False)
     x_limits = _rate_limits("xlim", xlim) if xlim is not None else None
     y_limits = _rate_limits("ylim", ylim) if ylim is not None else None
     drawn = [(name, _eval.det(g, i), _eval.eer(g, i)) for name, g, i in todo]
@@ -160,16 +197,13 @@ def score_histograms(
     non-empty: :class:`btp.InvalidScoresError` otherwise); ``threshold`` is a
     finite number and ``bins`` an integer in ``1..=10**6``
     (:class:`btp.InvalidParameterError`)."""
+    _text("title", title)
     genuine, impostor = _eval._array(genuine, "genuine"), _eval._array(impostor, "impostor")
     _native.eval_check_scores(genuine, "genuine")
     _native.eval_check_scores(impostor, "impostor")
     if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or not 1 <= int(bins) <= 10**6:
         raise _labels.param_error("bins", "must be an integer in 1..=1000000")
-    if threshold is not None and (
-        isinstance(threshold, (bool, str, bytes))
-        or not isinstance(threshold, numbers.Real)
-        or not math.isfinite(float(threshold))
-    ):
+    if threshold is not None and not _finite_real(threshold):
         raise _labels.param_error("threshold", "must be a finite number (or None)")
     ax = _axes(ax)
     g = np.asarray(genuine, dtype=np.float64)
@@ -202,8 +236,9 @@ def unlinkability(
     ``D(s)`` (right axis) and ``D_sys`` in the title, as in Gomez-Barrero et
     al. (2018). Arguments are :func:`btp.eval.unlinkability`'s, checked
     there."""
-    ax = _axes(ax)
+    _text("title", title)
     u = _eval.unlinkability_details(mated, nonmated, bins=bins, omega=omega)
+    ax = _axes(ax)
     width = np.diff(u.bin_edges)
     ax.bar(u.bin_centres, u.nonmated_density, width=width, alpha=0.55, label="non-mated")
     ax.bar(u.bin_centres, u.mated_density, width=width, alpha=0.55, label="mated")
@@ -220,7 +255,28 @@ def unlinkability(
 
 
 def save(ax: Axes, path: Union[str, "os.PathLike[str]"], *, dpi: int = 120) -> None:
-    """Saves the figure of ``ax`` (e.g. to a PNG file) and closes it."""
-    fig: Any = getattr(ax.figure, "figure", None) or ax.figure  # a subfigure's root
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    """Saves the figure of ``ax`` (e.g. to a PNG file) and closes it.
+
+    ``ax`` is axes these functions returned; ``path`` a file name whose
+    extension matplotlib writes (``.png`` if none); ``dpi`` a number in
+    ``[10, 2400]`` (matplotlib cannot draw text much below 10). A path or format it cannot write is
+    :class:`btp.InvalidParameterError`, a failed write
+    :class:`btp.StoreIOError` (an ``OSError``)."""
+    fig: Any = getattr(ax, "figure", None)
+    if fig is None:
+        raise TypeError(f"save takes the axes a btp.plot function returned, not {type(ax).__name__}")
+    fig = getattr(fig, "figure", None) or fig  # a subfigure's root
+    if (
+        isinstance(dpi, (bool, np.bool_))
+        or not isinstance(dpi, numbers.Real)
+        or not 10 <= dpi <= 2400
+    ):
+        raise _labels.param_error("dpi", "must be a number in [10, 2400]")
+    path = os.fspath(path)  # TypeError for what is not a path
+    try:
+        fig.savefig(path, dpi=float(dpi), bbox_inches="tight")
+    except OSError as e:
+        raise _native.StoreIOError(f"cannot write the figure: {e.strerror or type(e).__name__}") from None
+    except ValueError as e:  # an unknown format, a NUL or a lone surrogate in the name
+        raise _labels.param_error("path", f"cannot be written by matplotlib ({type(e).__name__})") from None
     _pyplot().close(fig)

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from typing import Any, Optional
 
 import numpy as np
@@ -77,6 +78,30 @@ __all__ = ["ProtectTransformer"]
 
 _SCHEMES = ("iom-grp", "iom-urp", "biohash")
 _OUTPUTS = ("codes", "elements")
+
+
+def _validated(estimator: Any, X: Any, reset: bool) -> npt.NDArray[Any]:
+    """``X`` as scikit-learn's ``validate_data`` checks it. Its refusals are
+    ``ValueError``s that quote the data: they become the btp error of their
+    kind (NaN and infinities :class:`btp.NonFiniteError`, types
+    :class:`btp.InvalidParameterError`, shapes :class:`btp.DimensionError`;
+    each a ``ValueError``) with scikit-learn's sentences, which its estimator
+    checks match, and without the data."""
+    try:
+        data: npt.NDArray[Any] = validate_data(estimator, X, dtype=[np.float32, np.float64], reset=reset)
+    except _native.BtpError:
+        raise
+    except OverflowError:  # an integer past float64
+        raise _native.InvalidParameterError("X holds a number too large for float64") from None
+    except ValueError as e:
+        lines = [line for line in str(e).splitlines() if line and not line.startswith(("array=", " ", "["))]
+        message = re.sub(r"(could not convert \w+ to \w+): .*", r"\1", " ".join(lines))
+        if re.search(r"NaN|infinity", message):
+            raise _native.NonFiniteError(message) from None
+        if re.search(r"convert|dtype|[Cc]omplex", message):
+            raise _native.InvalidParameterError(message) from None
+        raise _native.DimensionError(message) from None
+    return data
 
 
 class ProtectTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):  # type: ignore[misc,unused-ignore]
@@ -169,7 +194,7 @@ class ProtectTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     def fit(self, X: npt.ArrayLike, y: Any = None) -> ProtectTransformer:
         """Learns the centring (if ``centre``) and builds the protector."""
-        data: npt.NDArray[Any] = validate_data(self, X, dtype=[np.float32, np.float64], reset=True)
+        data = _validated(self, X, reset=True)
         self._check_params()
         self.centre_ = _native.fit_centre(data) if self.centre else None
         self.scheme_ = self._make_scheme(data.shape[1], self.centre_)
@@ -184,7 +209,7 @@ class ProtectTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         """Packed codes ``(n, words)`` ``uint64``, or elements ``(n,
         code_len)`` ``uint8`` with ``output="elements"``."""
         check_is_fitted(self, "protector_")
-        data: npt.NDArray[Any] = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        data = _validated(self, X, reset=False)
         codes = self.protector_.protect_batch(data)
         return codes if self.output == "codes" else self.protector_.unpack(codes)
 
@@ -218,10 +243,12 @@ class ProtectTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     # ------------------------------------------------------------------
 
     def _check_params(self) -> None:
-        if self.scheme not in _SCHEMES:
+        if not isinstance(self.scheme, str) or self.scheme not in _SCHEMES:
             raise param_error("scheme", f"must be one of {', '.join(_SCHEMES)}")
-        if self.output not in _OUTPUTS:
+        if not isinstance(self.output, str) or self.output not in _OUTPUTS:
             raise param_error("output", f"must be one of {', '.join(_OUTPUTS)}")
+        if not isinstance(self.centre, (bool, np.bool_)):
+            raise param_error("centre", "must be True or False")
         if self.key is not None and not isinstance(self.key, _native.MasterKey):
             raise param_error("key", "must be a btp.MasterKey or None")
 
@@ -245,4 +272,8 @@ class ProtectTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if isinstance(self.random_state, (int, np.integer)):
             seed = str(int(self.random_state)).encode()
             return _native.MasterKey.from_bytes(hashlib.sha256(b"btp.sklearn random_state v1:" + seed).digest())
-        return _native.MasterKey.from_bytes(check_random_state(self.random_state).bytes(32))
+        try:
+            rng = check_random_state(self.random_state)
+        except ValueError:
+            raise param_error("random_state", "must be None, an integer or a numpy RandomState") from None
+        return _native.MasterKey.from_bytes(rng.bytes(32))

@@ -15,14 +15,102 @@
 //!   imaginary part numpy would drop) are refused. Whether NaN or an
 //!   infinity is acceptable is the core's decision, per argument.
 //!
+//! - Text: [`Text`] where pyo3 would take `&str`, since pyo3 raises
+//!   `UnicodeEncodeError` for a `str` holding a lone surrogate.
+//! - Sequences: [`items`] where pyo3 would take a `Vec`, since pyo3
+//!   reserves room for the length a sequence claims before reading it (a
+//!   `range(10**12)` aborts the process).
+//!
 //! Functions take such arguments as `&Bound<PyAny>` and convert them here,
 //! before any work.
 
-use pyo3::exceptions::PyOverflowError;
+use std::ops::Deref;
+use std::path::PathBuf;
+
+use btp::ErrorKind;
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyComplex, PyString};
 
-use crate::errors::param;
+use crate::errors::{param, raise};
+
+/// A `str` argument, where pyo3 would take `&str` or `String`. A `str`
+/// holding a lone surrogate (`"\ud800"`) is no Unicode text: pyo3's own
+/// conversion raises `UnicodeEncodeError`, a `ValueError` outside btp's
+/// classes; this one `InvalidParameterError` (pyo3 adds a note naming the
+/// argument). Anything but a `str` is a `TypeError`, as with pyo3's.
+pub struct Text(String);
+
+impl Text {
+    /// A default value.
+    pub fn from_static(s: &'static str) -> Self {
+        Self(s.to_owned())
+    }
+
+    /// The text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromPyObject<'_, '_> for Text {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
+        obj.cast::<PyString>()?.to_cow().map_or_else(
+            |_| {
+                Err(raise(
+                    ErrorKind::InvalidParameter,
+                    "invalid parameter: a str holding a lone surrogate is not Unicode text".into(),
+                ))
+            },
+            |s| Ok(Self(s.into_owned())),
+        )
+    }
+}
+
+/// The text of the `str` argument `name` (see [`Text`]), naming it.
+pub fn text(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<String> {
+    match obj.cast::<PyString>()?.to_cow() {
+        Ok(s) => Ok(s.into_owned()),
+        Err(_) => Err(param(
+            name,
+            "is not Unicode text: it holds a lone surrogate",
+        )),
+    }
+}
+
+/// The items of the sequence argument `name`, each converted by `item`,
+/// read as they come (pyo3's `Vec` conversion first reserves the length
+/// the sequence claims). A `str` is refused, not taken as its characters.
+pub fn items<'py, T>(
+    obj: &Bound<'py, PyAny>,
+    name: &'static str,
+    mut item: impl FnMut(&Bound<'py, PyAny>) -> PyResult<T>,
+) -> PyResult<Vec<T>> {
+    let iter = match obj.try_iter() {
+        Ok(it) if !obj.is_instance_of::<PyString>() => it,
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "`{name}` must be a sequence, not {}",
+                type_name(obj)
+            )))
+        }
+    };
+    let mut out = Vec::new();
+    for x in iter {
+        out.push(item(&x?)?);
+    }
+    Ok(out)
+}
 
 /// Integer types an argument may be converted to, with their range.
 pub trait Int: TryFrom<i128> + Copy {
@@ -146,6 +234,26 @@ pub fn float_arg(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<f64> {
     })
 }
 
+/// [`float_arg`] for an optional argument: `None` stays `None`.
+pub fn opt_float_arg(obj: Option<&Bound<'_, PyAny>>, name: &'static str) -> PyResult<Option<f64>> {
+    obj.filter(|o| !o.is_none())
+        .map(|o| float_arg(o, name))
+        .transpose()
+}
+
+/// A file path argument (`str`, `bytes` or `os.PathLike`). pyo3's own
+/// conversion raises `UnicodeEncodeError` for a `str` the file system
+/// encoding cannot hold (a lone surrogate).
+pub fn path_arg(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<PathBuf> {
+    obj.extract::<PathBuf>().map_err(|e| {
+        if e.is_instance_of::<PyTypeError>(obj.py()) {
+            e
+        } else {
+            param(name, "is not a file name this system can encode")
+        }
+    })
+}
+
 /// A pair of reals `(lo, hi)` (any sequence of two), or `None`.
 pub fn opt_pair_arg(
     obj: Option<&Bound<'_, PyAny>>,
@@ -177,7 +285,7 @@ fn is_complex(obj: &Bound<'_, PyAny>) -> bool {
 }
 
 /// The Python type name of `obj`, for messages (never its value).
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
         .map(|n| n.to_string())

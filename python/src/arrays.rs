@@ -4,7 +4,8 @@
 //! features, `uint64` codes) is read in place, without a copy, through a
 //! read-only borrow. Anything else is converted once: `float64` (or
 //! integer) features to `float32`, any other sequence through
-//! `numpy.asarray`, a non-contiguous view by copying it in C order.
+//! `numpy.asarray`, a non-contiguous view by copying it in C order, an
+//! unaligned one (or one whose strides are not whole elements) by numpy.
 //!
 //! Copies made here (a `float64` batch converted to `float32`, a
 //! non-contiguous view) are wiped when dropped: feature vectors are
@@ -19,9 +20,10 @@
 //! made from a mix of old and new values. Do not modify arrays while a call
 //! that reads them runs.
 
-use numpy::ndarray::{ArrayD, IxDyn};
+use numpy::ndarray::{ArrayD, ArrayViewD, IxDyn};
 use numpy::prelude::*;
 use numpy::{Element, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArray};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
@@ -78,7 +80,9 @@ impl<T: Elem> Input<'_, T> {
 
 static ASARRAY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-fn asarray<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+/// `numpy.asarray(obj)`; a ragged nesting is a `DimensionError` naming
+/// the argument `what`, not numpy's `ValueError`.
+pub fn asarray<'py>(obj: &Bound<'py, PyAny>, what: &'static str) -> PyResult<Bound<'py, PyAny>> {
     let py = obj.py();
     ASARRAY
         .get_or_try_init(py, || {
@@ -86,6 +90,13 @@ fn asarray<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         })?
         .bind(py)
         .call1((obj,))
+        .map_err(|e| {
+            if e.is_instance_of::<PyValueError>(py) {
+                shape(format!("`{what}` must be a rectangular array"))
+            } else {
+                e
+            }
+        })
 }
 
 /// What an input array holds.
@@ -117,7 +128,7 @@ fn input<'py, T: Elem>(
         obj.clone()
     } else {
         converted = true;
-        asarray(obj)?
+        asarray(obj, what)?
     };
     let untyped = arr.cast::<PyUntypedArray>()?;
     let ndim = untyped.ndim();
@@ -128,8 +139,11 @@ fn input<'py, T: Elem>(
     }
     let dtype = untyped.dtype();
     let target = numpy::dtype::<T>(py);
-    let arr = if dtype.is_equiv_to(&target) {
+    let arr = if dtype.is_equiv_to(&target) && well_behaved(untyped) {
         arr
+    } else if dtype.is_equiv_to(&target) {
+        converted = true;
+        arr.call_method1("astype", (target,))?
     } else {
         let kind = match dtype.kind() {
             b'f' => Kind::Float,
@@ -147,7 +161,24 @@ fn input<'py, T: Elem>(
             ));
         }
         converted = true;
-        arr.call_method1("astype", (target,))?
+        let out = arr.call_method1("astype", (target.clone(),))?;
+        // numpy wraps an integer the target cannot hold (-1 becomes
+        // 2**64 - 1, 2**64 - 1 becomes -1: "no mate" in `btp.eval`).
+        // Checked once the copy was made, so that a huge view costs no scan.
+        let negative = |a: &Bound<'py, PyAny>| -> PyResult<bool> {
+            a.call_method1("__lt__", (0,))?
+                .call_method0("any")?
+                .is_truthy()
+        };
+        match (kind, target.kind()) {
+            (Kind::Signed, b'u') if negative(&arr)? => {
+                return Err(param(what, "holds a negative integer"));
+            }
+            (Kind::Unsigned, b'i') if negative(&out)? => {
+                return Err(param(what, "holds an integer past 2**63 - 1"));
+            }
+            _ => out,
+        }
     };
     let typed = arr.cast::<PyArrayDyn<T>>()?;
     let ro = typed.try_readonly()?;
@@ -156,13 +187,38 @@ fn input<'py, T: Elem>(
     let data = if typed.is_c_contiguous() && ro.as_slice().is_ok() {
         Data::Borrowed(ro)
     } else {
-        Data::Owned(Zeroizing::new(ro.as_array().iter().copied().collect()))
+        Data::Owned(copy(&ro.as_array(), what, |&v| v)?)
     };
     Ok(Input {
         data,
         shape,
         converted,
     })
+}
+
+/// Whether an array of the element type it claims can be viewed by Rust:
+/// aligned, and every stride a multiple of the element size. A field of a
+/// structured array (`rec["a"]` of `[("a", "f4"), ("b", "u1")]`, a 5-byte
+/// stride) or a view at an odd offset of a buffer is neither: rust-numpy
+/// would view it with its strides divided by the element size, reading the
+/// wrong elements. numpy copies such an array (`astype`) first.
+fn well_behaved(a: &Bound<'_, PyUntypedArray>) -> bool {
+    let size = a.dtype().itemsize().max(1) as isize;
+    a.is_aligned() && a.strides().iter().all(|s| s % size == 0)
+}
+
+/// The elements of `a` in row-major order (`iter` walks the logical order
+/// whatever the strides), converted by `f` into a buffer wiped on drop. The
+/// size is the caller's (a broadcast view of a few bytes can claim 10**12
+/// elements): too large for memory is `OutOfMemoryError`, never an abort.
+fn copy<T: Copy, U: Zeroize>(
+    a: &ArrayViewD<'_, T>,
+    what: &'static str,
+    f: impl Fn(&T) -> U,
+) -> PyResult<Zeroizing<Vec<U>>> {
+    let mut out = btp::alloc::with_capacity(a.len(), what).map_err(crate::errors::to_py)?;
+    out.extend(a.iter().map(f));
+    Ok(Zeroizing::new(out))
 }
 
 /// Feature vectors: `float32` read in place, `float64` converted here
@@ -173,7 +229,11 @@ pub fn features<'py>(
     ndims: &[usize],
 ) -> PyResult<Input<'py, f32>> {
     let layout = if ndims == [1] { "(dim,)" } else { "(n, dim)" };
-    if let Ok(wide) = obj.cast::<PyArrayDyn<f64>>() {
+    if let Some(wide) = obj
+        .cast::<PyArrayDyn<f64>>()
+        .ok()
+        .filter(|a| well_behaved(a.as_untyped()))
+    {
         let ro = wide.try_readonly()?;
         let ndim = ro.ndim();
         if !ndims.contains(&ndim) {
@@ -181,10 +241,9 @@ pub fn features<'py>(
                 "`{what}` must be an array of shape {layout}, got {ndim} dimension(s)"
             )));
         }
-        // `iter` walks the logical (row-major) order whatever the strides.
-        let narrow = ro.as_array().iter().map(|&v| v as f32).collect();
+        let narrow = copy(&ro.as_array(), what, |&v| v as f32)?;
         return Ok(Input {
-            data: Data::Owned(Zeroizing::new(narrow)),
+            data: Data::Owned(narrow),
             shape: ro.shape().to_vec(),
             converted: true,
         });

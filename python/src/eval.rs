@@ -12,7 +12,7 @@ use numpy::PyArrayDyn;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::args::{float_arg, int_arg, opt_int_arg, opt_pair_arg};
+use crate::args::{float_arg, int_arg, opt_int_arg, opt_pair_arg, Text};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::scheme::{PyMasterKey, PyScheme};
@@ -443,7 +443,7 @@ pub fn eval_protection_report<'py>(
     labels: &Bound<'py, PyAny>,
     scheme: &PyScheme,
     mk: &PyMasterKey,
-    application: String,
+    application: Text,
     version: &Arg<'py>,
     target_fmr: &Arg<'py>,
     bins: &Arg<'py>,
@@ -452,7 +452,7 @@ pub fn eval_protection_report<'py>(
     max_nonmated_linkage_pairs: &Arg<'py>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = ProtocolOptions {
-        application,
+        application: application.into_string(),
         version: int_arg(version, "version")?,
         target_fmr: float_arg(target_fmr, "target_fmr")?,
         unlinkability_bins: int_arg(bins, "bins")?,

@@ -5,21 +5,19 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use btp::labels::Labels;
 use btp::{batch, Candidate, Gallery};
-use numpy::{PyArrayDescrMethods, PyArrayDyn, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::PyArrayDyn;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{IntoPyDict, PyDict, PyInt, PyList, PyString, PyType};
+use pyo3::types::{IntoPyDict, PyDict, PyList, PyType};
 
-use crate::args::{count, count_or, int_in};
+use crate::args::{count, count_or, items, opt_float_arg};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
-use crate::protector::{reduce_to, PyProtector, PyTemplate};
-use crate::pytypes;
+use crate::ids::{ids_of, lookup_id, Ids};
+use crate::protector::{reduce_to, PyProtector};
+use crate::pytypes::{self, field};
 use crate::scheme::PyMasterKey;
-
-/// Largest integer id: ids are non-negative `int64` values, so that batch
-/// results can mark "no candidate" with -1.
-const MAX_ID: u64 = i64::MAX as u64;
+use crate::template::PyTemplate;
 
 /// A 1:N gallery of templates keyed by integer ids in `[0, 2**63)` or by
 /// strings (the first `add` decides). Searches run without the GIL, on
@@ -41,72 +39,6 @@ enum Keys {
     Unset,
     Ints,
     Strings(Labels),
-}
-
-/// Ids as given by the caller.
-enum Ids {
-    Ints(Vec<u64>),
-    Strings(Vec<String>),
-}
-
-impl Ids {
-    fn len(&self) -> usize {
-        match self {
-            Ids::Ints(v) => v.len(),
-            Ids::Strings(v) => v.len(),
-        }
-    }
-}
-
-fn int_ids(values: &[i64]) -> PyResult<Vec<u64>> {
-    values
-        .iter()
-        .map(|&i| u64::try_from(i).map_err(|_| param("ids", "ids must be in [0, 2**63)")))
-        .collect()
-}
-
-/// Ids from an int, a str, or a 1-D array-like of either; and whether a
-/// single id was given.
-fn ids_of(obj: &Bound<'_, PyAny>) -> PyResult<(Ids, bool)> {
-    if obj.is_instance_of::<PyString>() {
-        return Ok((Ids::Strings(vec![obj.extract()?]), true));
-    }
-    if obj.is_instance_of::<PyInt>() || obj.hasattr("__index__")? && !obj.hasattr("__len__")? {
-        let id: u64 = int_in(obj, "ids", 0, i128::from(MAX_ID))?;
-        return Ok((Ids::Ints(vec![id]), true));
-    }
-    let arr = if obj.cast::<PyUntypedArray>().is_ok() {
-        obj.clone()
-    } else {
-        obj.py()
-            .import("numpy")?
-            .getattr("asarray")?
-            .call1((obj,))?
-    };
-    let untyped = arr.cast::<PyUntypedArray>()?;
-    if untyped.ndim() != 1 {
-        return Err(crate::errors::shape(
-            "`ids` must be an id or a 1-D sequence of ids",
-        ));
-    }
-    match untyped.dtype().kind() {
-        b'U' | b'O' | b'S' if untyped.len() > 0 => {
-            let labels: Vec<String> = arr
-                .try_iter()?
-                .map(|x| {
-                    x?.extract::<String>()
-                        .map_err(|_| PyTypeError::new_err("string ids must all be str"))
-                })
-                .collect::<PyResult<_>>()?;
-            Ok((Ids::Strings(labels), false))
-        }
-        b'i' | b'u' => Ok((
-            Ids::Ints(int_ids(arrays::ints(&arr, "ids")?.as_slice())?),
-            false,
-        )),
-        _ if untyped.len() == 0 => Ok((Ids::Ints(Vec::new()), false)),
-        _ => Err(param("ids", "ids are integers or strings")),
-    }
 }
 
 /// The ids of the templates of a batch, in the gallery's keying: new ids
@@ -341,11 +273,8 @@ impl PyGallery {
         self.read().gallery.len()
     }
 
-    fn __contains__(&self, id: &Bound<'_, PyAny>) -> bool {
-        match ids_of(id) {
-            Ok((ids, true)) => lookup(&self.read(), &ids).1[0],
-            _ => false,
-        }
+    fn __contains__(&self, id: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(lookup_id(id)?.is_some_and(|ids| lookup(&self.read(), &ids).1[0]))
     }
 
     /// The ids in storage order: `int64`, or an object array of `str`.
@@ -369,15 +298,15 @@ impl PyGallery {
         self.prot().wrap_codes(py, codes, n)
     }
 
-    /// The template under `id`, or None.
-    fn get(&self, id: &Bound<'_, PyAny>) -> Option<PyTemplate> {
-        let (ids, single) = ids_of(id).ok()?;
+    /// The template under `id` (an int or a str), or None.
+    fn get(&self, id: &Bound<'_, PyAny>) -> PyResult<Option<PyTemplate>> {
+        let Some(ids) = lookup_id(id)? else {
+            return Ok(None);
+        };
         let st = self.read();
         let (present, _) = lookup(&st, &ids);
-        if !single {
-            return None;
-        }
-        st.gallery.get(*present.first()?).map(|t| PyTemplate { t })
+        let t = present.first().and_then(|&i| st.gallery.get(i));
+        Ok(t.map(|t| PyTemplate { t }))
     }
 
     /// The best `k` candidates for one probe (a feature vector, a
@@ -390,9 +319,10 @@ impl PyGallery {
         py: Python<'py>,
         probe: &Bound<'py, PyAny>,
         k: Option<&Bound<'py, PyAny>>,
-        threshold: Option<f64>,
+        threshold: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let k = count_or(k, "k", 1, 10)?;
+        let threshold = opt_float_arg(threshold, "threshold")?;
         let t = self.prot().probe(py, probe)?;
         let (ids, scores) = py
             .detach(|| {
@@ -417,9 +347,10 @@ impl PyGallery {
         py: Python<'py>,
         probes: &Bound<'py, PyAny>,
         k: Option<&Bound<'py, PyAny>>,
-        threshold: Option<f64>,
+        threshold: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Results<'py>> {
         let k = count_or(k, "k", 1, 10)?;
+        let threshold = opt_float_arg(threshold, "threshold")?;
         let prot = self.prot();
         let (codes, n) = prot.batch_codes(py, probes)?;
         let (ids, scores, width) = py
@@ -496,16 +427,17 @@ impl PyGallery {
         description: &Bound<'_, PyAny>,
         mk: &PyMasterKey,
     ) -> PyResult<Self> {
-        let prot = PyProtector::from_description(&description.getattr("protector")?, mk)?;
+        const KIND: &str = "GalleryDescription";
+        let prot = PyProtector::from_description(&field(description, "protector", KIND)?, mk)?;
         let prot = Bound::new(py, prot)?;
         let g = Self::new(prot);
-        let (ids, _) = ids_of(&description.getattr("ids")?)?;
+        let (ids, _) = ids_of(&field(description, "ids", KIND)?)?;
         if ids.len() > 0 {
             // The description's protector was checked against `mk` above:
             // its codes are taken as that protector's.
             let codes = g
                 .prot()
-                .codes_arg(&description.getattr("codes")?, "codes", &[2])?;
+                .codes_arg(&field(description, "codes", KIND)?, "codes", &[2])?;
             g.add_codes(py, &ids, codes.as_slice())?;
         }
         Ok(g)
@@ -537,10 +469,14 @@ impl PyGallery {
 #[pyfunction]
 pub fn merge_results<'py>(
     py: Python<'py>,
-    parts: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+    parts: &Bound<'py, PyAny>,
     k: &Bound<'py, PyAny>,
 ) -> PyResult<Results<'py>> {
     let k = count(k, "k", 1)?;
+    let parts: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> = items(parts, "parts", |p| {
+        p.extract()
+            .map_err(|_| PyTypeError::new_err("`parts` holds (ids, scores) tuples"))
+    })?;
     let mut columns = 0usize;
     let mut rows: Option<usize> = None;
     let mut lists: Vec<Vec<Candidate>> = Vec::new();
@@ -556,7 +492,8 @@ pub fn merge_results<'py>(
             return Err(param("parts", "parts have different numbers of probes"));
         }
         if lists.is_empty() {
-            lists = vec![Vec::new(); n];
+            // `n` is the caller's: a broadcast view can claim 10**12 rows.
+            lists = btp::alloc::filled(n, Vec::new(), "the merged results").or_raise()?;
         }
         for (r, list) in lists.iter_mut().enumerate() {
             for c in 0..width {

@@ -9,15 +9,19 @@
 
 mod args;
 mod arrays;
+mod audit;
 mod errors;
 mod eval;
 mod gallery;
 mod hazmat;
+mod ids;
 mod labelled;
 mod protector;
+mod purpose;
 mod pytypes;
 mod scheme;
 mod store;
+mod template;
 
 use pyo3::prelude::*;
 
@@ -28,10 +32,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<scheme::PyMasterKey>()?;
     m.add_class::<scheme::PyScheme>()?;
-    m.add_class::<protector::PyTemplate>()?;
+    m.add_class::<template::PyTemplate>()?;
     m.add_class::<protector::PyProtector>()?;
     m.add_class::<gallery::PyGallery>()?;
-    m.add_class::<store::PyPurpose>()?;
+    m.add_class::<purpose::PyPurpose>()?;
     m.add_class::<store::PyStore>()?;
     m.add_function(wrap_pyfunction!(scheme::fit_centre, m)?)?;
     m.add_function(wrap_pyfunction!(gallery::merge_results, m)?)?;

@@ -1,4 +1,4 @@
-//! `btp.Template` and `btp.Protector`.
+//! `btp.Protector`: a scheme bound to a key.
 
 use btp::{batch, ProtectedTemplate, Protector};
 use numpy::PyArrayDyn;
@@ -8,105 +8,12 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
 
 use zeroize::Zeroizing;
 
-use crate::args::u32_arg;
+use crate::args::{float_arg, items, text, u32_arg, Text};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
-use crate::pytypes;
+use crate::pytypes::{self, field};
 use crate::scheme::{hex, PyMasterKey, PyScheme};
-
-/// A protected (cancellable) template: a packed code plus what made it.
-/// `bytes(t)` is the versioned wire format; `Template.from_bytes` reads it.
-#[pyclass(frozen, eq, hash, module = "btp", name = "Template")]
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct PyTemplate {
-    pub(crate) t: ProtectedTemplate,
-}
-
-#[pymethods]
-impl PyTemplate {
-    /// Decodes the wire format strictly (`DecodeError` on any defect).
-    #[staticmethod]
-    fn from_bytes(data: &[u8]) -> PyResult<Self> {
-        Ok(Self {
-            t: ProtectedTemplate::from_bytes(data).or_raise()?,
-        })
-    }
-
-    /// The wire format.
-    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.t.to_bytes())
-    }
-
-    fn __bytes__<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        self.to_bytes(py)
-    }
-
-    /// `"iom-grp"`, `"iom-urp"` or `"biohash"`.
-    #[getter]
-    fn scheme(&self) -> &'static str {
-        self.t.scheme().name()
-    }
-
-    /// The parameters id of the scheme that made it (hex).
-    #[getter]
-    fn params_id(&self) -> String {
-        hex(&self.t.params_id())
-    }
-
-    /// The fingerprint of the key that made it (hex; reveals only equality).
-    #[getter]
-    fn fingerprint(&self) -> String {
-        hex(&self.t.fingerprint().0)
-    }
-
-    /// Number of code elements.
-    #[getter]
-    fn code_len(&self) -> usize {
-        self.t.layout().len()
-    }
-
-    /// Elements are below this.
-    #[getter]
-    fn alphabet(&self) -> u16 {
-        self.t.layout().alphabet()
-    }
-
-    /// The packed code, `uint64` words (a copy).
-    #[getter]
-    fn words<'py>(&self, py: Python<'py>) -> Bound<'py, PyArrayDyn<u64>> {
-        arrays::vec1(py, self.t.words().to_vec())
-    }
-
-    /// The code elements, one `uint8` each.
-    fn elements<'py>(&self, py: Python<'py>) -> Bound<'py, PyArrayDyn<u8>> {
-        arrays::vec1(py, self.t.elements())
-    }
-
-    /// Similarity in [0, 1] with a template of the same origin.
-    fn similarity(&self, other: &PyTemplate) -> PyResult<f64> {
-        self.t.similarity(&other.t).or_raise()
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Template({}, {} elements, params {}, key {})",
-            self.t.scheme().name(),
-            self.t.layout().len(),
-            hex(&self.t.params_id()),
-            hex(&self.t.fingerprint().0)
-        )
-    }
-
-    fn __reduce__<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        Ok((
-            py.get_type::<Self>().getattr("from_bytes")?,
-            (self.to_bytes(py),),
-        ))
-    }
-}
+use crate::template::PyTemplate;
 
 /// A scheme bound to a key: protects feature vectors and compares the
 /// templates it made.
@@ -126,7 +33,7 @@ fn subject_bytes(subject: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>
             if let Ok(b) = s.cast::<PyBytes>() {
                 Ok(Some(b.as_bytes().to_vec()))
             } else if s.cast::<PyString>().is_ok() {
-                Ok(Some(s.extract::<String>()?.into_bytes()))
+                Ok(Some(text(s, "subject")?.into_bytes()))
             } else {
                 Err(PyTypeError::new_err("subject must be bytes, str or None"))
             }
@@ -321,17 +228,21 @@ impl PyProtector {
         description: &Bound<'_, PyAny>,
         mk: &PyMasterKey,
     ) -> PyResult<Self> {
-        let scheme_bytes: Vec<u8> = description.getattr("scheme")?.extract()?;
+        const KIND: &str = "ProtectorDescription";
+        let scheme_bytes = field(description, "scheme", KIND)?;
+        let scheme_bytes = scheme_bytes
+            .cast::<PyBytes>()
+            .map_err(|_| PyTypeError::new_err("a description's scheme is bytes"))?;
         let scheme = PyScheme {
-            params: btp::SchemeParams::from_bytes(&scheme_bytes).or_raise()?,
+            params: btp::SchemeParams::from_bytes(scheme_bytes.as_bytes()).or_raise()?,
         };
-        let application: String = description.getattr("application")?.extract()?;
-        let version: u32 = description.getattr("version")?.extract()?;
-        let subject = subject_bytes(Some(&description.getattr("subject")?))?;
+        let application: Text = field(description, "application", KIND)?.extract()?;
+        let version = u32_arg(&field(description, "version", KIND)?, "version", 0)?;
+        let subject = subject_bytes(Some(&field(description, "subject", KIND)?))?;
         let p = Self::build(&scheme, mk, &application, version, subject)?;
-        let expected: Option<String> = description.getattr("fingerprint")?.extract()?;
+        let expected: Option<Text> = field(description, "fingerprint", KIND)?.extract()?;
         if let Some(fp) = expected {
-            if fp != hex(&p.inner.fingerprint().0) {
+            if *fp != hex(&p.inner.fingerprint().0) {
                 return Err(crate::errors::to_py(btp::Error::KeyMismatch));
             }
         }
@@ -349,7 +260,7 @@ impl PyProtector {
     fn new(
         scheme: &PyScheme,
         mk: &PyMasterKey,
-        application: &str,
+        application: Text,
         version: Option<&Bound<'_, PyAny>>,
         subject: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
@@ -357,7 +268,7 @@ impl PyProtector {
             Some(v) if !v.is_none() => u32_arg(v, "version", 0)?,
             _ => 1,
         };
-        Self::build(scheme, mk, application, version, subject_bytes(subject)?)
+        Self::build(scheme, mk, &application, version, subject_bytes(subject)?)
     }
 
     /// Protects one feature vector `(dim,)` into a `Template`.
@@ -438,9 +349,12 @@ impl PyProtector {
     fn codes<'py>(
         &self,
         py: Python<'py>,
-        templates: Vec<PyRef<'py, PyTemplate>>,
+        templates: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut out = Vec::with_capacity(templates.len() * self.words());
+        let templates: Vec<PyRef<'py, PyTemplate>> = items(templates, "templates", |t| {
+            Ok(t.cast::<PyTemplate>()?.borrow())
+        })?;
+        let mut out = Vec::new();
         for t in &templates {
             self.inner.check(&t.t).or_raise()?;
             out.extend_from_slice(t.t.words());
@@ -480,8 +394,9 @@ impl PyProtector {
         py: Python<'py>,
         reference: &PyTemplate,
         probe: &PyTemplate,
-        threshold: f64,
+        threshold: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let threshold = float_arg(threshold, "threshold")?;
         let d = self
             .inner
             .verify(&reference.t, &probe.t, threshold)

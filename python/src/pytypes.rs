@@ -3,10 +3,12 @@
 //! the native module's help); this module builds them, and converts times.
 
 use pyo3::call::PyCallArgs;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
+use crate::args::Text;
 use crate::errors::param;
 
 static TYPES: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
@@ -37,6 +39,15 @@ pub fn make_kw<'py>(
     kwargs: &Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyAny>> {
     class(py, name)?.call((), Some(kwargs))
+}
+
+/// Field `name` of `obj`, an instance of the package's type `kind` (a
+/// description or an audit head) or any object with its fields: an object
+/// without it is a `TypeError` naming `kind`, not an `AttributeError`.
+pub fn field<'py>(obj: &Bound<'py, PyAny>, name: &str, kind: &str) -> PyResult<Bound<'py, PyAny>> {
+    obj.getattr(name).map_err(|_| {
+        PyTypeError::new_err(format!("expected a {kind}, got an object without `{name}`"))
+    })
 }
 
 static FROM_TIMESTAMP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -127,8 +138,9 @@ pub fn codes_origin(obj: &Bound<'_, PyAny>) -> PyResult<Option<(Option<String>, 
     if !obj.is_instance(codes_class(obj.py())?)? {
         return Ok(None);
     }
-    Ok(Some((
-        obj.getattr("fingerprint")?.extract()?,
-        obj.getattr("params_id")?.extract()?,
-    )))
+    let origin = |name| -> PyResult<Option<String>> {
+        let text: Option<Text> = obj.getattr(name)?.extract()?;
+        Ok(text.map(Text::into_string))
+    };
+    Ok(Some((origin("fingerprint")?, origin("params_id")?)))
 }

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 use zeroize::Zeroizing;
 
-use crate::args::u32_arg;
+use crate::args::{u32_arg, Text};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 
@@ -93,13 +93,13 @@ impl PyScheme {
     /// `window` projections per hash) or `"urp"` (uniformly random
     /// permutations of `order` copies, the first `window` entries).
     #[staticmethod]
-    #[pyo3(signature = (dim, hashes = None, window = None, method = "grp", order = None, *, centre = None, l2 = false))]
+    #[pyo3(signature = (dim, hashes = None, window = None, method = Text::from_static("grp"), order = None, *, centre = None, l2 = false))]
     #[allow(clippy::too_many_arguments)]
     fn iom(
         dim: &Bound<'_, PyAny>,
         hashes: Option<&Bound<'_, PyAny>>,
         window: Option<&Bound<'_, PyAny>>,
-        method: &str,
+        method: Text,
         order: Option<&Bound<'_, PyAny>>,
         centre: Option<&Bound<'_, PyAny>>,
         l2: bool,
@@ -108,7 +108,7 @@ impl PyScheme {
         let hashes = opt_u32(hashes, "hashes")?.unwrap_or(512);
         let window = opt_u32(window, "window")?.unwrap_or(16);
         let order = opt_u32(order, "order")?;
-        let params = match method {
+        let params = match &*method {
             "grp" => {
                 if order.is_some() {
                     return Err(param("order", "applies to method=\"urp\" only"));

@@ -1,4 +1,4 @@
-//! `btp.Purpose` and `btp.Store`: the encrypted template store.
+//! `btp.Store`: the encrypted template store.
 //!
 //! Every operation runs without the GIL (SQLite I/O, decryption, matching)
 //! and takes the audit context (`actor`, `reason`) as keyword arguments.
@@ -7,131 +7,23 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use btp::store::{
-    AuditEvent, AuditHead, Context, EventFilter, HoldTarget, Purpose, Retention, ReviewOutcome,
-    Sample, Samples, Store, StoreOptions, NONCE_LIMIT,
+    Context, HoldTarget, Retention, ReviewOutcome, Sample, Samples, Store, StoreOptions,
+    NONCE_LIMIT,
 };
 use btp::ProtectedTemplate;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyType};
-use serde_json::Value;
 
-use crate::args::{count, count_or, id_arg, int_in, u32_arg};
+use crate::args::{count_or, id_arg, int_in, items, opt_float_arg, path_arg, text, Text};
 use crate::arrays;
+use crate::audit;
 use crate::errors::{param, OrRaise};
-use crate::protector::{decision, PyTemplate};
+use crate::protector::decision;
+use crate::purpose::{purpose_list, PyPurpose};
 use crate::pytypes::{self, datetime, duration, timestamp};
-use crate::scheme::{PyMasterKey, PyScheme};
-
-/// A programme a store serves and its rules: scheme, application of the
-/// transform keys, match threshold, longest retention (a `timedelta` or
-/// seconds).
-#[pyclass(frozen, module = "btp", name = "Purpose")]
-#[derive(Clone)]
-pub struct PyPurpose {
-    purpose: Purpose,
-}
-
-#[pymethods]
-impl PyPurpose {
-    #[new]
-    #[pyo3(signature = (name, scheme, application, threshold, max_retention, transform_version = None))]
-    fn new(
-        name: &str,
-        scheme: &PyScheme,
-        application: &str,
-        threshold: f64,
-        max_retention: &Bound<'_, PyAny>,
-        transform_version: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let transform_version = match transform_version {
-            Some(v) if !v.is_none() => u32_arg(v, "transform_version", 1)?,
-            _ => 1,
-        };
-        let secs = duration(max_retention, "max_retention")?;
-        let secs = u64::try_from(secs)
-            .map_err(|_| param("max_retention", "must be at least one second"))?;
-        let mut purpose = Purpose::new(
-            name,
-            scheme.params.clone(),
-            application,
-            threshold,
-            Duration::from_secs(secs),
-        )
-        .or_raise()?;
-        purpose.transform_version = transform_version;
-        Ok(Self { purpose })
-    }
-
-    #[getter]
-    fn name(&self) -> &str {
-        &self.purpose.name
-    }
-
-    #[getter]
-    fn scheme(&self) -> PyScheme {
-        PyScheme {
-            params: self.purpose.params.clone(),
-        }
-    }
-
-    #[getter]
-    fn application(&self) -> &str {
-        &self.purpose.application
-    }
-
-    #[getter]
-    fn threshold(&self) -> f64 {
-        self.purpose.threshold
-    }
-
-    /// Longest retention, a `timedelta`.
-    #[getter]
-    fn max_retention<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        py.import("datetime")?
-            .getattr("timedelta")?
-            .call1((0, self.purpose.max_retention.as_secs()))
-    }
-
-    #[getter]
-    fn transform_version(&self) -> u32 {
-        self.purpose.transform_version
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Purpose({:?}, {}, application={:?}, threshold={}, max_retention={} s, transform_version={})",
-            self.purpose.name,
-            self.purpose.params.scheme_id().name(),
-            self.purpose.application,
-            self.purpose.threshold,
-            self.purpose.max_retention.as_secs(),
-            self.purpose.transform_version
-        )
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn __reduce__<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<(
-        Bound<'py, PyType>,
-        (String, PyScheme, String, f64, u64, u32),
-    )> {
-        let p = &self.purpose;
-        Ok((
-            py.get_type::<Self>(),
-            (
-                p.name.clone(),
-                self.scheme(),
-                p.application.clone(),
-                p.threshold,
-                p.max_retention.as_secs(),
-                p.transform_version,
-            ),
-        ))
-    }
-}
+use crate::scheme::PyMasterKey;
+use crate::template::PyTemplate;
 
 /// An open encrypted template store (one SQLite file). See `docs/store.md`.
 /// Use it as a context manager, or call `close()`.
@@ -182,66 +74,6 @@ fn retention(
     }
 }
 
-fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match v {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-            }
-        }
-        Value::String(s) => s.into_pyobject(py)?.into_any(),
-        Value::Array(a) => {
-            let items = a
-                .iter()
-                .map(|x| json_to_py(py, x))
-                .collect::<PyResult<Vec<_>>>()?;
-            PyList::new(py, items)?.into_any()
-        }
-        Value::Object(o) => {
-            let d = PyDict::new(py);
-            for (k, x) in o {
-                d.set_item(k, json_to_py(py, x)?)?;
-            }
-            d.into_any()
-        }
-    })
-}
-
-fn head<'py>(py: Python<'py>, h: &AuditHead) -> PyResult<Bound<'py, PyAny>> {
-    pytypes::make(py, "AuditHead", (h.seq, PyBytes::new(py, &h.mac)))
-}
-
-fn event<'py>(py: Python<'py>, e: &AuditEvent) -> PyResult<Bound<'py, PyAny>> {
-    let kw = PyDict::new(py);
-    kw.set_item("seq", e.seq)?;
-    kw.set_item("time", datetime(py, e.time)?)?;
-    kw.set_item("actor", &e.actor)?;
-    kw.set_item("action", e.action.as_str())?;
-    kw.set_item("purpose", &e.purpose)?;
-    kw.set_item("reason", &e.reason)?;
-    kw.set_item("records", &e.records)?;
-    let subjects = e
-        .subjects
-        .iter()
-        .map(|s| PyBytes::new(py, s))
-        .collect::<Vec<_>>();
-    kw.set_item("subjects", subjects)?;
-    kw.set_item("outcome", &e.outcome)?;
-    let detail = PyDict::new(py);
-    for (k, v) in &e.detail {
-        detail.set_item(k, json_to_py(py, v)?)?;
-    }
-    kw.set_item("detail", detail)?;
-    kw.set_item("mac", PyBytes::new(py, &e.mac))?;
-    pytypes::make_kw(py, "AuditEvent", &kw)
-}
-
 fn by_purpose<'py, V: IntoPyObject<'py> + Clone>(
     py: Python<'py>,
     map: &std::collections::BTreeMap<String, V>,
@@ -253,47 +85,18 @@ fn by_purpose<'py, V: IntoPyObject<'py> + Clone>(
     Ok(d)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn filter(
-    start: Option<&Bound<'_, PyAny>>,
-    end: Option<&Bound<'_, PyAny>>,
-    purpose: Option<String>,
-    action: Option<&str>,
-    after_seq: Option<u64>,
-    limit: Option<usize>,
-    record: Option<i64>,
-    subject_hash: Option<&[u8]>,
-) -> PyResult<EventFilter> {
-    let action = action
-        .map(|a| {
-            btp::store::Action::parse(a)
-                .ok_or_else(|| param("action", format!("unknown audit action {a:?}")))
-        })
-        .transpose()?;
-    let subject = subject_hash
-        .map(|s| <[u8; 32]>::try_from(s).map_err(|_| param("subject_hash", "must be 32 bytes")))
-        .transpose()?;
-    Ok(EventFilter {
-        from: start.map(|t| timestamp(t, "start")).transpose()?,
-        to: end.map(|t| timestamp(t, "end")).transpose()?,
-        purpose,
-        action,
-        after_seq,
-        limit,
-        record,
-        subject,
-    })
-}
-
 /// Store options from the arguments of `Store.create` / `Store.open`.
 fn options(
-    busy_timeout: f64,
+    busy_timeout: Option<&Bound<'_, PyAny>>,
     batch_size: Option<&Bound<'_, PyAny>>,
     max_encryptions_per_key: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<StoreOptions> {
-    let busy_timeout = Duration::try_from_secs_f64(busy_timeout)
-        .map_err(|_| param("busy_timeout", "must be a number of seconds >= 0"))?;
     let defaults = StoreOptions::default();
+    let busy_timeout = match opt_float_arg(busy_timeout, "busy_timeout")? {
+        Some(secs) => Duration::try_from_secs_f64(secs)
+            .map_err(|_| param("busy_timeout", "must be a number of seconds >= 0"))?,
+        None => defaults.busy_timeout,
+    };
     Ok(StoreOptions {
         busy_timeout,
         batch_size: count_or(batch_size, "batch_size", 1, defaults.batch_size)?,
@@ -328,22 +131,25 @@ impl PyStore {
 impl PyStore {
     /// Creates a new store at `path` (a path where nothing exists yet: an
     /// existing file is never overwritten or reinitialised, `StoreIOError`)
-    /// with the master key and the purposes it serves.
+    /// with the master key and the purposes it serves. `busy_timeout` is
+    /// how long to wait for another connection's lock (seconds; 10 if
+    /// `None`).
     #[classmethod]
-    #[pyo3(signature = (path, mk, purposes, *, busy_timeout = 10.0, batch_size = None, max_encryptions_per_key = None))]
+    #[pyo3(signature = (path, mk, purposes, *, busy_timeout = None, batch_size = None, max_encryptions_per_key = None))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
-        path: std::path::PathBuf,
+        path: &Bound<'_, PyAny>,
         mk: &PyMasterKey,
-        purposes: Vec<PyRef<'_, PyPurpose>>,
-        busy_timeout: f64,
+        purposes: &Bound<'_, PyAny>,
+        busy_timeout: Option<&Bound<'_, PyAny>>,
         batch_size: Option<&Bound<'_, PyAny>>,
         max_encryptions_per_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let path = path_arg(path, "path")?;
         let options = options(busy_timeout, batch_size, max_encryptions_per_key)?;
-        let purposes: Vec<Purpose> = purposes.iter().map(|p| p.purpose.clone()).collect();
+        let purposes = purpose_list(purposes)?;
         let key = &mk.key;
         let p = path.clone();
         let store = py
@@ -359,21 +165,24 @@ impl PyStore {
     /// added, changed thresholds and retention limits are audited);
     /// without, it serves every purpose the file holds, as stored.
     #[classmethod]
-    #[pyo3(signature = (path, mk, purposes = None, *, busy_timeout = 10.0, batch_size = None, max_encryptions_per_key = None))]
+    #[pyo3(signature = (path, mk, purposes = None, *, busy_timeout = None, batch_size = None, max_encryptions_per_key = None))]
     #[allow(clippy::too_many_arguments)]
     fn open(
         _cls: &Bound<'_, PyType>,
         py: Python<'_>,
-        path: std::path::PathBuf,
+        path: &Bound<'_, PyAny>,
         mk: &PyMasterKey,
-        purposes: Option<Vec<PyRef<'_, PyPurpose>>>,
-        busy_timeout: f64,
+        purposes: Option<&Bound<'_, PyAny>>,
+        busy_timeout: Option<&Bound<'_, PyAny>>,
         batch_size: Option<&Bound<'_, PyAny>>,
         max_encryptions_per_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let path = path_arg(path, "path")?;
         let options = options(busy_timeout, batch_size, max_encryptions_per_key)?;
-        let purposes: Option<Vec<Purpose>> =
-            purposes.map(|ps| ps.iter().map(|p| p.purpose.clone()).collect());
+        let purposes = purposes
+            .filter(|p| !p.is_none())
+            .map(purpose_list)
+            .transpose()?;
         let key = &mk.key;
         let p = path.clone();
         let store = py
@@ -391,8 +200,11 @@ impl PyStore {
         self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
     }
 
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
+    /// A closed store is `StoreClosedError`, as a closed file is for
+    /// Python's `with`.
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        slf.get().store()?;
+        Ok(slf)
     }
 
     fn __exit__(
@@ -413,19 +225,19 @@ impl PyStore {
     fn enroll(
         &self,
         py: Python<'_>,
-        subject: &str,
+        subject: Text,
         x: &Bound<'_, PyAny>,
-        purpose: &str,
+        purpose: Text,
         retention: Option<&Bound<'_, PyAny>>,
         expires_at: Option<&Bound<'_, PyAny>>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<i64> {
         let store = self.store()?;
         let r = self::retention(retention, expires_at)?;
         let p = probe(x)?;
         let s = p.sample();
-        py.detach(|| store.enroll(purpose, subject, s, r, &Context::new(actor, reason)))
+        py.detach(|| store.enroll(&purpose, &subject, s, r, &Context::new(&actor, &reason)))
             .or_raise()
     }
 
@@ -441,18 +253,19 @@ impl PyStore {
     fn enroll_batch<'py>(
         &self,
         py: Python<'py>,
-        subjects: Vec<String>,
+        subjects: &Bound<'py, PyAny>,
         x: &Bound<'py, PyAny>,
-        purpose: &str,
+        purpose: Text,
         retention: Option<&Bound<'py, PyAny>>,
         expires_at: Option<&Bound<'py, PyAny>>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, numpy::PyArrayDyn<i64>>> {
         let store = self.store()?;
         let r = self::retention(retention, expires_at)?;
+        let subjects = items(subjects, "subjects", |s| text(s, "subjects"))?;
         let ids: Vec<&str> = subjects.iter().map(String::as_str).collect();
-        let ctx = Context::new(actor, reason);
+        let ctx = Context::new(&actor, &reason);
         let templates = x.cast::<PyList>().ok().filter(|l| {
             l.iter()
                 .next()
@@ -471,14 +284,14 @@ impl PyStore {
                     })
                     .collect::<PyResult<Vec<ProtectedTemplate>>>()?;
                 py.detach(|| {
-                    store.enroll_batch(purpose, &ids, Samples::Templates(&templates), r, &ctx)
+                    store.enroll_batch(&purpose, &ids, Samples::Templates(&templates), r, &ctx)
                 })
                 .or_raise()?
             }
             None => {
                 let rows = arrays::features(x, "x", &[2])?;
                 let rows = rows.as_slice();
-                py.detach(|| store.enroll_batch(purpose, &ids, Samples::Features(rows), r, &ctx))
+                py.detach(|| store.enroll_batch(&purpose, &ids, Samples::Features(rows), r, &ctx))
                     .or_raise()?
             }
         };
@@ -491,19 +304,19 @@ impl PyStore {
     fn retain_probe(
         &self,
         py: Python<'_>,
-        case: &str,
+        case: Text,
         x: &Bound<'_, PyAny>,
-        purpose: &str,
+        purpose: Text,
         retention: Option<&Bound<'_, PyAny>>,
         expires_at: Option<&Bound<'_, PyAny>>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<i64> {
         let store = self.store()?;
         let r = self::retention(retention, expires_at)?;
         let p = probe(x)?;
         let s = p.sample();
-        py.detach(|| store.retain_probe(purpose, case, s, r, &Context::new(actor, reason)))
+        py.detach(|| store.retain_probe(&purpose, &case, s, r, &Context::new(&actor, &reason)))
             .or_raise()
     }
 
@@ -525,17 +338,17 @@ impl PyStore {
     fn verify<'py>(
         &self,
         py: Python<'py>,
-        subject: &str,
+        subject: Text,
         x: &Bound<'py, PyAny>,
-        purpose: &str,
-        actor: &str,
-        reason: &str,
+        purpose: Text,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let p = probe(x)?;
         let s = p.sample();
         let v = py
-            .detach(|| store.verify(purpose, subject, s, &Context::new(actor, reason)))
+            .detach(|| store.verify(&purpose, &subject, s, &Context::new(&actor, &reason)))
             .or_raise()?;
         pytypes::make(
             py,
@@ -552,18 +365,19 @@ impl PyStore {
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
-        purpose: &str,
+        purpose: Text,
         k: Option<&Bound<'py, PyAny>>,
-        threshold: Option<f64>,
-        actor: &str,
-        reason: &str,
+        threshold: Option<&Bound<'py, PyAny>>,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let k = count_or(k, "k", 1, 10)?;
+        let threshold = opt_float_arg(threshold, "threshold")?;
         let store = self.store()?;
         let p = probe(x)?;
         let s = p.sample();
         let id = py
-            .detach(|| store.identify(purpose, s, k, threshold, &Context::new(actor, reason)))
+            .detach(|| store.identify(&purpose, s, k, threshold, &Context::new(&actor, &reason)))
             .or_raise()?;
         let candidates = id
             .candidates
@@ -582,11 +396,11 @@ impl PyStore {
         &self,
         py: Python<'_>,
         identification: &Bound<'_, PyAny>,
-        outcome: &str,
+        outcome: Text,
         record: Option<&Bound<'_, PyAny>>,
-        reviewer: &str,
-        actor: &str,
-        reason: &str,
+        reviewer: Text,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<u64> {
         let store = self.store()?;
         // An event number, or an `Identification` (its `event`).
@@ -602,7 +416,7 @@ impl PyStore {
             .filter(|r| !r.is_none())
             .map(|r| id_arg(r, "record"))
             .transpose()?;
-        let outcome = match (outcome, record) {
+        let outcome = match (&*outcome, record) {
             ("confirmed", Some(r)) => ReviewOutcome::Confirmed(r),
             ("confirmed", None) => {
                 return Err(param("record", "a confirmation names the record confirmed"))
@@ -619,7 +433,7 @@ impl PyStore {
                 ))
             }
         };
-        py.detach(|| store.review(event, reviewer, outcome, &Context::new(actor, reason)))
+        py.detach(|| store.review(event, &reviewer, outcome, &Context::new(&actor, &reason)))
             .or_raise()
     }
 
@@ -629,14 +443,14 @@ impl PyStore {
     fn erase<'py>(
         &self,
         py: Python<'py>,
-        subject: &str,
-        purpose: Option<&str>,
-        actor: &str,
-        reason: &str,
+        subject: Text,
+        purpose: Option<Text>,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let r = py
-            .detach(|| store.erase(subject, purpose, &Context::new(actor, reason)))
+            .detach(|| store.erase(&subject, purpose.as_deref(), &Context::new(&actor, &reason)))
             .or_raise()?;
         pytypes::make(
             py,
@@ -651,22 +465,22 @@ impl PyStore {
     fn hold(
         &self,
         py: Python<'_>,
-        subject: Option<&str>,
+        subject: Option<Text>,
         record: Option<&Bound<'_, PyAny>>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<i64> {
         let record = record
             .filter(|r| !r.is_none())
             .map(|r| id_arg(r, "record"))
             .transpose()?;
         let store = self.store()?;
-        let target = match (subject, record) {
+        let target = match (subject.as_deref(), record) {
             (Some(s), None) => HoldTarget::Subject(s),
             (None, Some(r)) => HoldTarget::Record(r),
             _ => return Err(param("subject", "give exactly one of subject and record")),
         };
-        py.detach(|| store.hold(target, &Context::new(actor, reason)))
+        py.detach(|| store.hold(target, &Context::new(&actor, &reason)))
             .or_raise()
     }
 
@@ -676,30 +490,30 @@ impl PyStore {
         &self,
         py: Python<'_>,
         hold: &Bound<'_, PyAny>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<()> {
         let hold = id_arg(hold, "hold")?;
         let store = self.store()?;
-        py.detach(|| store.release(hold, &Context::new(actor, reason)))
+        py.detach(|| store.release(hold, &Context::new(&actor, &reason)))
             .or_raise()
     }
 
     /// Deletes every record expired at `now` (an aware `datetime` or Unix
     /// seconds; the store's clock by default) that no hold keeps:
     /// `SweepReport(now, deleted, held, event, checkpointed)`.
-    #[pyo3(signature = (now = None, *, actor = "btp", reason = "retention sweep"))]
+    #[pyo3(signature = (now = None, *, actor = Text::from_static("btp"), reason = Text::from_static("retention sweep")))]
     fn sweep<'py>(
         &self,
         py: Python<'py>,
         now: Option<&Bound<'py, PyAny>>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let now = now.map(|t| timestamp(t, "now")).transpose()?;
         let r = py
-            .detach(|| store.sweep(now, &Context::new(actor, reason)))
+            .detach(|| store.sweep(now, &Context::new(&actor, &reason)))
             .or_raise()?;
         pytypes::make(
             py,
@@ -717,17 +531,17 @@ impl PyStore {
     /// Rotates the storage key of a purpose (or every purpose) and
     /// re-encrypts its records; resumes an interrupted rotation. Returns
     /// `[Rotation(purpose, old_version, new_version, reencrypted)]`.
-    #[pyo3(signature = (purpose = None, *, actor = "btp", reason = "storage key rotation"))]
+    #[pyo3(signature = (purpose = None, *, actor = Text::from_static("btp"), reason = Text::from_static("storage key rotation")))]
     fn rotate_key<'py>(
         &self,
         py: Python<'py>,
-        purpose: Option<&str>,
-        actor: &str,
-        reason: &str,
+        purpose: Option<Text>,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let store = self.store()?;
         let r = py
-            .detach(|| store.rotate_key(purpose, &Context::new(actor, reason)))
+            .detach(|| store.rotate_key(purpose.as_deref(), &Context::new(&actor, &reason)))
             .or_raise()?;
         r.rotated
             .into_iter()
@@ -786,7 +600,7 @@ impl PyStore {
     fn verify_audit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let r = py.detach(|| store.verify_audit()).or_raise()?;
-        let h = r.head.as_ref().map(|h| head(py, h)).transpose()?;
+        let h = r.head.as_ref().map(|h| audit::head(py, h)).transpose()?;
         pytypes::make(
             py,
             "AuditReport",
@@ -799,19 +613,14 @@ impl PyStore {
     fn audit_head<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let store = self.store()?;
         let h = py.detach(|| store.audit_head()).or_raise()?;
-        h.as_ref().map(|h| head(py, h)).transpose()
+        h.as_ref().map(|h| audit::head(py, h)).transpose()
     }
 
     /// Checks that the log still holds `head` unchanged.
     fn check_audit_head(&self, py: Python<'_>, head: &Bound<'_, PyAny>) -> PyResult<()> {
         let store = self.store()?;
-        let seq: u64 = int_in(&head.getattr("seq")?, "head.seq", 1, i128::from(i64::MAX))?;
-        let mac: Vec<u8> = head.getattr("mac")?.extract()?;
-        let mac: [u8; 32] = mac
-            .try_into()
-            .map_err(|_| param("head", "the MAC is 32 bytes"))?;
-        py.detach(|| store.check_audit_head(&AuditHead { seq, mac }))
-            .or_raise()
+        let head = audit::head_arg(head)?;
+        py.detach(|| store.check_audit_head(&head)).or_raise()
     }
 
     /// Audit events, oldest first, matching every condition given.
@@ -822,23 +631,14 @@ impl PyStore {
         py: Python<'py>,
         start: Option<&Bound<'py, PyAny>>,
         end: Option<&Bound<'py, PyAny>>,
-        purpose: Option<String>,
-        action: Option<&str>,
+        purpose: Option<Text>,
+        action: Option<Text>,
         after_seq: Option<&Bound<'py, PyAny>>,
         limit: Option<&Bound<'py, PyAny>>,
         record: Option<&Bound<'py, PyAny>>,
         subject_hash: Option<&[u8]>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        fn opt<'a, 'py>(o: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
-            o.filter(|v| !v.is_none())
-        }
-        let after_seq = opt(after_seq)
-            .map(|v| int_in::<u64>(v, "after_seq", 0, i128::from(i64::MAX)))
-            .transpose()?;
-        let limit = opt(limit).map(|v| count(v, "limit", 0)).transpose()?;
-        let record = opt(record).map(|v| id_arg(v, "record")).transpose()?;
-        let store = self.store()?;
-        let f = filter(
+        let f = audit::filter(
             start,
             end,
             purpose,
@@ -848,8 +648,9 @@ impl PyStore {
             record,
             subject_hash,
         )?;
+        let store = self.store()?;
         let events = py.detach(|| store.audit_events(&f)).or_raise()?;
-        events.iter().map(|e| event(py, e)).collect()
+        events.iter().map(|e| audit::event(py, e)).collect()
     }
 
     /// Writes the audit events (all, or those of `purpose`) to `path` as
@@ -858,11 +659,12 @@ impl PyStore {
     fn export_audit(
         &self,
         py: Python<'_>,
-        path: std::path::PathBuf,
-        purpose: Option<String>,
+        path: &Bound<'_, PyAny>,
+        purpose: Option<Text>,
     ) -> PyResult<u64> {
+        let path = path_arg(path, "path")?;
         let store = self.store()?;
-        let f = filter(None, None, purpose, None, None, None, None, None)?;
+        let f = audit::filter(None, None, purpose, None, None, None, None, None)?;
         py.detach(|| -> btp::Result<u64> {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
             let n = store.export_audit(&f, &mut out)?;
@@ -879,13 +681,13 @@ impl PyStore {
         &self,
         py: Python<'py>,
         before: &Bound<'py, PyAny>,
-        actor: &str,
-        reason: &str,
+        actor: Text,
+        reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let before = timestamp(before, "before")?;
         let r = py
-            .detach(|| store.prune_audit(before, &Context::new(actor, reason)))
+            .detach(|| store.prune_audit(before, &Context::new(&actor, &reason)))
             .or_raise()?;
         pytypes::make(py, "PruneReport", (r.pruned, r.pruned_through))
     }
