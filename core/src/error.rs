@@ -442,6 +442,14 @@ impl From<rusqlite::Error> for Error {
                 | ErrorCode::ReadOnly => Self::Io(e.to_string()),
                 _ => Self::Database(e.to_string()),
             },
+            // btp writes only valid text and STRICT-typed values: a value
+            // that does not convert was changed in the file.
+            rusqlite::Error::Utf8Error(..)
+            | rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..) => {
+                Self::Corrupt(format!("a value in the store file is damaged: {e}"))
+            }
             _ => Self::Database(e.to_string()),
         }
     }

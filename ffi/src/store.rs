@@ -434,10 +434,11 @@ pub unsafe extern "C" fn btp_store_record_count(
 }
 
 /// Checks the structure of the whole database file (SQLite's
-/// `integrity_check`): `BTP_RESULT_OK` when sound, `BTP_RESULT_CORRUPT`
-/// naming the first problems otherwise. Records are authenticated on every
-/// read anyway; this finds damage in indexes and free pages that reads may
-/// not reach. Reads the whole file: run it from maintenance jobs.
+/// `integrity_check`: `BTP_RESULT_CORRUPT` naming the first problems),
+/// then authenticates every record (`BTP_RESULT_INTEGRITY` naming the
+/// first that fails); `BTP_RESULT_OK` when both pass. Finds damage that
+/// reads may not reach. Reads the whole file and decrypts every record:
+/// run it from maintenance jobs.
 ///
 /// # Safety
 /// `store` a live handle or NULL.

@@ -653,8 +653,9 @@ impl PyStore {
         events.iter().map(|e| audit::event(py, e)).collect()
     }
 
-    /// Writes the audit events (all, or those of `purpose`) to `path` as
-    /// JSON lines; returns the number written.
+    /// Writes the audit events (all, or those of `purpose`) to a new file
+    /// at `path` as JSON lines; returns the number written. An existing
+    /// file is never overwritten (`IoError`).
     #[pyo3(signature = (path, *, purpose = None))]
     fn export_audit(
         &self,
@@ -665,13 +666,7 @@ impl PyStore {
         let path = path_arg(path, "path")?;
         let store = self.store()?;
         let f = audit::filter(None, None, purpose, None, None, None, None, None)?;
-        py.detach(|| -> btp::Result<u64> {
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
-            let n = store.export_audit(&f, &mut out)?;
-            std::io::Write::flush(&mut out)?;
-            Ok(n)
-        })
-        .or_raise()
+        py.detach(|| store.export_audit_file(&f, &path)).or_raise()
     }
 
     /// Deletes audit events older than `before`, leaving the rest
@@ -692,7 +687,8 @@ impl PyStore {
         pytypes::make(py, "PruneReport", (r.pruned, r.pruned_through))
     }
 
-    /// SQLite's integrity check of the whole file (`CorruptError`).
+    /// SQLite's integrity check of the whole file (`CorruptError`), then
+    /// every record authenticated (`IntegrityError`).
     fn check_integrity(&self, py: Python<'_>) -> PyResult<()> {
         let store = self.store()?;
         py.detach(|| store.check_integrity()).or_raise()

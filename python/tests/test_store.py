@@ -116,6 +116,14 @@ def test_round_trip(store, population, prot, mk, purposes, tmp_path):
     path = tmp_path / "audit.jsonl"
     n = store.export_audit(path)
     assert n == audit.events and json.loads(path.read_text().splitlines()[0])["seq"] == 1
+    # Never over an existing file: not the export, not the store itself.
+    before = path.read_bytes()
+    with pytest.raises(btp.StoreIOError, match="already exists"):
+        store.export_audit(path)
+    assert path.read_bytes() == before
+    with pytest.raises(btp.StoreIOError, match="already exists"):
+        store.export_audit(tmp_path / "store.db")
+    store.check_integrity()
     store.check_integrity()
     store.checkpoint()
     assert len(store.store_id) == 16 and [p.name for p in store.purposes] == ["border", "visa"]

@@ -27,6 +27,8 @@
 pub mod audit;
 mod cache;
 mod crypto;
+mod export;
+mod negative;
 mod ops;
 mod reopen;
 pub mod schema;
@@ -540,22 +542,27 @@ impl Store {
 
     /// Checks the whole database file's structure (SQLite's
     /// `integrity_check`: every page, b-tree and index): `Ok` when sound,
-    /// [`Error::Corrupt`] naming the first problems otherwise. Records are
-    /// authenticated on every read anyway; this finds damage in indexes and
-    /// free pages that reads may not reach, for example an index page whose
-    /// garbled keys make a subject's records invisible to lookups. Reads the
-    /// whole file: run it from maintenance jobs, not per request.
+    /// [`Error::Corrupt`] naming the first problems otherwise; then
+    /// authenticates every record ([`Error::Integrity`] naming the first
+    /// that fails). Reads authenticate what they use anyway; this finds
+    /// damage that reads may not reach, for example an index page whose
+    /// garbled keys make a subject's records invisible to lookups, or a
+    /// record of a purpose nobody reads. Reads the whole file and decrypts
+    /// every record: run it from maintenance jobs, not per request.
     pub fn check_integrity(&self) -> Result<()> {
         let conn = self.lock();
         let mut stmt = conn.prepare("PRAGMA integrity_check(20)")?;
         let problems = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        if problems.len() == 1 && problems[0] == "ok" {
-            Ok(())
-        } else {
-            Err(Error::Corrupt(problems.join("; ")))
+        if problems.len() != 1 || problems[0] != "ok" {
+            return Err(Error::Corrupt(problems.join("; ")));
         }
+        // SQLite's check sees structure, not content: every record must
+        // also authenticate (a changed ciphertext or expiry is sound
+        // SQLite).
+        self.authenticate_records(&conn)?;
+        Ok(())
     }
 
     /// Checkpoints the WAL into the database file and truncates it, so that
@@ -686,7 +693,7 @@ fn register_purpose(
 ) -> Result<()> {
     let stored: Option<(Vec<u8>, String, i64, f64, i64)> = tx
         .query_row(
-            "SELECT params, application, transform_version, threshold, max_retention FROM purposes WHERE name = ?1",
+            "SELECT params, application, transform_version, threshold, max_retention FROM purposes NOT INDEXED WHERE name = ?1",
             [&p.name],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::matching::Decision;
 use crate::template::ProtectedTemplate;
 
-const KIND_TEMPLATE: u8 = 0;
+pub(super) const KIND_TEMPLATE: u8 = 0;
 const KIND_PROBE: u8 = 1;
 /// Gallery change log entries kept behind the newest before pruning.
 const CHANGES_KEPT: i64 = 100_000;
@@ -129,18 +129,18 @@ pub struct StoreStats {
 }
 
 /// A records row.
-struct Row {
-    id: RecordId,
-    purpose: String,
-    subject_hash: [u8; 32],
-    kind: u8,
-    expires_at: Timestamp,
-    key_version: u32,
-    nonce: Vec<u8>,
-    ciphertext: Vec<u8>,
+pub(super) struct Row {
+    pub(super) id: RecordId,
+    pub(super) purpose: String,
+    pub(super) subject_hash: [u8; 32],
+    pub(super) kind: u8,
+    pub(super) expires_at: Timestamp,
+    pub(super) key_version: u32,
+    pub(super) nonce: Vec<u8>,
+    pub(super) ciphertext: Vec<u8>,
 }
 
-const ROW_COLUMNS: &str =
+pub(super) const ROW_COLUMNS: &str =
     "id, purpose, subject_hash, kind, expires_at, key_version, nonce, ciphertext";
 
 /// Reads one records row. A value outside its column's range (a purpose
@@ -175,7 +175,11 @@ fn row(r: &rusqlite::Row<'_>) -> Result<Row> {
 /// is neither `active` nor `retiring` for its purpose: after a rotation
 /// the retired key reads nothing, so a row restored from a backup taken
 /// before the rotation is an integrity failure, not a record.
-fn rows(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Row>> {
+pub(super) fn rows(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut raw = stmt.query(params)?;
     let mut readable: Vec<(String, u32, bool)> = Vec::new();
@@ -216,7 +220,7 @@ fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
 
 /// Which rows of a subject a lookup wants: all, or one purpose's, or one
 /// purpose's of one kind.
-const SUBJECT_FILTER: &str =
+pub(super) const SUBJECT_FILTER: &str =
     "subject_hash = ?1 AND (?2 IS NULL OR purpose = ?2) AND (?3 IS NULL OR kind = ?3)";
 
 /// The ids of a subject's records (see [`SUBJECT_FILTER`]) through the
@@ -248,7 +252,7 @@ fn subject_ids(
 
 /// Fails with [`Error::Corrupt`] unless the second subject index lists
 /// exactly `ids` (ascending) for the same lookup.
-fn check_subject_index(
+pub(super) fn check_subject_index(
     conn: &Connection,
     hash: &[u8; 32],
     purpose: Option<&str>,
@@ -270,11 +274,11 @@ fn check_subject_index(
 }
 
 impl Store {
-    fn cipher(&self, purpose: &str, version: u32) -> RecordCipher {
+    pub(super) fn cipher(&self, purpose: &str, version: u32) -> RecordCipher {
         RecordCipher::new(&self.master, purpose, version)
     }
 
-    fn binding<'a>(&'a self, row: &'a Row) -> Binding<'a> {
+    pub(super) fn binding<'a>(&'a self, row: &'a Row) -> Binding<'a> {
         Binding {
             store_id: &self.store_id,
             record: row.id,
@@ -643,6 +647,7 @@ impl Store {
         .pop()
         .ok_or_else(|| Error::Missing(format!("retained probe {record}")))?;
         if row.expires_at <= self.now()? {
+            self.authenticate(&row)?;
             return Err(Error::Expired { record });
         }
         let served = self.served(&row.purpose)?;
@@ -677,9 +682,14 @@ impl Store {
         check_subject_index(&conn, &hash, Some(purpose), Some(KIND_TEMPLATE), &ids)?;
         let live: Vec<&Row> = found.iter().filter(|r| r.expires_at > now).collect();
         if live.is_empty() {
+            // A negative answer only from authentic rows (see `negative`).
             return Err(match found.last() {
-                Some(r) => Error::Expired { record: r.id },
+                Some(r) => {
+                    self.authenticate_all(&found)?;
+                    Error::Expired { record: r.id }
+                }
                 None => {
+                    self.confirm_absent(&conn, &hash)?;
                     Error::Missing(format!("no record of this subject for purpose `{purpose}`"))
                 }
             });
@@ -852,7 +862,9 @@ impl Store {
             _ => {
                 cache.clear();
                 // A table scan, not the purpose index: damaged index keys
-                // must not leave records out of the 1:N gallery unnoticed.
+                // must not leave records out of the 1:N gallery unnoticed;
+                // nor may damaged rows (see `negative`).
+                self.check_left_out(&tx, purpose, now)?;
                 let all = rows(
                     &tx,
                     &format!("SELECT {ROW_COLUMNS} FROM records NOT INDEXED WHERE purpose = ?1 AND kind = 0 AND expires_at > ?2"),
@@ -982,6 +994,10 @@ impl Store {
         ev.purpose = purpose;
         ev.subjects = vec![hash];
         let found = subject_ids(&tx, &hash, purpose, None)?;
+        if found.is_empty() {
+            // "Nothing to erase" only if no row of this subject is damaged.
+            self.confirm_absent(&tx, &hash)?;
+        }
         let ids: Vec<RecordId> = found.iter().map(|(id, _)| *id).collect();
         if let Some((hold, reason, target)) = Self::active_hold(&tx, &hash, &ids)? {
             ev.outcome = "refused: held";
@@ -1112,19 +1128,22 @@ impl Store {
         let mut conn = self.lock();
         loop {
             let tx = immediate(&mut conn)?;
-            let ids: Vec<(RecordId, String)> = {
-                let mut stmt = tx.prepare_cached(
-                    "SELECT r.id, r.purpose FROM records r
+            let expired = rows(
+                &tx,
+                &format!(
+                    "SELECT {ROW_COLUMNS} FROM records r
                      WHERE r.expires_at <= ?1 AND NOT EXISTS (
                          SELECT 1 FROM holds AS h NOT INDEXED WHERE h.released_at IS NULL
                            AND (h.record_id = r.id OR h.subject_hash = r.subject_hash))
-                     ORDER BY r.expires_at, r.id LIMIT ?2",
-                )?;
-                let r = stmt
-                    .query_map(params![now, batch], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
-                r
-            };
+                     ORDER BY r.expires_at, r.id LIMIT ?2"
+                ),
+                params![now, batch],
+            )?;
+            // Only a record whose expiry is authentic is deleted: a damaged
+            // expiry is an integrity failure, not a retention decision.
+            self.authenticate_all(&expired)?;
+            let ids: Vec<(RecordId, String)> =
+                expired.into_iter().map(|r| (r.id, r.purpose)).collect();
             if ids.is_empty() {
                 drop(tx);
                 break;

@@ -83,7 +83,7 @@ impl Store {
 fn stored_purposes(conn: &Connection) -> Result<Vec<Purpose>> {
     let mut stmt = conn.prepare(
         "SELECT name, params, application, transform_version, threshold, max_retention
-         FROM purposes ORDER BY name",
+         FROM purposes NOT INDEXED ORDER BY name",
     )?;
     let rows = stmt
         .query_map([], |r| {

@@ -1,0 +1,49 @@
+//! The audit log exported to a new file.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::{EventFilter, Store};
+use crate::error::{Error, Result};
+
+impl Store {
+    /// Writes the events matching `filter` as JSON lines (the format of
+    /// [`Store::export_audit`]) to a new file at `path`; returns the number
+    /// of lines. The file is created, never overwritten (an existing path,
+    /// the store's own file included, is [`Error::Io`] and stays as it
+    /// was), with mode 0600 on Unix (the log names actors and purposes),
+    /// and synced to disk; on any failure the partial file is removed.
+    pub fn export_audit_file(&self, filter: &EventFilter, path: &Path) -> Result<u64> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Io(format!(
+                    "{} already exists: the audit log is exported only to a new file",
+                    path.display()
+                ))
+            } else {
+                Error::Io(format!("{}: {e}", path.display()))
+            }
+        })?;
+        let written = (|| {
+            let mut out = std::io::BufWriter::new(file);
+            let n = self.export_audit(filter, &mut out)?;
+            out.flush()?;
+            let file = out
+                .into_inner()
+                .map_err(|e| Error::Io(e.error().to_string()))?;
+            file.sync_all()?;
+            Ok(n)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+        written.map_err(|e| match e {
+            Error::Io(why) => Error::Io(format!("{}: {why}", path.display())),
+            other => other,
+        })
+    }
+}
