@@ -133,10 +133,13 @@ class GalleryDescription:
 
     def split(self, n: int) -> List[GalleryDescription]:
         """``n`` descriptions of disjoint, nearly equal shards (``n`` an
-        integer in ``1..2**63``; :class:`btp.InvalidParameterError`
-        otherwise). Shards past the number of templates are empty."""
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or not 1 <= n < 2**63:
-            raise param_error("n", "must be an integer in 1..2**63")
+        integer from 1 to the number of templates or 65536, whichever is
+        larger; :class:`btp.InvalidParameterError` otherwise: every shard is
+        an object, and ``split(10**9)`` would build a billion). Shards past
+        the number of templates are empty."""
+        most = max(len(self.ids), 65536)
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or not 1 <= n <= most:
+            raise param_error("n", f"must be an integer in 1..={most} (the templates, or 65536)")
         parts = np.array_split(np.arange(len(self.ids)), n)
         return [
             dataclasses.replace(self, ids=self.ids[p], codes=self.codes[p]) for p in parts

@@ -103,6 +103,7 @@ CASES = [
     ("fnmrs.at('a')", "InvalidParameterError"),
     ("gdesc.split(0)", "InvalidParameterError"),
     ("gdesc.split(10**100)", "InvalidParameterError"),
+    ("gdesc.split(10**9)", "InvalidParameterError"),
     ("btp.Codes([-1], 'f', 'p')", "InvalidParameterError"),
     ("btp.Codes([2.5], 'f', 'p')", "InvalidParameterError"),
     ("btp.Codes([[1], [2, 3]], 'f', 'p')", "DimensionError"),
