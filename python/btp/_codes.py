@@ -8,11 +8,13 @@ subject, and reveals only equality) and the scheme's ``params_id``.
 them; a :class:`btp.Gallery` takes packed codes only in this form, and
 refuses codes of another key or scheme (``KeyMismatchError``,
 ``SchemeMismatchError``) instead of storing or matching them. Any other
-numeric array given to a gallery is taken as feature vectors and protected.
+numeric array given to a gallery is taken as feature vectors and protected,
+except a plain ``uint64`` array (the codes' type), which is refused.
 
-Codes read back from a file (``np.load``) are plain arrays: declare their
-origin with :meth:`btp.Protector.as_codes`, which checks them and stamps
-the protector's origin.
+Codes read back from a file (``np.load``) or rebuilt by numpy
+(``np.concatenate``, ``np.vstack`` return plain arrays) are plain arrays:
+declare their origin with :meth:`btp.Protector.as_codes`, which checks
+them and stamps the protector's origin.
 
 Slices and copies keep the origin; arithmetic on codes is meaningless and
 gives plain arrays only where numpy builds a new array without a source.

@@ -229,6 +229,19 @@ pub fn features<'py>(
     ndims: &[usize],
 ) -> PyResult<Input<'py, f32>> {
     let layout = if ndims == [1] { "(dim,)" } else { "(n, dim)" };
+    // uint64 is the dtype of packed codes. A `btp.Codes` never gets here,
+    // but numpy functions (concatenate, vstack, arithmetic) return plain
+    // arrays: such codes taken as features would be protected again and
+    // match nothing, silently whenever the code's word count equals the
+    // dimension.
+    if obj.cast::<PyArrayDyn<u64>>().is_ok() {
+        return Err(param(
+            what,
+            "is a uint64 array, the type of packed codes: pass codes as btp.Codes \
+             (numpy functions such as concatenate return plain arrays: wrap the result \
+             with Protector.as_codes) and features as floats",
+        ));
+    }
     if let Some(wide) = obj
         .cast::<PyArrayDyn<f64>>()
         .ok()

@@ -98,6 +98,13 @@ pub fn duration(obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<i64> {
 }
 
 fn seconds_of(obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<i64> {
+    // True is 1 to Python: a flag passed by mistake, not the second 1.
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(param(
+            what,
+            "must be a datetime/timedelta or a number of seconds, not a bool",
+        ));
+    }
     if let Ok(i) = obj.extract::<i64>() {
         return Ok(i);
     }

@@ -154,7 +154,19 @@ def test_plain_integer_arrays_are_features_never_codes(prot, population):
     raw = np.zeros((3, prot.words), dtype=np.uint64)
     # Shaped like codes, but not codes: taken as features of the wrong width.
     with pytest.raises(btp.DimensionError):
-        g.add([1, 2, 3], raw)
+        g.add([1, 2, 3], raw.astype(np.int64))
+    # uint64, the codes' type, is neither: codes that lost their origin
+    # through numpy (concatenate) would otherwise be protected again.
+    both = np.concatenate([prot.protect_batch(x[:2]), prot.protect_batch(x[2:3])])
+    assert type(both) is np.ndarray
+    for bad in (raw, both):
+        with pytest.raises(btp.InvalidParameterError, match="as_codes"):
+            g.add([1, 2, 3], bad)
+        with pytest.raises(btp.InvalidParameterError, match="as_codes"):
+            prot.protect_batch(bad)
+    g.add([1, 2, 3], prot.as_codes(both))
+    assert g.search(prot.as_codes(both[2]), k=1)[0].id == 3
+    g.remove([1, 2, 3])
     # uint8 features are protected like any other dtype.
     u8 = np.clip(x[:3] * 20 + 128, 0, 255).astype(np.uint8)
     g.add([1, 2, 3], u8)
