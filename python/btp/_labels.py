@@ -88,6 +88,11 @@ def labels(a: Any, name: str) -> Tuple[npt.NDArray[Any], str]:
             f"`{name}` must be a 1-D array of labels, got {arr.ndim} dimension(s)"
         )
     kind = arr.dtype.kind
+    if kind in "US" and not isinstance(a, np.ndarray):
+        # numpy turns [1, '1'] into two strings '1': look at the elements
+        # as given, so that mixed families are refused, not merged.
+        kind = "O"
+        arr = np.asarray(a, dtype=object)
     if kind == "O":
         return _object_labels(arr, name)
     if kind not in _FAMILY:

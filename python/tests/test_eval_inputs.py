@@ -88,6 +88,13 @@ def test_mixed_label_types_are_not_collapsed_to_strings():
     # One array mixing them: [1, "1"] became ["1", "1"], one subject.
     e = raises(btp.InvalidParameterError, ev.split_scores, np.eye(2), np.array([1, "1"], dtype=object))
     assert "row_labels" in str(e) and "mix" in str(e)
+    # The same as a plain list: np.asarray made it ["1", "1"] before the
+    # check could see the types.
+    e = raises(btp.InvalidParameterError, ev.split_scores, np.eye(4), [1, "1", 1, "1"])
+    assert "row_labels" in str(e) and "mix" in str(e)
+    raises(btp.InvalidParameterError, ev.differentials, [0.9, 0.2], [1, 0], [1, "1"], 0.5)
+    g, i = ev.split_scores(np.eye(4), ["a", "b", "a", "b"])
+    assert len(g) == 2 and len(i) == 4  # pairs i < j
     # Groups keep their own type; mixed ones are refused.
     d = ev.differentials([0.9, 0.2, 0.8, 0.3], [1, 0, 1, 0], [7, 7, 8, 8], 0.5)
     assert set(d.groups) == {7, 8} and all(type(k) is int for k in d.groups)
