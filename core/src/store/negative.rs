@@ -12,7 +12,7 @@
 
 use rusqlite::{params, Connection};
 
-use super::ops::{check_subject_index, rows, Row, ROW_COLUMNS, SUBJECT_FILTER};
+use super::ops::{rows, subject_rows, Row, ROW_COLUMNS};
 use super::Store;
 use crate::error::Result;
 
@@ -34,17 +34,7 @@ impl Store {
     /// row of the subject, of any purpose and kind, read through both
     /// subject indexes, is authentic.
     pub(super) fn confirm_absent(&self, conn: &Connection, hash: &[u8; 32]) -> Result<()> {
-        let all = rows(
-            conn,
-            &format!(
-                "SELECT {ROW_COLUMNS} FROM records INDEXED BY records_subject
-                 WHERE {SUBJECT_FILTER} ORDER BY id"
-            ),
-            params![&hash[..], None::<&str>, None::<i64>],
-        )?;
-        let ids: Vec<_> = all.iter().map(|r| r.id).collect();
-        check_subject_index(conn, hash, None, None, &ids)?;
-        self.authenticate_all(&all)
+        self.authenticate_all(&subject_rows(conn, hash, None, None)?)
     }
 
     /// Before a full load of `purpose`'s 1:N gallery: rows that the load

@@ -220,7 +220,7 @@ fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
 
 /// Which rows of a subject a lookup wants: all, or one purpose's, or one
 /// purpose's of one kind.
-pub(super) const SUBJECT_FILTER: &str =
+const SUBJECT_FILTER: &str =
     "subject_hash = ?1 AND (?2 IS NULL OR purpose = ?2) AND (?3 IS NULL OR kind = ?3)";
 
 /// The ids of a subject's records (see [`SUBJECT_FILTER`]) through the
@@ -250,9 +250,30 @@ fn subject_ids(
     Ok(found)
 }
 
+/// A subject's whole rows (see [`SUBJECT_FILTER`]) through
+/// `records_subject`, cross-checked like [`subject_ids`].
+pub(super) fn subject_rows(
+    conn: &Connection,
+    hash: &[u8; 32],
+    purpose: Option<&str>,
+    kind: Option<u8>,
+) -> Result<Vec<Row>> {
+    let found = rows(
+        conn,
+        &format!(
+            "SELECT {ROW_COLUMNS} FROM records INDEXED BY records_subject
+             WHERE {SUBJECT_FILTER} ORDER BY id"
+        ),
+        params![&hash[..], purpose, kind.map(i64::from)],
+    )?;
+    let ids: Vec<RecordId> = found.iter().map(|r| r.id).collect();
+    check_subject_index(conn, hash, purpose, kind, &ids)?;
+    Ok(found)
+}
+
 /// Fails with [`Error::Corrupt`] unless the second subject index lists
 /// exactly `ids` (ascending) for the same lookup.
-pub(super) fn check_subject_index(
+fn check_subject_index(
     conn: &Connection,
     hash: &[u8; 32],
     purpose: Option<&str>,
@@ -670,16 +691,7 @@ impl Store {
         let probe = self.template_of(served, sample)?;
         let now = self.now()?;
         let mut conn = self.lock();
-        let found = rows(
-            &conn,
-            &format!(
-                "SELECT {ROW_COLUMNS} FROM records INDEXED BY records_subject
-                 WHERE {SUBJECT_FILTER} ORDER BY id"
-            ),
-            params![&hash[..], purpose, i64::from(KIND_TEMPLATE)],
-        )?;
-        let ids: Vec<RecordId> = found.iter().map(|r| r.id).collect();
-        check_subject_index(&conn, &hash, Some(purpose), Some(KIND_TEMPLATE), &ids)?;
+        let found = subject_rows(&conn, &hash, Some(purpose), Some(KIND_TEMPLATE))?;
         let live: Vec<&Row> = found.iter().filter(|r| r.expires_at > now).collect();
         if live.is_empty() {
             // A negative answer only from authentic rows (see `negative`).
