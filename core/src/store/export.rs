@@ -14,20 +14,8 @@ impl Store {
     /// was), with mode 0600 on Unix (the log names actors and purposes),
     /// and synced to disk; on any failure the partial file is removed.
     pub fn export_audit_file(&self, filter: &EventFilter, path: &Path) -> Result<u64> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::Io(format!(
-                    "{} already exists: the audit log is exported only to a new file",
-                    path.display()
-                ))
-            } else {
-                Error::Io(format!("{}: {e}", path.display()))
-            }
-        })?;
+        let file =
+            super::schema::create_private(path, "the audit log is exported only to a new file")?;
         let written = (|| {
             let mut out = std::io::BufWriter::new(file);
             let n = self.export_audit(filter, &mut out)?;

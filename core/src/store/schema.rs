@@ -146,18 +146,28 @@ pub(crate) fn check_existing(path: &Path) -> Result<()> {
 /// (atomically: of two processes creating one path, one fails). Mode 0600
 /// on Unix: the file holds ciphertexts, subject hashes and the audit log.
 pub(crate) fn create_file(path: &Path) -> Result<()> {
+    create_private(
+        path,
+        "a new store is created only at a free path (open an existing store instead)",
+    )
+    .map(drop)
+}
+
+/// Creates a new file at `path`, mode 0600 on Unix, failing if anything
+/// exists there (atomically); an existing path is [`Error::Io`] saying
+/// so, followed by `why`.
+pub(crate) fn create_private(path: &Path, why: &str) -> Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Io(format!(
-            "{} already exists: a new store is created only at a free path (open an existing store instead)",
-            path.display()
-        ))),
-        Err(e) => Err(Error::Io(format!("{}: {e}", path.display()))),
-    }
+    options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Io(format!("{} already exists: {why}", path.display()))
+        } else {
+            Error::Io(format!("{}: {e}", path.display()))
+        }
+    })
 }
 
 /// Removes the files of a store whose creation failed (best effort).
