@@ -4,19 +4,27 @@
 //! the style of ISO/IEC 24745, threshold matching in the protected domain,
 //! and the evaluation metrics to show that it works.
 //!
-//! Modules, each with one job:
+//! Modules, each with one job, from the bottom up (`ARCHITECTURE.md` has
+//! the layers and the files inside the folders):
+//! - [`error`]: the one error type ([`Error`]) and its stable kinds
+//!   ([`ErrorKind`], what the C codes and Python classes map from).
+//! - [`alloc`]: allocations sized by callers or file headers, refused as
+//!   [`Error::OutOfMemory`] instead of aborting.
+//! - [`time`]: the store's timestamps as calendar dates.
+//! - [`labels`]: string labels for gallery ids.
 //! - [`keys`]: the master key and HKDF derivation of every other key.
 //! - [`features`]: validation and preprocessing of feature vectors.
-//! - [`schemes`]: the cancellable transforms (IoM-GRP, IoM-URP, BioHashing).
 //! - [`codes`]: the packed memory layout of protected codes and their comparison.
+//! - [`schemes`]: the cancellable transforms (IoM-GRP, IoM-URP, BioHashing),
+//!   their parameters and encoding, and the batch kernel.
 //! - [`template`]: the versioned wire format of a protected template.
 //! - [`protector`]: a scheme bound to a key: protect, compare, verify.
 //! - [`matching`]: 1:1 decisions, 1:N galleries, threshold calibration.
-//! - [`labels`]: string labels for gallery ids.
-//! - [`eval`]: FMR/FNMR/EER/DET, identification, differentials, unlinkability.
 //! - [`batch`]: score matrices and other batch operations over packed codes.
-//! - [`alloc`]: allocations sized by callers, refused instead of aborting.
-//! - [`time`]: the store's timestamps as calendar dates.
+//! - [`synthetic`]: seeded synthetic identities for tests, demos and benchmarks.
+//! - [`eval`]: FMR/FNMR/EER/DET, identification, differentials, unlinkability.
+//! - [`store`]: the encrypted template store: purposes, retention, erasure,
+//!   legal holds, key rotation and the audit log.
 // Exceptions, each allowed where it stands with its SAFETY argument: the
 // calls of the AVX2 builds of the 1:N scan (`matching.rs`) and of the batch
 // projection kernel (`schemes/kernel.rs`, `dispatch`) after checking the
