@@ -427,7 +427,7 @@ pub fn run(dir: Option<&Path>, quick: bool, json_out: bool, progress: Progress) 
     let rotation = store.rotate_key(None, &Context::new("ops-1", "demo: yearly key rotation"));
     spinner.finish_and_clear();
     let rotation = rotation?;
-    let reencrypted: u64 = rotation.rotated.iter().map(|r| r.3).sum();
+    let reencrypted: u64 = rotation.rotated.iter().map(|r| r.reencrypted).sum();
     let after = store
         .verify("border-entry", &subject(2), probe, &officer)?
         .decision

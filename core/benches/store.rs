@@ -278,7 +278,11 @@ fn main() {
     let rotated = store.rotate_key(Some("gate"), &ctx).unwrap();
     let t = start.elapsed();
     assert_eq!(
-        rotated.rotated,
+        rotated
+            .rotated
+            .iter()
+            .map(|r| (r.purpose.clone(), r.from, r.to, r.reencrypted))
+            .collect::<Vec<_>>(),
         vec![("gate".to_string(), 1, 2, mode.records as u64)]
     );
     rows.push(Row {

@@ -496,7 +496,14 @@ fn key_rotation_preserves_every_record() {
         })
         .collect();
     let report = store.rotate_key(Some("border"), &ctx()).unwrap();
-    assert_eq!(report.rotated, vec![("border".to_string(), 1, 2, 20)]);
+    assert_eq!(
+        report
+            .rotated
+            .iter()
+            .map(|r| (r.purpose.clone(), r.from, r.to, r.reencrypted))
+            .collect::<Vec<_>>(),
+        vec![("border".to_string(), 1, 2, 20)]
+    );
     let after: Vec<f64> = (0..20)
         .map(|s| {
             store
@@ -578,7 +585,13 @@ fn encryption_limit_is_enforced_and_reset_by_rotation() {
     );
     // Rotation gives a fresh key: 3 re-encryptions use up version 2 exactly.
     assert_eq!(
-        store.rotate_key(Some("border"), &ctx()).unwrap().rotated,
+        store
+            .rotate_key(Some("border"), &ctx())
+            .unwrap()
+            .rotated
+            .iter()
+            .map(|r| (r.purpose.clone(), r.from, r.to, r.reencrypted))
+            .collect::<Vec<_>>(),
         vec![("border".to_string(), 1, 2, 3)]
     );
     assert_eq!(

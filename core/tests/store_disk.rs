@@ -308,7 +308,10 @@ fn rotation_leaves_no_old_ciphertext() {
     }
     let old = f.raw_records();
     let report = store.rotate_key(None, &ctx()).unwrap();
-    assert_eq!(report.rotated.iter().map(|r| r.3).sum::<u64>(), 200);
+    assert_eq!(
+        report.rotated.iter().map(|r| r.reencrypted).sum::<u64>(),
+        200
+    );
     let new = f.raw_records();
     assert_eq!(
         old.keys().collect::<Vec<_>>(),
@@ -749,7 +752,7 @@ fn an_erasure_or_sweep_that_fails_has_not_happened() {
     }
 }
 
-/// Gallery change log entries a sweep keeps (`CHANGES_KEPT` in `ops.rs`).
+/// Gallery change log entries a sweep keeps (`CHANGES_KEPT` in `store/changes.rs`).
 const CHANGES_KEPT: i64 = 100_000;
 
 /// Once the change log passes `CHANGES_KEPT` entries a sweep prunes it and

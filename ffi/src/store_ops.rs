@@ -910,7 +910,7 @@ pub unsafe extern "C" fn btp_store_rotate_key(
         let r = s.0.rotate_key(purpose, &ctx)?;
         out.write(btp_rotation_report {
             purposes: r.rotated.len() as u64,
-            reencrypted: r.rotated.iter().map(|(_, _, _, n)| n).sum(),
+            reencrypted: r.rotated.iter().map(|rot| rot.reencrypted).sum(),
         });
         Ok(())
     })

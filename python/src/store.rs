@@ -545,7 +545,7 @@ impl PyStore {
             .or_raise()?;
         r.rotated
             .into_iter()
-            .map(|(p, old, new, n)| pytypes::make(py, "Rotation", (p, old, new, n)))
+            .map(|r| pytypes::make(py, "Rotation", (r.purpose, r.from, r.to, r.reencrypted)))
             .collect()
     }
 

@@ -89,7 +89,8 @@ pub fn rotate(
     let r = r?;
     let mut human = String::new();
     let mut list = Vec::new();
-    for (p, from, to, n) in &r.rotated {
+    for rot in &r.rotated {
+        let (p, from, to, n) = (&rot.purpose, rot.from, rot.to, rot.reencrypted);
         human.push_str(&format!(
             "{p}: storage key {from} -> {to}, {n} record(s) re-encrypted\n"
         ));

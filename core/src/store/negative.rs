@@ -10,9 +10,9 @@
 //! [`Error::Integrity`], never a negative answer. The sweep authenticates
 //! what it is about to delete, and [`Store::check_integrity`] every record.
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
-use super::ops::{rows, subject_rows, Row, ROW_COLUMNS};
+use super::records::{self, Row};
 use super::Store;
 use crate::error::Result;
 
@@ -20,9 +20,7 @@ impl Store {
     /// Fails with [`crate::Error::Integrity`] unless `row`'s ciphertext
     /// authenticates with its columns.
     pub(super) fn authenticate(&self, row: &Row) -> Result<()> {
-        self.cipher(&row.purpose, row.key_version)
-            .open(&self.binding(row), &row.nonce, &row.ciphertext)
-            .map(|_| ())
+        self.unseal(row).map(|_| ())
     }
 
     /// [`Store::authenticate`] of each row.
@@ -34,7 +32,7 @@ impl Store {
     /// row of the subject, of any purpose and kind, read through both
     /// subject indexes, is authentic.
     pub(super) fn confirm_absent(&self, conn: &Connection, hash: &[u8; 32]) -> Result<()> {
-        self.authenticate_all(&subject_rows(conn, hash, None, None)?)
+        self.authenticate_all(&records::subject_rows(conn, hash, None, None)?)
     }
 
     /// Before a full load of `purpose`'s 1:N gallery: rows that the load
@@ -44,17 +42,7 @@ impl Store {
     /// few: kept explicitly, with an expiry) must be authentic, else
     /// [`crate::Error::Integrity`]. A table scan, like the load itself.
     pub(super) fn check_left_out(&self, conn: &Connection, purpose: &str, now: i64) -> Result<()> {
-        let left_out = rows(
-            conn,
-            &format!(
-                "SELECT {ROW_COLUMNS} FROM records NOT INDEXED
-                 WHERE kind NOT IN (0, 1)
-                    OR purpose NOT IN (SELECT name FROM purposes NOT INDEXED)
-                    OR (purpose = ?1 AND (kind = 1 OR expires_at <= ?2))"
-            ),
-            params![purpose, now],
-        )?;
-        self.authenticate_all(&left_out)
+        self.authenticate_all(&records::left_out(conn, purpose, now)?)
     }
 
     /// Authenticates every record of the store; returns how many.
@@ -62,11 +50,7 @@ impl Store {
         let mut n = 0u64;
         let mut after = 0i64;
         loop {
-            let batch = rows(
-                conn,
-                &format!("SELECT {ROW_COLUMNS} FROM records WHERE id > ?1 ORDER BY id LIMIT 1000"),
-                [after],
-            )?;
+            let batch = records::page(conn, after, 1000)?;
             let Some(last) = batch.last() else {
                 return Ok(n);
             };
