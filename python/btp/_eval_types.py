@@ -12,13 +12,35 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
 
 from btp._labels import param_error
 from btp._tables import Records, columnar, fields_repr, frame, row
+
+__all__ = [
+    "DetCurve",
+    "RocCurve",
+    "Eer",
+    "FnmrAtFmr",
+    "FnmrAtFmrs",
+    "OperatingPoint",
+    "FnirAtFpir",
+    "IdentificationPoint",
+    "IdentificationCurve",
+    "Unlinkability",
+    "UnlinkabilityDetails",
+    "SplitScores",
+    "LinkageScores",
+    "RateEstimate",
+    "GroupRates",
+    "Disparity",
+    "Differentials",
+    "ScenarioReport",
+    "ProtectionReport",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -429,27 +451,7 @@ class ProtectionReport:
         )
 
 
-ALL = [
-    DetCurve,
-    RocCurve,
-    Eer,
-    FnmrAtFmr,
-    FnmrAtFmrs,
-    OperatingPoint,
-    FnirAtFpir,
-    IdentificationPoint,
-    IdentificationCurve,
-    Unlinkability,
-    UnlinkabilityDetails,
-    SplitScores,
-    LinkageScores,
-    RateEstimate,
-    GroupRates,
-    Disparity,
-    Differentials,
-    ScenarioReport,
-    ProtectionReport,
-]
+ALL: List[type] = [globals()[_name] for _name in __all__]
 for _cls in ALL:
     # Their public home: reprs, docs and pickles say btp.eval.X.
     _cls.__module__ = "btp.eval"
