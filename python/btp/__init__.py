@@ -43,69 +43,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from btp import eval, plot, synthetic
-from btp._native import (
-    AuditBrokenError,
-    BtpError,
-    BusyError,
-    CorruptError,
-    DatabaseError,
-    DecodeError,
-    DimensionError,
-    DuplicateIdError,
-    ExpiredError,
-    Gallery,
-    HeldError,
-    IntegrityError,
-    InvalidKeyLengthError,
-    InvalidParameterError,
-    InvalidScoresError,
-    ExpiryInPastError,
-    OutOfMemoryError,
-    KeyExhaustedError,
-    KeyMismatchError,
-    MasterKey,
-    NonFiniteError,
-    NotAStoreError,
-    NotFoundError,
-    Protector,
-    Purpose,
-    RetentionError,
-    RngError,
-    Scheme,
-    SchemeMismatchError,
-    Store,
-    StoreClosedError,
-    StoreIOError,
-    Template,
-    UnknownPurposeError,
-    UnsupportedSchemaError,
-    WrongKeyError,
-    ZeroNormError,
-    __version__,
-    fit_centre,
-    merge_results,
-)
+from btp import _native, _types, eval, plot, synthetic
 from btp._codes import Codes
+from btp._native import *  # classes, exceptions, functions: _native.__all__
 from btp._tables import to_frame
-from btp._types import (
-    AuditEvent,
-    AuditHead,
-    AuditReport,
-    Candidate,
-    Decision,
-    ErasureReport,
-    GalleryDescription,
-    Identification,
-    PruneReport,
-    PurposeActivity,
-    ProtectorDescription,
-    Rotation,
-    StoreCandidate,
-    StoreStats,
-    SweepReport,
-    Verification,
-)
+from btp._types import *  # results and descriptions: _types.__all__
 
 
 def IoM(
@@ -151,74 +93,19 @@ def BioHash(dim: int, bits: Optional[int] = None, *, centre: Any = None, l2: boo
     return Scheme.biohash(dim, bits, centre=centre, l2=l2)
 
 
+# The public names, each listed once where it is defined: here for what
+# this module defines or gathers, `_native.__all__` for the native classes,
+# exceptions and functions, `_types.__all__` for results and descriptions
+# (python/tests/test_stubs.py checks the stubs against the runtime).
 __all__ = [
-    "__version__",
-    # keys, schemes, protection
-    "MasterKey",
-    "Scheme",
     "IoM",
     "BioHash",
-    "fit_centre",
-    "Protector",
-    "Template",
     "Codes",
-    "Decision",
-    "ProtectorDescription",
-    # 1:N
-    "Gallery",
-    "Candidate",
-    "GalleryDescription",
-    "merge_results",
-    # store
-    "Store",
-    "Purpose",
-    "Verification",
-    "StoreCandidate",
-    "Identification",
-    "ErasureReport",
-    "SweepReport",
-    "Rotation",
-    "PurposeActivity",
-    "StoreStats",
-    "AuditHead",
-    "AuditReport",
-    "AuditEvent",
-    "PruneReport",
-    # tables
     "to_frame",
     # submodules
     "eval",
     "plot",
     "synthetic",
-    # errors
-    "BtpError",
-    "InvalidKeyLengthError",
-    "RngError",
-    "DimensionError",
-    "NonFiniteError",
-    "ZeroNormError",
-    "InvalidParameterError",
-    "KeyMismatchError",
-    "SchemeMismatchError",
-    "DecodeError",
-    "DuplicateIdError",
-    "NotFoundError",
-    "IntegrityError",
-    "UnknownPurposeError",
-    "RetentionError",
-    "ExpiredError",
-    "HeldError",
-    "WrongKeyError",
-    "NotAStoreError",
-    "UnsupportedSchemaError",
-    "KeyExhaustedError",
-    "AuditBrokenError",
-    "CorruptError",
-    "BusyError",
-    "StoreIOError",
-    "DatabaseError",
-    "InvalidScoresError",
-    "ExpiryInPastError",
-    "OutOfMemoryError",
-    "StoreClosedError",
 ]
+__all__ += _native.__all__
+__all__ += _types.__all__

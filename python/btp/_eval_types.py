@@ -2,65 +2,86 @@
 ``btp.eval.X``, which is also what they pickle as).
 
 Named tuples and frozen dataclasses: they print, compare, unpack and pickle
-without the native module. Each has ``to_records()`` (a list of dicts, one
-per row, no dependency) and ``to_frame()`` (a pandas DataFrame of the same
-rows; pandas is the optional extra ``btp[pandas]``). Reprs of results that
-hold arrays show their size and ends only.
+without the native module, which builds them from its table of result
+classes (python/src/results.rs; ``python/tests/test_results.py`` checks the
+fields agree). Each has ``to_records()`` (a list of dicts, one per row, no
+dependency) and ``to_frame()`` (a pandas DataFrame of the same rows; pandas
+is the optional extra ``btp[pandas]``), from :class:`btp._tables.Table`:
+one row of the fields unless the class says otherwise. Reprs of results
+that hold arrays show their size and ends only (:class:`ShortTable`).
+
+A named tuple here is a class over a functional ``NamedTuple`` (its
+fields), so that it can take the table methods from a base class, which
+the class syntax of ``NamedTuple`` forbids.
 """
 
 from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
 
 from btp._labels import param_error
-from btp._tables import Records, columnar, fields_repr, frame, row
+from btp._tables import Records, ShortTable, Table, columnar, row
+
+__all__ = [
+    "DetCurve",
+    "RocCurve",
+    "Eer",
+    "FnmrAtFmr",
+    "FnmrAtFmrs",
+    "OperatingPoint",
+    "FnirAtFpir",
+    "IdentificationPoint",
+    "IdentificationCurve",
+    "Unlinkability",
+    "UnlinkabilityDetails",
+    "SplitScores",
+    "LinkageScores",
+    "RateEstimate",
+    "GroupRates",
+    "Disparity",
+    "Differentials",
+    "ScenarioReport",
+    "ProtectionReport",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-class DetCurve(NamedTuple):
+class _ErrorCurve(
+    ShortTable,
+    NamedTuple("_ErrorCurve", [("fmr", FloatArray), ("fnmr", FloatArray), ("thresholds", FloatArray)]),
+):
+    """FMR and FNMR over thresholds: :class:`DetCurve` and :class:`RocCurve`.
+    Rows of ``to_records()``: ``threshold, fmr, fnmr``."""
+
+    __slots__ = ()
+    _columns = ("threshold", "fmr", "fnmr")
+
+    def to_records(self) -> Records:
+        return columnar(dict(threshold=self.thresholds, fmr=self.fmr, fnmr=self.fnmr))
+
+
+class DetCurve(_ErrorCurve):
     """DET curve, thresholds increasing (scikit-learn's ``det_curve``).
     Rows of ``to_records()``: ``threshold, fmr, fnmr``."""
 
-    fmr: FloatArray
-    fnmr: FloatArray
-    thresholds: FloatArray
-
-    def to_records(self) -> Records:
-        return columnar(dict(threshold=self.thresholds, fmr=self.fmr, fnmr=self.fnmr))
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records(), ["threshold", "fmr", "fnmr"])
-
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
+    __slots__ = ()
 
 
-class RocCurve(NamedTuple):
+class RocCurve(_ErrorCurve):
     """ROC as FMR/FNMR, thresholds decreasing from ``inf`` (``roc_curve``).
     Rows of ``to_records()``: ``threshold, fmr, fnmr``."""
 
-    fmr: FloatArray
-    fnmr: FloatArray
-    thresholds: FloatArray
-
-    def to_records(self) -> Records:
-        return columnar(dict(threshold=self.thresholds, fmr=self.fmr, fnmr=self.fnmr))
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records(), ["threshold", "fmr", "fnmr"])
-
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
+    __slots__ = ()
 
 
-class Eer(NamedTuple):
+class Eer(Table, NamedTuple("Eer", [("eer", float), ("threshold", float), ("fmr", float), ("fnmr", float)])):
     """Equal error rate, the threshold where it was taken, and the FMR and
     FNMR at that threshold (the EER is their mean or the FVC2000 choice
     between two thresholds; see the core's ``eval::eer``).
@@ -69,41 +90,28 @@ class Eer(NamedTuple):
     unpacks; use ``e, t, *_ = eer(...)``, or ``r.eer`` and ``r.threshold``,
     or ``r[0]`` and ``r[1]``, which are unchanged."""
 
-    eer: float
-    threshold: float
-    fmr: float
-    fnmr: float
-
-    def to_records(self) -> Records:
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class FnmrAtFmr(NamedTuple):
+class FnmrAtFmr(Table, NamedTuple("FnmrAtFmr", [("fnmr", float), ("threshold", float), ("achieved_fmr", float)])):
     """FNMR at the smallest threshold whose FMR is at most the target."""
 
-    fnmr: float
-    threshold: float
-    achieved_fmr: float
-
-    def to_records(self) -> Records:
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class FnmrAtFmrs(NamedTuple):
+class FnmrAtFmrs(
+    ShortTable,
+    NamedTuple(
+        "FnmrAtFmrs",
+        [("target_fmr", FloatArray), ("fnmr", FloatArray), ("threshold", FloatArray), ("achieved_fmr", FloatArray)],
+    ),
+):
     """:class:`FnmrAtFmr` at several targets: arrays aligned with
     ``target_fmr`` (the targets as given). Rows of ``to_records()``: one per
     target."""
 
-    target_fmr: FloatArray
-    fnmr: FloatArray
-    threshold: FloatArray
-    achieved_fmr: FloatArray
+    __slots__ = ()
+    _columns = ("target_fmr", "fnmr", "threshold", "achieved_fmr")
 
     def at(self, i: int) -> FnmrAtFmr:
         """The :class:`FnmrAtFmr` of target ``i`` (an integer index, from the
@@ -116,110 +124,101 @@ class FnmrAtFmrs(NamedTuple):
     def to_records(self) -> Records:
         return columnar(self._asdict())
 
-    def to_frame(self) -> Any:
-        return frame(self.to_records(), list(self._fields))
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class OperatingPoint(NamedTuple):
+class OperatingPoint(
+    Table,
+    NamedTuple(
+        "OperatingPoint",
+        [
+            ("threshold", float),
+            ("fmr", float),
+            ("fnmr", float),
+            ("false_matches", int),
+            ("impostors", int),
+            ("false_non_matches", int),
+            ("genuines", int),
+        ],
+    ),
+):
     """Error rates and counts at one threshold."""
 
-    threshold: float
-    fmr: float
-    fnmr: float
-    false_matches: int
-    impostors: int
-    false_non_matches: int
-    genuines: int
-
-    def to_records(self) -> Records:
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class FnirAtFpir(NamedTuple):
+class FnirAtFpir(Table, NamedTuple("FnirAtFpir", [("fnir", float), ("threshold", float), ("achieved_fpir", float)])):
     """FNIR at the threshold that gives FPIR at most the target."""
 
-    fnir: float
-    threshold: float
-    achieved_fpir: float
-
-    def to_records(self) -> Records:
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class IdentificationPoint(NamedTuple):
+class IdentificationPoint(
+    Table,
+    NamedTuple(
+        "IdentificationPoint",
+        [
+            ("threshold", float),
+            ("rank", int),
+            ("fnir", float),
+            ("fpir", float),
+            ("misses", int),
+            ("mated", int),
+            ("false_positives", int),
+            ("nonmated", int),
+        ],
+    ),
+):
     """FNIR and FPIR with their counts at one threshold and rank."""
 
-    threshold: float
-    rank: int
-    fnir: float
-    fpir: float
-    misses: int
-    mated: int
-    false_positives: int
-    nonmated: int
-
-    def to_records(self) -> Records:
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class IdentificationCurve(NamedTuple):
+class IdentificationCurve(
+    ShortTable,
+    NamedTuple("IdentificationCurve", [("thresholds", FloatArray), ("fpir", FloatArray), ("fnir", FloatArray)]),
+):
     """FNIR/FPIR trade-off, thresholds increasing to ``inf``. Rows of
     ``to_records()``: ``threshold, fpir, fnir``."""
 
-    thresholds: FloatArray
-    fpir: FloatArray
-    fnir: FloatArray
+    __slots__ = ()
+    _columns = ("threshold", "fpir", "fnir")
 
     def to_records(self) -> Records:
         return columnar(dict(threshold=self.thresholds, fpir=self.fpir, fnir=self.fnir))
 
-    def to_frame(self) -> Any:
-        return frame(self.to_records(), ["threshold", "fpir", "fnir"])
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class Unlinkability(NamedTuple):
+class Unlinkability(
+    ShortTable,
+    NamedTuple("Unlinkability", [("d_sys", float), ("d_local", FloatArray), ("bin_centres", FloatArray)]),
+):
     """Global ``D_sys`` and local ``D(s)`` linkage measures. Rows of
     ``to_records()``: one per bin, ``bin_centre, d_local, d_sys``."""
 
-    d_sys: float
-    d_local: FloatArray
-    bin_centres: FloatArray
+    __slots__ = ()
+    _columns = ("d_sys", "bin_centre", "d_local")
 
     def to_records(self) -> Records:
         return columnar(dict(bin_centre=self.bin_centres, d_local=self.d_local), d_sys=self.d_sys)
 
-    def to_frame(self) -> Any:
-        return frame(self.to_records(), ["d_sys", "bin_centre", "d_local"])
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class UnlinkabilityDetails(NamedTuple):
+class UnlinkabilityDetails(
+    ShortTable,
+    NamedTuple(
+        "UnlinkabilityDetails",
+        [
+            ("d_sys", float),
+            ("d_local", FloatArray),
+            ("bin_centres", FloatArray),
+            ("bin_edges", FloatArray),
+            ("mated_density", FloatArray),
+            ("nonmated_density", FloatArray),
+        ],
+    ),
+):
     """:class:`Unlinkability` with the histogram behind it (for plots). Rows
     of ``to_records()``: one per bin, with its edges and both densities."""
 
-    d_sys: float
-    d_local: FloatArray
-    bin_centres: FloatArray
-    bin_edges: FloatArray
-    mated_density: FloatArray
-    nonmated_density: FloatArray
+    __slots__ = ()
+    _columns = ("d_sys", "bin_lo", "bin_hi", "bin_centre", "mated_density", "nonmated_density", "d_local")
 
     def to_records(self) -> Records:
         return columnar(
@@ -234,24 +233,21 @@ class UnlinkabilityDetails(NamedTuple):
             d_sys=self.d_sys,
         )
 
-    def to_frame(self) -> Any:
-        columns = ["d_sys", "bin_lo", "bin_hi", "bin_centre", "mated_density", "nonmated_density", "d_local"]
-        return frame(self.to_records(), columns)
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class SplitScores(NamedTuple):
+class SplitScores(
+    ShortTable,
+    NamedTuple(
+        "SplitScores",
+        [("genuine", FloatArray), ("impostor", FloatArray), ("genuine_pairs", IntArray), ("impostor_pairs", IntArray)],
+    ),
+):
     """Genuine and impostor scores of a labelled score matrix with the
     ``[row, column]`` of each (``(n, 2)`` ``int64``), from
     ``split_scores(..., return_indices=True)``. Rows of ``to_records()``:
     one per score, ``row, column, score, genuine``."""
 
-    genuine: FloatArray
-    impostor: FloatArray
-    genuine_pairs: IntArray
-    impostor_pairs: IntArray
+    __slots__ = ()
+    _columns = ("genuine", "row", "column", "score")
 
     def to_records(self) -> Records:
         return columnar(
@@ -262,81 +258,61 @@ class SplitScores(NamedTuple):
             genuine=False,
         )
 
-    def to_frame(self) -> Any:
-        return frame(self.to_records(), ["genuine", "row", "column", "score"])
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class LinkageScores(NamedTuple):
+class LinkageScores(ShortTable, NamedTuple("LinkageScores", [("mated", FloatArray), ("nonmated", FloatArray)])):
     """Mated and non-mated linkage scores across two applications: the
     input of :func:`btp.eval.unlinkability` (``unlinkability(*linkage)``).
     Rows of ``to_records()``: one per score, ``mated, score``."""
 
-    mated: FloatArray
-    nonmated: FloatArray
+    __slots__ = ()
+    _columns = ("mated", "score")
 
     def to_records(self) -> Records:
         return columnar(dict(score=self.mated), mated=True) + columnar(
             dict(score=self.nonmated), mated=False
         )
 
-    def to_frame(self) -> Any:
-        return frame(self.to_records(), ["mated", "score"])
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class RateEstimate(NamedTuple):
+class RateEstimate(
+    Table,
+    NamedTuple(
+        "RateEstimate",
+        [("errors", int), ("trials", int), ("rate", Optional[float]), ("interval", Optional[Tuple[float, float]])],
+    ),
+):
     """``errors / trials`` with a Clopper-Pearson interval (None if no trial)."""
 
-    errors: int
-    trials: int
-    rate: Optional[float]
-    interval: Optional[Tuple[float, float]]
-
-    def to_records(self) -> Records:
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class GroupRates(NamedTuple):
+class GroupRates(Table, NamedTuple("GroupRates", [("fmr", RateEstimate), ("fnmr", RateEstimate)])):
     """FMR and FNMR of one group."""
 
-    fmr: RateEstimate
-    fnmr: RateEstimate
-
-    def to_records(self) -> Records:
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class Disparity(NamedTuple):
+class Disparity(
+    Table,
+    NamedTuple(
+        "Disparity",
+        [
+            ("groups", int),
+            ("min", Optional[float]),
+            ("max", Optional[float]),
+            ("max_min_ratio", Optional[float]),
+            ("max_geomean_ratio", Optional[float]),
+            ("gini", Optional[float]),
+        ],
+    ),
+):
     """Spread of one error rate across groups (see the core's docs for the
     zero-error and zero-trial cases)."""
 
-    groups: int
-    min: Optional[float]
-    max: Optional[float]
-    max_min_ratio: Optional[float]
-    max_geomean_ratio: Optional[float]
-    gini: Optional[float]
-
-    def to_records(self) -> Records:
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
-class Differentials:
+class Differentials(Table):
     """Per-group FMR/FNMR at one threshold and their spread (GARBE). Rows of
     ``to_records()``: one per group (``group, threshold, fmr_errors, ...,
     fnmr_interval_hi``); the spreads are ``fmr`` and ``fnmr``."""
@@ -351,9 +327,6 @@ class Differentials:
     def to_records(self) -> Records:
         return [dict(group=g, threshold=self.threshold, **row(r)) for g, r in self.groups.items()]
 
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
-
     def __repr__(self) -> str:
         names = list(self.groups)
         shown = ", ".join(repr(g) for g in names[:8]) + (", ..." if len(names) > 8 else "")
@@ -365,7 +338,7 @@ class Differentials:
 
 
 @dataclass(frozen=True)
-class ScenarioReport:
+class ScenarioReport(Table):
     """Verification accuracy of one scenario of the auditor protocol."""
 
     eer: float
@@ -376,18 +349,12 @@ class ScenarioReport:
     genuine_mean: float
     impostor_mean: float
 
-    def to_records(self) -> Records:
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
-
 
 _SCENARIOS = ("unprotected", "normal", "stolen_key")
 
 
 @dataclass(frozen=True)
-class ProtectionReport:
+class ProtectionReport(Table):
     """The auditor protocol: unprotected (cosine) vs protected accuracy under
     per-subject keys (``normal``) and one stolen key (``stolen_key``), and
     cross-application unlinkability. Rows of ``to_records()``: one per
@@ -414,9 +381,6 @@ class ProtectionReport:
             for name in _SCENARIOS
         ]
 
-    def to_frame(self) -> Any:
-        return frame(self.to_records())
-
     def __repr__(self) -> str:
         scenarios = ", ".join(
             f"{n}=(eer={getattr(self, n).eer:.4g}, fnmr@fmr={getattr(self, n).at_target_fmr.fnmr:.4g})"
@@ -429,27 +393,7 @@ class ProtectionReport:
         )
 
 
-ALL = [
-    DetCurve,
-    RocCurve,
-    Eer,
-    FnmrAtFmr,
-    FnmrAtFmrs,
-    OperatingPoint,
-    FnirAtFpir,
-    IdentificationPoint,
-    IdentificationCurve,
-    Unlinkability,
-    UnlinkabilityDetails,
-    SplitScores,
-    LinkageScores,
-    RateEstimate,
-    GroupRates,
-    Disparity,
-    Differentials,
-    ScenarioReport,
-    ProtectionReport,
-]
+ALL: List[type] = [globals()[_name] for _name in __all__]
 for _cls in ALL:
     # Their public home: reprs, docs and pickles say btp.eval.X.
     _cls.__module__ = "btp.eval"

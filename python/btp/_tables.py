@@ -8,12 +8,16 @@ of the same rows). pandas is imported when ``to_frame`` is called, never by
 Reprs of results that hold arrays or long lists show their size and ends,
 never every element, so that printing a report in a notebook fits on a
 screen.
+
+:class:`Table` gives a result class both methods once (one row of its
+fields unless the class overrides ``to_records``), :class:`ShortTable` the
+short repr as well.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -50,13 +54,17 @@ def to_frame(items: Iterable[Any]) -> Any:
     return frame(rows)
 
 
+def field_names(obj: Any) -> Sequence[str]:
+    """The field names of a named tuple or a dataclass, in order."""
+    return obj._fields if hasattr(obj, "_fields") else list(obj.__dataclass_fields__)
+
+
 def row(obj: Any, prefix: str = "") -> Dict[str, Any]:
     """The fields of a named tuple or dataclass as one flat row: nested
     results become ``prefix_field`` columns, an ``interval`` pair
     ``interval_lo`` and ``interval_hi``."""
     out: Dict[str, Any] = {}
-    names = obj._fields if hasattr(obj, "_fields") else list(obj.__dataclass_fields__)
-    for name in names:
+    for name in field_names(obj):
         v = getattr(obj, name)
         key = prefix + name
         if hasattr(v, "_fields") or hasattr(v, "__dataclass_fields__"):
@@ -110,3 +118,30 @@ def fields_repr(obj: Any, names: Sequence[str]) -> str:
     """``Type(a=..., b=...)`` with every value shortened."""
     body = ", ".join(f"{n}={short(getattr(obj, n))}" for n in names)
     return f"{type(obj).__name__}({body})"
+
+
+class Table:
+    """``to_records()`` and ``to_frame()`` of a result (a base class of
+    named tuples and dataclasses). By default a result is one row of its
+    fields; a result of several rows overrides ``to_records`` and names its
+    columns in ``_columns``, so that an empty table still has them."""
+
+    __slots__ = ()
+    _columns: ClassVar[Optional[Sequence[str]]] = None
+
+    def to_records(self) -> Records:
+        """One row of the fields."""
+        return [row(self)]
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame of :meth:`to_records`."""
+        return frame(self.to_records(), self._columns)
+
+
+class ShortTable(Table):
+    """A :class:`Table` whose repr shortens long arrays, lists and dicts."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return fields_repr(self, field_names(self))

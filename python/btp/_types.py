@@ -1,9 +1,13 @@
 """Result and description types of btp.
 
 Plain named tuples and frozen dataclasses: they print, compare, unpack and
-pickle without the native module. The native module builds them (it imports
-this module), so their field names and order are part of its contract.
-Nothing here holds a key or a feature vector.
+pickle without the native module. The native module builds them from its
+table of result classes (python/src/results.rs), so their field names and
+order are part of its contract (``python/tests/test_results.py`` checks the
+two agree). Nothing here holds a key or a feature vector. A named tuple
+here is a class over a functional ``NamedTuple`` (its fields), so that it
+takes ``to_records``/``to_frame`` (and the short repr) from
+:class:`btp._tables.Table` rather than repeating them.
 
 Every result converts to a table: ``to_records()`` (a list of dicts, one per
 row; no dependency) and ``to_frame()`` (a pandas DataFrame of the same rows;
@@ -24,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from btp._labels import param_error
-from btp._tables import Records, fields_repr, frame, row
+from btp._tables import Records, ShortTable, Table, row
 
 if TYPE_CHECKING:  # pragma: no cover
     from btp._native import Gallery, MasterKey, Protector
@@ -49,35 +53,16 @@ __all__ = [
 ]
 
 
-class Decision(NamedTuple):
+class Decision(Table, NamedTuple("Decision", [("score", float), ("threshold", float), ("matched", bool)])):
     """A 1:1 decision: ``matched`` iff ``score >= threshold``."""
 
-    score: float
-    threshold: float
-    matched: bool
-
-    def to_records(self) -> Records:
-        """One row of the fields."""
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        """A one-row pandas DataFrame (see :meth:`to_records`)."""
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class Candidate(NamedTuple):
+class Candidate(Table, NamedTuple("Candidate", [("id", int), ("score", float)])):
     """One entry of a search result."""
 
-    id: int
-    score: float
-
-    def to_records(self) -> Records:
-        """One row of the fields."""
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        """A one-row pandas DataFrame (see :meth:`to_records`)."""
-        return frame(self.to_records())
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -156,63 +141,78 @@ class GalleryDescription:
 # Store results
 
 
-class Verification(NamedTuple):
+class Verification(
+    Table,
+    NamedTuple(
+        "Verification",
+        [
+            ("decision", Decision),
+            ("record", int),
+            ("event", int),
+        ],
+    ),
+):
     """Outcome of ``Store.verify``: the best live record's decision."""
 
-    decision: Decision
-    record: int
-    event: int
+    __slots__ = ()
 
     def to_records(self) -> Records:
         """One row: ``score, threshold, matched, record, event``."""
         return [dict(row(self.decision), record=self.record, event=self.event)]
 
-    def to_frame(self) -> Any:
-        """A one-row pandas DataFrame (see :meth:`to_records`)."""
-        return frame(self.to_records())
 
-
-class StoreCandidate(NamedTuple):
+class StoreCandidate(
+    Table,
+    NamedTuple(
+        "StoreCandidate",
+        [
+            ("subject", str),
+            ("record", int),
+            ("score", float),
+        ],
+    ),
+):
     """One candidate of ``Store.identify``."""
 
-    subject: str
-    record: int
-    score: float
-
-    def to_records(self) -> Records:
-        """One row of the fields."""
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        """A one-row pandas DataFrame (see :meth:`to_records`)."""
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class Identification(NamedTuple):
+class Identification(
+    ShortTable,
+    NamedTuple(
+        "Identification",
+        [
+            ("candidates", List[StoreCandidate]),
+            ("threshold", float),
+            ("event", int),
+        ],
+    ),
+):
     """Outcome of ``Store.identify``: a candidate list for human review."""
 
-    candidates: List[StoreCandidate]
-    threshold: float
-    event: int
+    __slots__ = ()
+    _columns = ("subject", "record", "score", "threshold", "event")
 
     def to_records(self) -> Records:
         """One row per candidate: ``subject, record, score, threshold, event``."""
         return [dict(row(c), threshold=self.threshold, event=self.event) for c in self.candidates]
 
-    def to_frame(self) -> Any:
-        """A pandas DataFrame of :meth:`to_records`."""
-        return frame(self.to_records(), ["subject", "record", "score", "threshold", "event"])
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class ErasureReport(NamedTuple):
+class ErasureReport(
+    ShortTable,
+    NamedTuple(
+        "ErasureReport",
+        [
+            ("erased", Dict[str, List[int]]),
+            ("event", int),
+            ("checkpointed", bool),
+        ],
+    ),
+):
     """What ``Store.erase`` deleted, by purpose."""
 
-    erased: Dict[str, List[int]]
-    event: int
-    checkpointed: bool
+    __slots__ = ()
+    _columns = ("purpose", "record", "event", "checkpointed")
 
     def to_records(self) -> Records:
         """One row per erased record: ``purpose, record, event, checkpointed``."""
@@ -222,22 +222,24 @@ class ErasureReport(NamedTuple):
             for r in records
         ]
 
-    def to_frame(self) -> Any:
-        """A pandas DataFrame of :meth:`to_records`."""
-        return frame(self.to_records(), ["purpose", "record", "event", "checkpointed"])
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class SweepReport(NamedTuple):
+class SweepReport(
+    ShortTable,
+    NamedTuple(
+        "SweepReport",
+        [
+            ("now", datetime),
+            ("deleted", Dict[str, List[int]]),
+            ("held", int),
+            ("event", int),
+            ("checkpointed", bool),
+        ],
+    ),
+):
     """What ``Store.sweep`` deleted, by purpose."""
 
-    now: datetime
-    deleted: Dict[str, List[int]]
-    held: int
-    event: int
-    checkpointed: bool
+    __slots__ = ()
+    _columns = ("now", "purpose", "record", "held", "event", "checkpointed")
 
     @property
     def total(self) -> int:
@@ -254,38 +256,39 @@ class SweepReport(NamedTuple):
             for r in records
         ]
 
-    def to_frame(self) -> Any:
-        """A pandas DataFrame of :meth:`to_records`."""
-        return frame(self.to_records(), ["now", "purpose", "record", "held", "event", "checkpointed"])
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class Rotation(NamedTuple):
+class Rotation(
+    Table,
+    NamedTuple(
+        "Rotation",
+        [
+            ("purpose", str),
+            ("old_version", int),
+            ("new_version", int),
+            ("reencrypted", int),
+        ],
+    ),
+):
     """One purpose's storage key rotation."""
 
-    purpose: str
-    old_version: int
-    new_version: int
-    reencrypted: int
-
-    def to_records(self) -> Records:
-        """One row of the fields."""
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        """A one-row pandas DataFrame (see :meth:`to_records`)."""
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class PurposeActivity(NamedTuple):
+class PurposeActivity(
+    Table,
+    NamedTuple(
+        "PurposeActivity",
+        [
+            ("purpose", str),
+            ("counts", Dict[str, int]),
+            ("swept_records", int),
+            ("erased_records", int),
+        ],
+    ),
+):
     """Audit activity of one purpose over a period."""
 
-    purpose: str
-    counts: Dict[str, int]
-    swept_records: int
-    erased_records: int
+    __slots__ = ()
 
     def to_records(self) -> Records:
         """One row: ``purpose, swept_records, erased_records`` and a column
@@ -293,16 +296,20 @@ class PurposeActivity(NamedTuple):
         return [dict(purpose=self.purpose, swept_records=self.swept_records,
                      erased_records=self.erased_records, **self.counts)]
 
-    def to_frame(self) -> Any:
-        """A one-row pandas DataFrame (see :meth:`to_records`)."""
-        return frame(self.to_records())
 
-
-class StoreStats(NamedTuple):
+class StoreStats(
+    ShortTable,
+    NamedTuple(
+        "StoreStats",
+        [
+            ("activity", List[PurposeActivity]),
+            ("live", Dict[str, int]),
+        ],
+    ),
+):
     """Transparency figures of a store."""
 
-    activity: List[PurposeActivity]
-    live: Dict[str, int]
+    __slots__ = ()
 
     def to_records(self) -> Records:
         """One row per purpose: ``purpose, live``, the purpose's activity
@@ -318,36 +325,28 @@ class StoreStats(NamedTuple):
             rows.append(r)
         return rows
 
-    def to_frame(self) -> Any:
-        """A pandas DataFrame of :meth:`to_records`."""
-        return frame(self.to_records())
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class AuditHead(NamedTuple):
+class AuditHead(Table, NamedTuple("AuditHead", [("seq", int), ("mac", bytes)])):
     """The newest audit event's sequence number and MAC."""
 
-    seq: int
-    mac: bytes
-
-    def to_records(self) -> Records:
-        """One row of the fields."""
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        """A one-row pandas DataFrame (see :meth:`to_records`)."""
-        return frame(self.to_records())
+    __slots__ = ()
 
 
-class AuditReport(NamedTuple):
+class AuditReport(
+    Table,
+    NamedTuple(
+        "AuditReport",
+        [
+            ("events", int),
+            ("first_seq", Optional[int]),
+            ("head", Optional[AuditHead]),
+            ("pruned_through", Optional[int]),
+        ],
+    ),
+):
     """A verified audit chain."""
 
-    events: int
-    first_seq: Optional[int]
-    head: Optional[AuditHead]
-    pruned_through: Optional[int]
+    __slots__ = ()
 
     def to_records(self) -> Records:
         """One row: ``events, first_seq, head_seq, head_mac, pruned_through``
@@ -363,49 +362,37 @@ class AuditReport(NamedTuple):
             )
         ]
 
-    def to_frame(self) -> Any:
-        """A one-row pandas DataFrame (see :meth:`to_records`)."""
-        return frame(self.to_records())
 
-
-class AuditEvent(NamedTuple):
+class AuditEvent(
+    ShortTable,
+    NamedTuple(
+        "AuditEvent",
+        [
+            ("seq", int),
+            ("time", datetime),
+            ("actor", str),
+            ("action", str),
+            ("purpose", Optional[str]),
+            ("reason", str),
+            ("records", List[int]),
+            ("subjects", List[bytes]),
+            ("outcome", str),
+            ("detail", Dict[str, Any]),
+            ("mac", bytes),
+        ],
+    ),
+):
     """One audit event. ``subjects`` are keyed hashes, never subject ids."""
 
-    seq: int
-    time: datetime
-    actor: str
-    action: str
-    purpose: Optional[str]
-    reason: str
-    records: List[int]
-    subjects: List[bytes]
-    outcome: str
-    detail: Dict[str, Any]
-    mac: bytes
+    __slots__ = ()
 
     def to_records(self) -> Records:
         """One row of the fields (``records``, ``subjects`` and ``detail``
         stay lists and a dict)."""
         return [row(self)]
 
-    def to_frame(self) -> Any:
-        """A one-row pandas DataFrame; ``btp.to_frame(events)`` for many."""
-        return frame(self.to_records())
 
-    def __repr__(self) -> str:
-        return fields_repr(self, self._fields)
-
-
-class PruneReport(NamedTuple):
+class PruneReport(Table, NamedTuple("PruneReport", [("pruned", int), ("pruned_through", Optional[int])])):
     """What ``Store.prune_audit`` did."""
 
-    pruned: int
-    pruned_through: Optional[int]
-
-    def to_records(self) -> Records:
-        """One row of the fields."""
-        return [row(self)]
-
-    def to_frame(self) -> Any:
-        """A one-row pandas DataFrame (see :meth:`to_records`)."""
-        return frame(self.to_records())
+    __slots__ = ()

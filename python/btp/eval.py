@@ -34,54 +34,16 @@ and ``result.to_frame()`` (a pandas DataFrame; pandas is the optional extra
 
 from __future__ import annotations
 
-from typing import Any, Dict, Literal, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Literal, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
 
-from btp import _labels, _native
-from btp._eval_types import (
-    DetCurve,
-    Differentials,
-    Disparity,
-    Eer,
-    FnirAtFpir,
-    FnmrAtFmr,
-    FnmrAtFmrs,
-    GroupRates,
-    IdentificationCurve,
-    IdentificationPoint,
-    LinkageScores,
-    OperatingPoint,
-    ProtectionReport,
-    RateEstimate,
-    RocCurve,
-    ScenarioReport,
-    SplitScores,
-    Unlinkability,
-    UnlinkabilityDetails,
-)
+from btp import _eval_types, _labels, _native
+from btp._eval_types import *  # the result types: _eval_types.__all__
+from btp._native import eval as _ev
 
 __all__ = [
-    "DetCurve",
-    "RocCurve",
-    "Eer",
-    "FnmrAtFmr",
-    "FnmrAtFmrs",
-    "OperatingPoint",
-    "FnirAtFpir",
-    "IdentificationPoint",
-    "IdentificationCurve",
-    "Unlinkability",
-    "UnlinkabilityDetails",
-    "SplitScores",
-    "LinkageScores",
-    "RateEstimate",
-    "GroupRates",
-    "Disparity",
-    "Differentials",
-    "ScenarioReport",
-    "ProtectionReport",
     "det",
     "roc",
     "eer",
@@ -101,6 +63,7 @@ __all__ = [
     "unlinkability_details",
     "protection_report",
 ]
+__all__ += _eval_types.__all__
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
@@ -122,12 +85,12 @@ def _array(x: Any, name: str) -> npt.NDArray[Any]:
 
 def det(genuine: ArrayLike, impostor: ArrayLike) -> DetCurve:
     """DET curve ``(fmr, fnmr, thresholds)``, as scikit-learn's ``det_curve``."""
-    return DetCurve(*_native.eval_det(_array(genuine, "genuine"), _array(impostor, "impostor")))
+    return _ev.det(_array(genuine, "genuine"), _array(impostor, "impostor"))
 
 
 def roc(genuine: ArrayLike, impostor: ArrayLike) -> RocCurve:
     """Full ROC ``(fmr, fnmr, thresholds)``, as ``roc_curve(drop_intermediate=False)``."""
-    return RocCurve(*_native.eval_roc(_array(genuine, "genuine"), _array(impostor, "impostor")))
+    return _ev.roc(_array(genuine, "genuine"), _array(impostor, "impostor"))
 
 
 def eer(genuine: ArrayLike, impostor: ArrayLike) -> Eer:
@@ -136,14 +99,13 @@ def eer(genuine: ArrayLike, impostor: ArrayLike) -> Eer:
 
     ``e, t, *_ = eer(g, i)`` unpacks the first two (the result had two
     fields before btp 0.1; see :class:`Eer`)."""
-    return Eer(*_native.eval_eer(_array(genuine, "genuine"), _array(impostor, "impostor")))
+    return _ev.eer(_array(genuine, "genuine"), _array(impostor, "impostor"))
 
 
 def threshold_at_fmr(impostor: ArrayLike, fmr: float) -> float:
     """The smallest threshold whose FMR on ``impostor`` is at most ``fmr``
     (a rate in ``[0, 1]``)."""
-    t, _achieved = _native.eval_threshold_at_fmr(_array(impostor, "impostor"), fmr)
-    return float(t)
+    return _ev.threshold_at_fmr(_array(impostor, "impostor"), fmr)
 
 
 @overload
@@ -163,32 +125,23 @@ def fnmr_at_fmr(genuine: ArrayLike, impostor: ArrayLike, fmr: Any) -> Union[Fnmr
     genuine, impostor = _array(genuine, "genuine"), _array(impostor, "impostor")
     targets = _array(fmr, "fmr")
     if targets.ndim == 0:
-        p = OperatingPoint(*_native.eval_fnmr_at_fmr(genuine, impostor, fmr))
-        return FnmrAtFmr(p.fnmr, p.threshold, p.fmr)
+        return _ev.fnmr_at_fmr(genuine, impostor, fmr)
     if targets.ndim != 1:
         raise _native.DimensionError(f"`fmr` must be one target or a 1-D sequence, got {targets.ndim} dimension(s)")
     if targets.dtype.kind not in "iuf":
         raise _labels.param_error("fmr", f"targets are real numbers, not dtype {targets.dtype}")
-    points = [OperatingPoint(*p) for p in _native.eval_fnmr_at_fmrs(genuine, impostor, targets)]
-    return FnmrAtFmrs(
-        np.asarray(targets, dtype=np.float64),
-        np.array([p.fnmr for p in points], dtype=np.float64),
-        np.array([p.threshold for p in points], dtype=np.float64),
-        np.array([p.fmr for p in points], dtype=np.float64),
-    )
+    return _ev.fnmr_at_fmrs(genuine, impostor, targets)
 
 
 def operating_point(genuine: ArrayLike, impostor: ArrayLike, threshold: float) -> OperatingPoint:
     """FMR and FNMR with their counts at ``threshold``."""
-    return OperatingPoint(
-        *_native.eval_operating_point(_array(genuine, "genuine"), _array(impostor, "impostor"), threshold)
-    )
+    return _ev.operating_point(_array(genuine, "genuine"), _array(impostor, "impostor"), threshold)
 
 
 def clopper_pearson(errors: int, trials: int, confidence: float = 0.95) -> Tuple[float, float]:
     """Exact binomial (Clopper-Pearson) interval of ``errors / trials``
     (``0 <= errors <= trials``, ``0 < confidence < 1``)."""
-    return _native.eval_clopper_pearson(errors, trials, confidence)
+    return _ev.clopper_pearson(errors, trials, confidence)
 
 
 @overload
@@ -234,8 +187,8 @@ def split_scores(
         _, (rows, cols) = _labels.codes(("row_labels", row_labels), ("column_labels", column_labels))
     m = _array(scores, "scores")
     if return_indices:
-        return SplitScores(*_native.eval_split_scores_with_pairs(m, rows, cols))
-    return _native.eval_split_scores(m, rows, cols)
+        return _ev.split_scores_with_pairs(m, rows, cols)
+    return _ev.split_scores(m, rows, cols)
 
 
 def mates(probe_labels: ArrayLike, gallery_labels: ArrayLike) -> npt.NDArray[np.int64]:
@@ -243,7 +196,7 @@ def mates(probe_labels: ArrayLike, gallery_labels: ArrayLike) -> npt.NDArray[np.
     ``mates`` argument of the identification metrics. One gallery entry per
     label; both sides numbers, or both strings."""
     _, (p, g) = _labels.codes(("probe_labels", probe_labels), ("gallery_labels", gallery_labels))
-    return _native.eval_mate_columns(p, g)
+    return _ev.mates(p, g)
 
 
 def linkage_scores(
@@ -270,7 +223,7 @@ def linkage_scores(
     """
     _, (codes,) = _labels.codes(("labels", labels))
     a, b = _array(codes_a, "codes_a"), _array(codes_b, "codes_b")
-    return LinkageScores(*_native.eval_linkage_scores(prot_a, a, prot_b, b, codes, max_nonmated))
+    return _ev.linkage_scores(prot_a, a, prot_b, b, codes, max_nonmated)
 
 
 # --------------------------------------------------------------------------
@@ -289,7 +242,7 @@ def cmc(scores: ArrayLike, mates: ArrayLike, max_rank: Optional[int] = None) -> 
     is clamped to it (every mate has a rank within the gallery, where the
     rate is 1): the curve has ``min(max_rank, gallery size)`` elements.
     """
-    return _native.eval_cmc(_array(scores, "scores"), _array(mates, "mates"), max_rank)
+    return _ev.cmc(_array(scores, "scores"), _array(mates, "mates"), max_rank)
 
 
 def fnir_at_fpir(scores: ArrayLike, mates: ArrayLike, fpir: float, rank: int = 1) -> FnirAtFpir:
@@ -297,8 +250,7 @@ def fnir_at_fpir(scores: ArrayLike, mates: ArrayLike, fpir: float, rank: int = 1
     the threshold that gives FPIR at most ``fpir`` (a rate in ``[0, 1]``;
     NIST FRVT definitions)."""
     s, m = _array(scores, "scores"), _array(mates, "mates")
-    p = IdentificationPoint(*_native.eval_fnir_at_fpir(s, m, rank, fpir))
-    return FnirAtFpir(p.fnir, p.threshold, p.fpir)
+    return _ev.fnir_at_fpir(s, m, rank, fpir)
 
 
 def identification_point(
@@ -306,13 +258,13 @@ def identification_point(
 ) -> IdentificationPoint:
     """FNIR and FPIR with their counts at ``threshold`` and ``rank``."""
     s, m = _array(scores, "scores"), _array(mates, "mates")
-    return IdentificationPoint(*_native.eval_identification_point(s, m, rank, threshold))
+    return _ev.identification_point(s, m, rank, threshold)
 
 
 def fnir_fpir_curve(scores: ArrayLike, mates: ArrayLike, rank: int = 1) -> IdentificationCurve:
     """The FNIR/FPIR trade-off at ``rank`` over every threshold."""
     s, m = _array(scores, "scores"), _array(mates, "mates")
-    return IdentificationCurve(*_native.eval_fnir_fpir_curve(s, m, rank))
+    return _ev.fnir_fpir_curve(s, m, rank)
 
 
 # --------------------------------------------------------------------------
@@ -351,21 +303,10 @@ def differentials(
     else:
         genuine = _labels.flags(lp, "labels_or_pairs")
     names, (codes,) = _labels.codes(("groups", groups))
-    t, per_group, fmr, fnmr, garbe, alpha = _native.eval_differentials(
-        _array(scores, "scores"), genuine, codes, threshold, confidence, garbe_alpha
-    )
-    return Differentials(
-        threshold=t,
-        groups={
-            names[code].item() if isinstance(names[code], np.generic) else names[code]: GroupRates(
-                RateEstimate(*r_fmr), RateEstimate(*r_fnmr)
-            )
-            for code, r_fmr, r_fnmr in per_group
-        },
-        fmr=Disparity(*fmr),
-        fnmr=Disparity(*fnmr),
-        garbe=garbe,
-        garbe_alpha=alpha,
+    # names.tolist(): the labels as Python values (numpy scalars become
+    # Python numbers and strings), the keys of the result.
+    return _ev.differentials(
+        _array(scores, "scores"), genuine, codes, names.tolist(), threshold, confidence, garbe_alpha
     )
 
 
@@ -381,9 +322,7 @@ def unlinkability_details(
     range: Optional[Tuple[float, float]] = None,
 ) -> UnlinkabilityDetails:
     """:func:`unlinkability` with the bin edges and densities."""
-    return UnlinkabilityDetails(
-        *_native.eval_unlinkability(_array(mated, "mated"), _array(nonmated, "nonmated"), bins, range, omega)
-    )
+    return _ev.unlinkability_details(_array(mated, "mated"), _array(nonmated, "nonmated"), bins, range, omega)
 
 
 def unlinkability(
@@ -399,20 +338,7 @@ def unlinkability(
     ``bins`` is in ``2..=2**20``; ``range`` ``(lo, hi)`` with ``lo < hi``
     defaults to the smallest and largest score; ``omega`` (positive) is the
     prior ratio P(mated)/P(non-mated)."""
-    d = unlinkability_details(mated, nonmated, bins, omega, range)
-    return Unlinkability(d.d_sys, d.d_local, d.bin_centres)
-
-
-def _scenario(d: Dict[str, Any]) -> ScenarioReport:
-    return ScenarioReport(
-        eer=d["eer"],
-        eer_threshold=d["eer_threshold"],
-        at_target_fmr=OperatingPoint(*d["at_target_fmr"]),
-        genuine_pairs=d["genuine_pairs"],
-        impostor_pairs=d["impostor_pairs"],
-        genuine_mean=d["genuine_mean"],
-        impostor_mean=d["impostor_mean"],
-    )
+    return _ev.unlinkability(_array(mated, "mated"), _array(nonmated, "nonmated"), bins, range, omega)
 
 
 def protection_report(
@@ -442,7 +368,7 @@ def protection_report(
     """
     key = mk if mk is not None else _native.MasterKey.generate()
     _, (codes,) = _labels.codes(("labels", labels))
-    d = _native.eval_protection_report(
+    return _ev.protection_report(
         _array(x, "x"),
         codes,
         scheme,
@@ -454,15 +380,5 @@ def protection_report(
         range,
         omega,
         max_nonmated_linkage_pairs,
-    )
-    return ProtectionReport(
-        scheme=d["scheme"],
-        code_len=d["code_len"],
-        unprotected=_scenario(d["unprotected"]),
-        normal=_scenario(d["normal"]),
-        stolen_key=_scenario(d["stolen_key"]),
-        unlinkability=Unlinkability(*d["unlinkability"]),
-        mated_linkage_pairs=d["mated_linkage_pairs"],
-        nonmated_linkage_pairs=d["nonmated_linkage_pairs"],
     )
 

@@ -83,7 +83,7 @@ class Transform:
 def expose_transform(protector: _native.Protector) -> Transform:
     """**Hazardous**: a copy of ``protector``'s secret transform and its
     preprocessing (see the module warning and the recipe above)."""
-    kind, material = _native.hazmat_expose_transform(protector)
+    kind, material = _native.hazmat.expose_transform(protector)
     scheme = protector.scheme
     arrays = {"iom-grp": "matrix", "iom-urp": "permutations", "biohash": "basis"}
     return Transform(

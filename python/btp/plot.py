@@ -199,8 +199,8 @@ def score_histograms(
     (:class:`btp.InvalidParameterError`)."""
     _text("title", title)
     genuine, impostor = _eval._array(genuine, "genuine"), _eval._array(impostor, "impostor")
-    _native.eval_check_scores(genuine, "genuine")
-    _native.eval_check_scores(impostor, "impostor")
+    _native.eval.check_scores(genuine, "genuine")
+    _native.eval.check_scores(impostor, "impostor")
     if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or not 1 <= int(bins) <= 10**6:
         raise _labels.param_error("bins", "must be an integer in 1..=1000000")
     if threshold is not None and not _finite_real(threshold):

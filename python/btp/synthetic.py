@@ -44,4 +44,4 @@ def population(
     :class:`btp.OutOfMemoryError` (a ``MemoryError``) raised before anything
     is generated.
     """
-    return _native.synthetic_population(subjects, samples, dim, offset, between, within, seed)
+    return _native.synthetic.population(subjects, samples, dim, offset, between, within, seed)

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::args::{count, id_arg, int_in, Text};
 use crate::errors::param;
-use crate::pytypes::{self, datetime, field, timestamp};
+use crate::pytypes::{datetime, field, timestamp};
+use crate::results;
 
 fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
@@ -44,33 +45,34 @@ fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
 
 /// An `AuditHead`.
 pub fn head<'py>(py: Python<'py>, h: &AuditHead) -> PyResult<Bound<'py, PyAny>> {
-    pytypes::make(py, "AuditHead", (h.seq, PyBytes::new(py, &h.mac)))
+    results::AuditHead::make(py, h.seq, PyBytes::new(py, &h.mac))
 }
 
 /// An `AuditEvent`.
 pub fn event<'py>(py: Python<'py>, e: &AuditEvent) -> PyResult<Bound<'py, PyAny>> {
-    let kw = PyDict::new(py);
-    kw.set_item("seq", e.seq)?;
-    kw.set_item("time", datetime(py, e.time)?)?;
-    kw.set_item("actor", &e.actor)?;
-    kw.set_item("action", e.action.as_str())?;
-    kw.set_item("purpose", &e.purpose)?;
-    kw.set_item("reason", &e.reason)?;
-    kw.set_item("records", &e.records)?;
     let subjects = e
         .subjects
         .iter()
         .map(|s| PyBytes::new(py, s))
         .collect::<Vec<_>>();
-    kw.set_item("subjects", subjects)?;
-    kw.set_item("outcome", &e.outcome)?;
     let detail = PyDict::new(py);
     for (k, v) in &e.detail {
         detail.set_item(k, json_to_py(py, v)?)?;
     }
-    kw.set_item("detail", detail)?;
-    kw.set_item("mac", PyBytes::new(py, &e.mac))?;
-    pytypes::make_kw(py, "AuditEvent", &kw)
+    results::AuditEvent::make(
+        py,
+        e.seq,
+        datetime(py, e.time)?,
+        &e.actor,
+        e.action.as_str(),
+        &e.purpose,
+        &e.reason,
+        &e.records,
+        subjects,
+        &e.outcome,
+        detail,
+        PyBytes::new(py, &e.mac),
+    )
 }
 
 /// The events an `audit_events` (or `export_audit`) call asks for: every

@@ -1,31 +1,28 @@
-//! Evaluation functions of `btp::eval`, flat and private (`_native.eval_*`):
-//! `btp.eval` checks labels and wraps the plain tuples returned here into
-//! its named result types. Every function runs without the GIL. Scalar
-//! arguments arrive as Python objects and go through [`crate::args`], so a
-//! negative or huge integer, a bool or a string is an
-//! `InvalidParameterError` naming the argument, never an `OverflowError`.
-//! Labelled score matrices (split, mates, linkage) are in
-//! [`crate::labelled`].
+//! `_native.eval`: the evaluation functions of `btp::eval`, each returning
+//! its typed result (`btp.eval.Eer`, ...; see [`crate::results`]), so that
+//! `btp.eval` only turns labels of any type into codes before calling
+//! them. Every function runs without the GIL. Scalar arguments arrive as
+//! Python objects and go through [`crate::args`], so a negative or huge
+//! integer, a bool or a string is an `InvalidParameterError` naming the
+//! argument, never an `OverflowError`. The labelled score matrices (split,
+//! mates, linkage) are in [`crate::labelled`] and registered here too.
 
 use btp::eval::{self, DifferentialOptions, ProtocolOptions, SearchScores};
-use numpy::PyArrayDyn;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::args::{float_arg, int_arg, opt_int_arg, opt_pair_arg, Text};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
+use crate::results;
 use crate::scheme::{PyMasterKey, PyScheme};
 
 type Arg<'py> = Bound<'py, PyAny>;
+type Obj<'py> = PyResult<Bound<'py, PyAny>>;
 
-type F64s<'py> = Bound<'py, PyArrayDyn<f64>>;
-
-/// (threshold, fmr, fnmr, false_matches, impostors, false_non_matches, genuines)
-type Point = (f64, f64, f64, u64, u64, u64, u64);
-
-fn point(p: eval::OperatingPoint) -> Point {
-    (
+fn point(py: Python<'_>, p: eval::OperatingPoint) -> Obj<'_> {
+    results::OperatingPoint::make(
+        py,
         p.threshold,
         p.fmr,
         p.fnmr,
@@ -36,35 +33,11 @@ fn point(p: eval::OperatingPoint) -> Point {
     )
 }
 
-/// (threshold, rank, fnir, fpir, misses, mated, false_positives, nonmated)
-type IdPoint = (f64, usize, f64, f64, u64, u64, u64, u64);
-
-fn id_point(p: eval::IdentificationPoint) -> IdPoint {
-    (
-        p.threshold,
-        p.rank,
-        p.fnir,
-        p.fpir,
-        p.misses,
-        p.mated,
-        p.false_positives,
-        p.nonmated,
-    )
-}
-
-fn curve(py: Python<'_>, c: eval::Curve) -> (F64s<'_>, F64s<'_>, F64s<'_>) {
-    (
-        arrays::vec1(py, c.fmr),
-        arrays::vec1(py, c.fnmr),
-        arrays::vec1(py, c.thresholds),
-    )
-}
-
 /// `f` of the genuine and impostor scores (read in place), without the GIL.
 fn over_scores<T: Send>(
     py: Python<'_>,
-    genuine: &Bound<'_, PyAny>,
-    impostor: &Bound<'_, PyAny>,
+    genuine: &Arg<'_>,
+    impostor: &Arg<'_>,
     f: impl FnOnce(&[f64], &[f64]) -> btp::Result<T> + Send,
 ) -> PyResult<T> {
     let (g, i) = (
@@ -75,105 +48,116 @@ fn over_scores<T: Send>(
     py.detach(|| f(g, i)).or_raise()
 }
 
-/// DET curve: `(fmr, fnmr, thresholds)`, thresholds increasing.
+/// `DetCurve(fmr, fnmr, thresholds)`, thresholds increasing.
 #[pyfunction]
-pub fn eval_det<'py>(
-    py: Python<'py>,
-    genuine: &Bound<'py, PyAny>,
-    impostor: &Bound<'py, PyAny>,
-) -> PyResult<(F64s<'py>, F64s<'py>, F64s<'py>)> {
-    Ok(curve(py, over_scores(py, genuine, impostor, eval::det)?))
+pub fn det<'py>(py: Python<'py>, genuine: &Arg<'py>, impostor: &Arg<'py>) -> Obj<'py> {
+    let c = over_scores(py, genuine, impostor, eval::det)?;
+    let (fmr, fnmr, t) = (c.fmr, c.fnmr, c.thresholds);
+    results::DetCurve::make(
+        py,
+        arrays::vec1(py, fmr),
+        arrays::vec1(py, fnmr),
+        arrays::vec1(py, t),
+    )
 }
 
-/// ROC curve: `(fmr, fnmr, thresholds)`, thresholds decreasing.
+/// `RocCurve(fmr, fnmr, thresholds)`, thresholds decreasing.
 #[pyfunction]
-pub fn eval_roc<'py>(
-    py: Python<'py>,
-    genuine: &Bound<'py, PyAny>,
-    impostor: &Bound<'py, PyAny>,
-) -> PyResult<(F64s<'py>, F64s<'py>, F64s<'py>)> {
-    Ok(curve(py, over_scores(py, genuine, impostor, eval::roc)?))
+pub fn roc<'py>(py: Python<'py>, genuine: &Arg<'py>, impostor: &Arg<'py>) -> Obj<'py> {
+    let c = over_scores(py, genuine, impostor, eval::roc)?;
+    let (fmr, fnmr, t) = (c.fmr, c.fnmr, c.thresholds);
+    results::RocCurve::make(
+        py,
+        arrays::vec1(py, fmr),
+        arrays::vec1(py, fnmr),
+        arrays::vec1(py, t),
+    )
 }
 
 /// Checks scores as every metric does (non-empty, finite), naming `role`.
 #[pyfunction]
-pub fn eval_check_scores(scores: &Arg<'_>, role: &str) -> PyResult<()> {
+pub fn check_scores(scores: &Arg<'_>, role: &str) -> PyResult<()> {
     let s = arrays::floats(scores, "scores")?;
     eval::check_scores(role, s.as_slice()).or_raise()
 }
 
-/// `(eer, threshold, fmr, fnmr)`.
+/// `Eer(eer, threshold, fmr, fnmr)`.
 #[pyfunction]
-pub fn eval_eer(
-    py: Python<'_>,
-    genuine: &Bound<'_, PyAny>,
-    impostor: &Bound<'_, PyAny>,
-) -> PyResult<(f64, f64, f64, f64)> {
+pub fn eer<'py>(py: Python<'py>, genuine: &Arg<'py>, impostor: &Arg<'py>) -> Obj<'py> {
     let e = over_scores(py, genuine, impostor, eval::eer)?;
-    Ok((e.eer, e.threshold, e.fmr, e.fnmr))
+    results::Eer::make(py, e.eer, e.threshold, e.fmr, e.fnmr)
 }
 
-/// `(threshold, achieved_fmr)`.
+/// The smallest threshold whose FMR is at most `target_fmr`.
 #[pyfunction]
-pub fn eval_threshold_at_fmr(
-    py: Python<'_>,
-    impostor: &Bound<'_, PyAny>,
-    target_fmr: &Arg<'_>,
-) -> PyResult<(f64, f64)> {
+pub fn threshold_at_fmr(py: Python<'_>, impostor: &Arg<'_>, target_fmr: &Arg<'_>) -> PyResult<f64> {
     let target_fmr = float_arg(target_fmr, "fmr")?;
     let i = arrays::floats(impostor, "impostor")?;
     let i = i.as_slice();
-    py.detach(|| eval::threshold_at_fmr(i, target_fmr))
-        .or_raise()
+    let (threshold, _achieved) = py
+        .detach(|| eval::threshold_at_fmr(i, target_fmr))
+        .or_raise()?;
+    Ok(threshold)
 }
 
-/// The operating point at the threshold of `target_fmr`.
+/// `FnmrAtFmr(fnmr, threshold, achieved_fmr)` at the threshold of
+/// `target_fmr`.
 #[pyfunction]
-pub fn eval_fnmr_at_fmr(
-    py: Python<'_>,
-    genuine: &Bound<'_, PyAny>,
-    impostor: &Bound<'_, PyAny>,
-    target_fmr: &Arg<'_>,
-) -> PyResult<Point> {
+pub fn fnmr_at_fmr<'py>(
+    py: Python<'py>,
+    genuine: &Arg<'py>,
+    impostor: &Arg<'py>,
+    target_fmr: &Arg<'py>,
+) -> Obj<'py> {
     let target_fmr = float_arg(target_fmr, "fmr")?;
-    over_scores(py, genuine, impostor, |g, i| {
+    let p = over_scores(py, genuine, impostor, |g, i| {
         eval::fnmr_at_fmr(g, i, target_fmr)
-    })
-    .map(point)
+    })?;
+    results::FnmrAtFmr::make(py, p.fnmr, p.threshold, p.fmr)
 }
 
-/// The operating points at the thresholds of several target FMRs.
+/// `FnmrAtFmrs(target_fmr, fnmr, threshold, achieved_fmr)`: arrays aligned
+/// with the targets.
 #[pyfunction]
-pub fn eval_fnmr_at_fmrs(
-    py: Python<'_>,
-    genuine: &Bound<'_, PyAny>,
-    impostor: &Bound<'_, PyAny>,
-    targets: &Arg<'_>,
-) -> PyResult<Vec<Point>> {
+pub fn fnmr_at_fmrs<'py>(
+    py: Python<'py>,
+    genuine: &Arg<'py>,
+    impostor: &Arg<'py>,
+    targets: &Arg<'py>,
+) -> Obj<'py> {
     let t = arrays::floats(targets, "fmr")?;
     let t = t.as_slice();
-    over_scores(py, genuine, impostor, |g, i| eval::fnmr_at_fmrs(g, i, t))
-        .map(|v| v.into_iter().map(point).collect())
+    let points = over_scores(py, genuine, impostor, |g, i| eval::fnmr_at_fmrs(g, i, t))?;
+    let column = |f: fn(&eval::OperatingPoint) -> f64| {
+        arrays::vec1(py, points.iter().map(f).collect::<Vec<f64>>())
+    };
+    results::FnmrAtFmrs::make(
+        py,
+        arrays::vec1(py, t.to_vec()),
+        column(|p| p.fnmr),
+        column(|p| p.threshold),
+        column(|p| p.fmr),
+    )
 }
 
-/// The operating point at `threshold`.
+/// `OperatingPoint` at `threshold`.
 #[pyfunction]
-pub fn eval_operating_point(
-    py: Python<'_>,
-    genuine: &Bound<'_, PyAny>,
-    impostor: &Bound<'_, PyAny>,
-    threshold: &Arg<'_>,
-) -> PyResult<Point> {
+pub fn operating_point<'py>(
+    py: Python<'py>,
+    genuine: &Arg<'py>,
+    impostor: &Arg<'py>,
+    threshold: &Arg<'py>,
+) -> Obj<'py> {
     let threshold = float_arg(threshold, "threshold")?;
-    over_scores(py, genuine, impostor, |g, i| {
+    let p = over_scores(py, genuine, impostor, |g, i| {
         eval::operating_point(g, i, threshold)
-    })
-    .map(point)
+    })?;
+    point(py, p)
 }
 
 /// Clopper-Pearson interval `(lo, hi)`.
 #[pyfunction]
-pub fn eval_clopper_pearson(
+pub fn clopper_pearson(
     errors: &Arg<'_>,
     trials: &Arg<'_>,
     confidence: &Arg<'_>,
@@ -186,7 +170,7 @@ pub fn eval_clopper_pearson(
     .or_raise()
 }
 
-fn mates_of(mates: &Bound<'_, PyAny>) -> PyResult<Vec<Option<usize>>> {
+fn mates_of(mates: &Arg<'_>) -> PyResult<Vec<Option<usize>>> {
     let m = arrays::ints(mates, "mates")?;
     m.as_slice()
         .iter()
@@ -201,8 +185,8 @@ fn mates_of(mates: &Bound<'_, PyAny>) -> PyResult<Vec<Option<usize>>> {
 /// Runs `f` on the validated searches of a score matrix and its mates.
 fn with_searches<T: Send>(
     py: Python<'_>,
-    scores: &Bound<'_, PyAny>,
-    mates: &Bound<'_, PyAny>,
+    scores: &Arg<'_>,
+    mates: &Arg<'_>,
     f: impl FnOnce(&SearchScores<'_>) -> btp::Result<T> + Send,
 ) -> PyResult<T> {
     let s = arrays::matrix(scores, "scores")?;
@@ -227,84 +211,85 @@ fn with_searches<T: Send>(
 /// larger value) is the gallery size.
 #[pyfunction]
 #[pyo3(signature = (scores, mates, max_rank = None))]
-pub fn eval_cmc<'py>(
+pub fn cmc<'py>(
     py: Python<'py>,
-    scores: &Bound<'py, PyAny>,
-    mates: &Bound<'py, PyAny>,
+    scores: &Arg<'py>,
+    mates: &Arg<'py>,
     max_rank: Option<&Arg<'py>>,
-) -> PyResult<F64s<'py>> {
+) -> Obj<'py> {
     let max_rank = opt_int_arg::<usize>(max_rank, "max_rank")?.unwrap_or(usize::MAX);
     let c = with_searches(py, scores, mates, |s| eval::cmc(s, max_rank))?;
-    Ok(arrays::vec1(py, c))
+    Ok(arrays::vec1(py, c).into_any())
 }
 
-/// FNIR at the threshold that gives FPIR <= target.
+/// `FnirAtFpir(fnir, threshold, achieved_fpir)` at the threshold that
+/// gives FPIR <= target.
 #[pyfunction]
-pub fn eval_fnir_at_fpir(
-    py: Python<'_>,
-    scores: &Bound<'_, PyAny>,
-    mates: &Bound<'_, PyAny>,
-    rank: &Arg<'_>,
-    target_fpir: &Arg<'_>,
-) -> PyResult<IdPoint> {
-    let (rank, target_fpir) = (int_arg(rank, "rank")?, float_arg(target_fpir, "fpir")?);
-    with_searches(py, scores, mates, |s| {
-        eval::fnir_at_fpir(s, rank, target_fpir)
-    })
-    .map(id_point)
-}
-
-/// FNIR and FPIR at a threshold.
-#[pyfunction]
-pub fn eval_identification_point(
-    py: Python<'_>,
-    scores: &Bound<'_, PyAny>,
-    mates: &Bound<'_, PyAny>,
-    rank: &Arg<'_>,
-    threshold: &Arg<'_>,
-) -> PyResult<IdPoint> {
-    let (rank, threshold) = (int_arg(rank, "rank")?, float_arg(threshold, "threshold")?);
-    with_searches(py, scores, mates, |s| {
-        eval::identification_point(s, rank, threshold)
-    })
-    .map(id_point)
-}
-
-/// `(thresholds, fpir, fnir)`.
-#[pyfunction]
-pub fn eval_fnir_fpir_curve<'py>(
+pub fn fnir_at_fpir<'py>(
     py: Python<'py>,
-    scores: &Bound<'py, PyAny>,
-    mates: &Bound<'py, PyAny>,
+    scores: &Arg<'py>,
+    mates: &Arg<'py>,
     rank: &Arg<'py>,
-) -> PyResult<(F64s<'py>, F64s<'py>, F64s<'py>)> {
+    target_fpir: &Arg<'py>,
+) -> Obj<'py> {
+    let (rank, target_fpir) = (int_arg(rank, "rank")?, float_arg(target_fpir, "fpir")?);
+    let p = with_searches(py, scores, mates, |s| {
+        eval::fnir_at_fpir(s, rank, target_fpir)
+    })?;
+    results::FnirAtFpir::make(py, p.fnir, p.threshold, p.fpir)
+}
+
+/// `IdentificationPoint`: FNIR and FPIR at a threshold.
+#[pyfunction]
+pub fn identification_point<'py>(
+    py: Python<'py>,
+    scores: &Arg<'py>,
+    mates: &Arg<'py>,
+    rank: &Arg<'py>,
+    threshold: &Arg<'py>,
+) -> Obj<'py> {
+    let (rank, threshold) = (int_arg(rank, "rank")?, float_arg(threshold, "threshold")?);
+    let p = with_searches(py, scores, mates, |s| {
+        eval::identification_point(s, rank, threshold)
+    })?;
+    results::IdentificationPoint::make(
+        py,
+        p.threshold,
+        p.rank,
+        p.fnir,
+        p.fpir,
+        p.misses,
+        p.mated,
+        p.false_positives,
+        p.nonmated,
+    )
+}
+
+/// `IdentificationCurve(thresholds, fpir, fnir)`.
+#[pyfunction]
+pub fn fnir_fpir_curve<'py>(
+    py: Python<'py>,
+    scores: &Arg<'py>,
+    mates: &Arg<'py>,
+    rank: &Arg<'py>,
+) -> Obj<'py> {
     let rank = int_arg(rank, "rank")?;
     let c = with_searches(py, scores, mates, |s| eval::fnir_fpir_curve(s, rank))?;
-    Ok((
+    results::IdentificationCurve::make(
+        py,
         arrays::vec1(py, c.thresholds),
         arrays::vec1(py, c.fpir),
         arrays::vec1(py, c.fnir),
-    ))
+    )
 }
 
-/// (errors, trials, rate, interval)
-type Rate = (u64, u64, Option<f64>, Option<(f64, f64)>);
-/// (groups, min, max, max_min_ratio, max_geomean_ratio, gini)
-type Spread = (
-    usize,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-);
-
-fn rate(r: &eval::RateEstimate) -> Rate {
-    (r.errors, r.trials, r.rate, r.interval)
+fn rate<'py>(py: Python<'py>, r: &eval::RateEstimate) -> Obj<'py> {
+    results::RateEstimate::make(py, r.errors, r.trials, r.rate, r.interval)
 }
 
-fn spread(d: &eval::Disparity) -> Spread {
-    (
+fn spread<'py>(py: Python<'py>, d: &eval::Disparity) -> Obj<'py> {
+    results::Disparity::make(
+        py,
         d.groups,
         d.min,
         d.max,
@@ -314,27 +299,20 @@ fn spread(d: &eval::Disparity) -> Spread {
     )
 }
 
-/// Per-group rates at a threshold: `(threshold, [(group, fmr, fnmr)],
-/// fmr_spread, fnmr_spread, garbe, garbe_alpha)`; groups are the codes
-/// given.
+/// `Differentials` at a threshold: `groups` are codes, keyed in the result
+/// by `names[code]` (the caller's labels).
 #[pyfunction]
-#[allow(clippy::type_complexity)]
-pub fn eval_differentials(
-    py: Python<'_>,
-    scores: &Bound<'_, PyAny>,
-    is_genuine: &Bound<'_, PyAny>,
-    groups: &Bound<'_, PyAny>,
-    threshold: &Arg<'_>,
-    confidence: &Arg<'_>,
-    garbe_alpha: &Arg<'_>,
-) -> PyResult<(
-    f64,
-    Vec<(u32, Rate, Rate)>,
-    Spread,
-    Spread,
-    Option<f64>,
-    f64,
-)> {
+#[allow(clippy::too_many_arguments)]
+pub fn differentials<'py>(
+    py: Python<'py>,
+    scores: &Arg<'py>,
+    is_genuine: &Arg<'py>,
+    groups: &Arg<'py>,
+    names: &Arg<'py>,
+    threshold: &Arg<'py>,
+    confidence: &Arg<'py>,
+    garbe_alpha: &Arg<'py>,
+) -> Obj<'py> {
     let (threshold, confidence, garbe_alpha) = (
         float_arg(threshold, "threshold")?,
         float_arg(confidence, "confidence")?,
@@ -358,17 +336,23 @@ pub fn eval_differentials(
             )
         })
         .or_raise()?;
-    Ok((
+    let by_group = PyDict::new(py);
+    for r in &d.groups {
+        let name = names
+            .get_item(r.group)
+            .map_err(|_| param("names", "every group code has a name"))?;
+        let rates = results::GroupRates::make(py, rate(py, &r.fmr)?, rate(py, &r.fnmr)?)?;
+        by_group.set_item(name, rates)?;
+    }
+    results::Differentials::make(
+        py,
         d.threshold,
-        d.groups
-            .iter()
-            .map(|r| (r.group, rate(&r.fmr), rate(&r.fnmr)))
-            .collect(),
-        spread(&d.fmr),
-        spread(&d.fnmr),
+        by_group,
+        spread(py, &d.fmr)?,
+        spread(py, &d.fnmr)?,
         d.garbe,
         d.garbe_alpha,
-    ))
+    )
 }
 
 /// Genuine flags: 0 or 1 each (`bool` arrays arrive as `uint8`); anything
@@ -386,18 +370,14 @@ fn flags(obj: &Arg<'_>, name: &'static str) -> PyResult<Vec<bool>> {
         .collect()
 }
 
-/// `(d_sys, d_local, bin_centres, bin_edges, mated_density, nonmated_density)`.
-#[pyfunction]
-#[pyo3(signature = (mated, nonmated, bins, range, omega))]
-#[allow(clippy::type_complexity)]
-pub fn eval_unlinkability<'py>(
-    py: Python<'py>,
-    mated: &Bound<'py, PyAny>,
-    nonmated: &Bound<'py, PyAny>,
-    bins: &Arg<'py>,
-    range: Option<&Arg<'py>>,
-    omega: &Arg<'py>,
-) -> PyResult<(f64, F64s<'py>, F64s<'py>, F64s<'py>, F64s<'py>, F64s<'py>)> {
+fn linkage(
+    py: Python<'_>,
+    mated: &Arg<'_>,
+    nonmated: &Arg<'_>,
+    bins: &Arg<'_>,
+    range: Option<&Arg<'_>>,
+    omega: &Arg<'_>,
+) -> PyResult<eval::Unlinkability> {
     let (bins, range, omega) = (
         int_arg(bins, "bins")?,
         opt_pair_arg(range, "range")?,
@@ -408,39 +388,79 @@ pub fn eval_unlinkability<'py>(
         arrays::floats(nonmated, "nonmated")?,
     );
     let (m, n) = (m.as_slice(), n.as_slice());
-    let u = py
-        .detach(|| eval::unlinkability(m, n, bins, range, omega))
-        .or_raise()?;
-    Ok((
+    py.detach(|| eval::unlinkability(m, n, bins, range, omega))
+        .or_raise()
+}
+
+/// `UnlinkabilityDetails(d_sys, d_local, bin_centres, bin_edges,
+/// mated_density, nonmated_density)`.
+#[pyfunction]
+#[pyo3(signature = (mated, nonmated, bins, range, omega))]
+pub fn unlinkability_details<'py>(
+    py: Python<'py>,
+    mated: &Arg<'py>,
+    nonmated: &Arg<'py>,
+    bins: &Arg<'py>,
+    range: Option<&Arg<'py>>,
+    omega: &Arg<'py>,
+) -> Obj<'py> {
+    let u = linkage(py, mated, nonmated, bins, range, omega)?;
+    results::UnlinkabilityDetails::make(
+        py,
         u.d_sys,
         arrays::vec1(py, u.d_local),
         arrays::vec1(py, u.bin_centres),
         arrays::vec1(py, u.bin_edges),
         arrays::vec1(py, u.mated_density),
         arrays::vec1(py, u.nonmated_density),
-    ))
+    )
 }
 
-fn scenario<'py>(py: Python<'py>, s: &eval::ScenarioReport) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("eer", s.eer.eer)?;
-    d.set_item("eer_threshold", s.eer.threshold)?;
-    d.set_item("at_target_fmr", point(s.at_target_fmr))?;
-    d.set_item("genuine_pairs", s.genuine_pairs)?;
-    d.set_item("impostor_pairs", s.impostor_pairs)?;
-    d.set_item("genuine_mean", s.genuine_mean)?;
-    d.set_item("impostor_mean", s.impostor_mean)?;
-    Ok(d)
+fn unlinkability_of(py: Python<'_>, u: eval::Unlinkability) -> Obj<'_> {
+    results::Unlinkability::make(
+        py,
+        u.d_sys,
+        arrays::vec1(py, u.d_local),
+        arrays::vec1(py, u.bin_centres),
+    )
 }
 
-/// The auditor protocol; a dict that `btp.eval.protection_report` wraps.
+/// `Unlinkability(d_sys, d_local, bin_centres)`.
+#[pyfunction]
+#[pyo3(signature = (mated, nonmated, bins, range, omega))]
+pub fn unlinkability<'py>(
+    py: Python<'py>,
+    mated: &Arg<'py>,
+    nonmated: &Arg<'py>,
+    bins: &Arg<'py>,
+    range: Option<&Arg<'py>>,
+    omega: &Arg<'py>,
+) -> Obj<'py> {
+    let u = linkage(py, mated, nonmated, bins, range, omega)?;
+    unlinkability_of(py, u)
+}
+
+fn scenario<'py>(py: Python<'py>, s: &eval::ScenarioReport) -> Obj<'py> {
+    results::ScenarioReport::make(
+        py,
+        s.eer.eer,
+        s.eer.threshold,
+        point(py, s.at_target_fmr)?,
+        s.genuine_pairs,
+        s.impostor_pairs,
+        s.genuine_mean,
+        s.impostor_mean,
+    )
+}
+
+/// The auditor protocol: a `ProtectionReport`.
 #[pyfunction]
 #[pyo3(signature = (x, labels, scheme, mk, application, version, target_fmr, bins, range, omega, max_nonmated_linkage_pairs))]
 #[allow(clippy::too_many_arguments)]
-pub fn eval_protection_report<'py>(
+pub fn protection_report<'py>(
     py: Python<'py>,
-    x: &Bound<'py, PyAny>,
-    labels: &Bound<'py, PyAny>,
+    x: &Arg<'py>,
+    labels: &Arg<'py>,
     scheme: &PyScheme,
     mk: &PyMasterKey,
     application: Text,
@@ -450,7 +470,7 @@ pub fn eval_protection_report<'py>(
     range: &Arg<'py>,
     omega: &Arg<'py>,
     max_nonmated_linkage_pairs: &Arg<'py>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> Obj<'py> {
     let options = ProtocolOptions {
         application: application.into_string(),
         version: int_arg(version, "version")?,
@@ -470,43 +490,40 @@ pub fn eval_protection_report<'py>(
     let report = py
         .detach(|| eval::protection_report(r, l, &scheme.params, &mk.key, &options))
         .or_raise()?;
-    let d = PyDict::new(py);
-    d.set_item("scheme", report.scheme.name())?;
-    d.set_item("code_len", report.code_len)?;
-    d.set_item("unprotected", scenario(py, &report.unprotected)?)?;
-    d.set_item("normal", scenario(py, &report.normal)?)?;
-    d.set_item("stolen_key", scenario(py, &report.stolen_key)?)?;
-    let u = report.unlinkability;
-    d.set_item(
-        "unlinkability",
-        (
-            u.d_sys,
-            arrays::vec1(py, u.d_local),
-            arrays::vec1(py, u.bin_centres),
-        ),
-    )?;
-    d.set_item("mated_linkage_pairs", report.mated_linkage_pairs)?;
-    d.set_item("nonmated_linkage_pairs", report.nonmated_linkage_pairs)?;
-    Ok(d)
+    results::ProtectionReport::make(
+        py,
+        report.scheme.name(),
+        report.code_len,
+        scenario(py, &report.unprotected)?,
+        scenario(py, &report.normal)?,
+        scenario(py, &report.stolen_key)?,
+        unlinkability_of(py, report.unlinkability)?,
+        report.mated_linkage_pairs,
+        report.nonmated_linkage_pairs,
+    )
 }
 
-/// Registers the functions of this module.
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(eval_det, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_roc, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_eer, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_threshold_at_fmr, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_fnmr_at_fmr, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_operating_point, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_clopper_pearson, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_cmc, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_fnir_at_fpir, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_identification_point, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_fnir_fpir_curve, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_differentials, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_unlinkability, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_protection_report, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_check_scores, m)?)?;
-    m.add_function(wrap_pyfunction!(eval_fnmr_at_fmrs, m)?)?;
+/// Makes the submodule `_native.eval` (importable as `btp._native.eval`)
+/// with the functions of this module and of [`crate::labelled`].
+pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
+    let m = crate::submodule(parent, "eval")?;
+    m.add_function(wrap_pyfunction!(det, &m)?)?;
+    m.add_function(wrap_pyfunction!(roc, &m)?)?;
+    m.add_function(wrap_pyfunction!(check_scores, &m)?)?;
+    m.add_function(wrap_pyfunction!(eer, &m)?)?;
+    m.add_function(wrap_pyfunction!(threshold_at_fmr, &m)?)?;
+    m.add_function(wrap_pyfunction!(fnmr_at_fmr, &m)?)?;
+    m.add_function(wrap_pyfunction!(fnmr_at_fmrs, &m)?)?;
+    m.add_function(wrap_pyfunction!(operating_point, &m)?)?;
+    m.add_function(wrap_pyfunction!(clopper_pearson, &m)?)?;
+    m.add_function(wrap_pyfunction!(cmc, &m)?)?;
+    m.add_function(wrap_pyfunction!(fnir_at_fpir, &m)?)?;
+    m.add_function(wrap_pyfunction!(identification_point, &m)?)?;
+    m.add_function(wrap_pyfunction!(fnir_fpir_curve, &m)?)?;
+    m.add_function(wrap_pyfunction!(differentials, &m)?)?;
+    m.add_function(wrap_pyfunction!(unlinkability, &m)?)?;
+    m.add_function(wrap_pyfunction!(unlinkability_details, &m)?)?;
+    m.add_function(wrap_pyfunction!(protection_report, &m)?)?;
+    crate::labelled::register(&m)?;
     Ok(())
 }

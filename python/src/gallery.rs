@@ -8,14 +8,15 @@ use btp::{batch, Candidate, Gallery};
 use numpy::PyArrayDyn;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{IntoPyDict, PyDict, PyList, PyType};
+use pyo3::types::{IntoPyDict, PyList, PyType};
 
 use crate::args::{count, count_or, items, opt_float_arg};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::ids::{ids_of, lookup_id, Ids};
 use crate::protector::{reduce_to, PyProtector};
-use crate::pytypes::{self, field};
+use crate::pytypes::field;
+use crate::results;
 use crate::scheme::PyMasterKey;
 use crate::template::PyTemplate;
 
@@ -116,12 +117,12 @@ fn candidates<'py>(py: Python<'py>, ids: KeyedIds, scores: &[f64]) -> PyResult<B
         KeyedIds::Strings(labels) => labels
             .into_iter()
             .zip(scores)
-            .map(|(l, &s)| pytypes::make(py, "Candidate", (l, s)))
+            .map(|(l, &s)| results::Candidate::make(py, l, s))
             .collect::<PyResult<Vec<_>>>()?,
         KeyedIds::Ints(ids) => ids
             .into_iter()
             .zip(scores)
-            .map(|(i, &s)| pytypes::make(py, "Candidate", (i, s)))
+            .map(|(i, &s)| results::Candidate::make(py, i, s))
             .collect::<PyResult<Vec<_>>>()?,
     };
     PyList::new(py, items)
@@ -166,11 +167,9 @@ impl PyGallery {
             (keyed(&st.keys, ids), batch::gallery_codes(&st.gallery), n)
         };
         let ids = ids_array(py, ids, &[n])?;
-        let kw = PyDict::new(py);
-        kw.set_item("protector", self.prot().description(py)?)?;
-        kw.set_item("ids", ids)?;
-        kw.set_item("codes", self.prot().wrap_codes(py, codes, n)?)?;
-        pytypes::make_kw(py, "GalleryDescription", &kw)
+        let protector = self.prot().description(py)?;
+        let codes = self.prot().wrap_codes(py, codes, n)?;
+        results::GalleryDescription::make(py, protector, ids, codes)
     }
 
     /// Adds packed `codes` (checked by the core) under `ids`, all or

@@ -1,4 +1,4 @@
-//! `_native.hazmat_expose_transform`: the secret transform of a protector
+//! `_native.hazmat.expose_transform`: the secret transform of a protector
 //! (`btp::Protector::expose_transform`), for `btp.hazmat` only. The arrays
 //! returned are numpy's memory: they are not wiped when freed, which is one
 //! more reason `btp.hazmat` tells callers to keep them out of long-lived
@@ -26,6 +26,7 @@ fn array<'py, T: numpy::Element + Copy>(
 /// `("iom-urp", permutations (hashes, order, window) uint32)` or
 /// `("biohash", basis (bits, dim) float32)`.
 #[pyfunction]
+#[pyo3(name = "expose_transform")]
 pub fn hazmat_expose_transform<'py>(
     py: Python<'py>,
     protector: &PyProtector,
@@ -56,8 +57,9 @@ pub fn hazmat_expose_transform<'py>(
     }
 }
 
-/// Registers the functions of this module.
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(hazmat_expose_transform, m)?)?;
+/// Makes the submodule `_native.hazmat`.
+pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
+    let m = crate::submodule(parent, "hazmat")?;
+    m.add_function(wrap_pyfunction!(hazmat_expose_transform, &m)?)?;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Labelled scores and samples, flat and private (`_native.eval_*`,
-//! `_native.synthetic_population`): splitting a score matrix by labels
+//! Labelled scores and samples (in `_native.eval` and
+//! `_native.synthetic`): splitting a score matrix by labels
 //! (`btp::batch::split_scores`, with the pair indices if asked),
 //! the mate column of each probe, linkage scores across two applications
 //! and the synthetic population. `btp.eval` turns the caller's labels (of
@@ -66,7 +66,7 @@ fn matrix_and_labels<'py>(
 /// `(genuine, impostor)` of a labelled score matrix (see
 /// `btp::batch::split_scores`).
 #[pyfunction]
-#[pyo3(signature = (scores, row_labels, column_labels = None))]
+#[pyo3(name = "split_scores", signature = (scores, row_labels, column_labels = None))]
 pub fn eval_split_scores<'py>(
     py: Python<'py>,
     scores: &Arg<'py>,
@@ -87,31 +87,33 @@ fn pairs(py: Python<'_>, p: Vec<[usize; 2]>) -> PyResult<I64s<'_>> {
     Ok(arrays::vec2(py, flat, n, 2))
 }
 
-/// `(genuine, impostor, genuine_pairs, impostor_pairs)` (see
+/// `SplitScores(genuine, impostor, genuine_pairs, impostor_pairs)` (see
 /// `btp::batch::split_scores_with_pairs`).
 #[pyfunction]
-#[pyo3(signature = (scores, row_labels, column_labels = None))]
+#[pyo3(name = "split_scores_with_pairs", signature = (scores, row_labels, column_labels = None))]
 pub fn eval_split_scores_with_pairs<'py>(
     py: Python<'py>,
     scores: &Arg<'py>,
     row_labels: &Arg<'py>,
     column_labels: Option<&Arg<'py>>,
-) -> PyResult<(F64s<'py>, F64s<'py>, I64s<'py>, I64s<'py>)> {
+) -> PyResult<Bound<'py, PyAny>> {
     let (s, rows, cols) = matrix_and_labels(scores, row_labels, column_labels)?;
     let (sl, rl, cl) = (s.as_slice(), rows.as_slice(), cols.as_deref());
     let out = py
         .detach(|| batch::split_scores_with_pairs(sl, rl, cl))
         .or_raise()?;
-    Ok((
+    crate::results::SplitScores::make(
+        py,
         arrays::vec1(py, out.genuine),
         arrays::vec1(py, out.impostor),
         pairs(py, out.genuine_pairs)?,
         pairs(py, out.impostor_pairs)?,
-    ))
+    )
 }
 
 /// The gallery column of each probe's mate, -1 for none.
 #[pyfunction]
+#[pyo3(name = "mates")]
 pub fn eval_mate_columns<'py>(
     py: Python<'py>,
     probe_labels: &Arg<'py>,
@@ -126,10 +128,10 @@ pub fn eval_mate_columns<'py>(
     ))
 }
 
-/// `(mated, nonmated)` linkage scores of the same samples
+/// `LinkageScores(mated, nonmated)` of the same samples
 /// under two protectors (see `btp::batch::linkage_scores`).
 #[pyfunction]
-#[pyo3(signature = (prot_a, codes_a, prot_b, codes_b, labels, max_nonmated))]
+#[pyo3(name = "linkage_scores", signature = (prot_a, codes_a, prot_b, codes_b, labels, max_nonmated))]
 pub fn eval_linkage_scores<'py>(
     py: Python<'py>,
     prot_a: &PyProtector,
@@ -138,7 +140,7 @@ pub fn eval_linkage_scores<'py>(
     codes_b: &Arg<'py>,
     labels: &Arg<'py>,
     max_nonmated: &Arg<'py>,
-) -> PyResult<(F64s<'py>, F64s<'py>)> {
+) -> PyResult<Bound<'py, PyAny>> {
     let max_nonmated = int_arg(max_nonmated, "max_nonmated")?;
     let (a, b) = (&prot_a.inner, &prot_b.inner);
     let ca = arrays::codes(codes_a, "codes_a", &[2], a.layout().words())?;
@@ -148,7 +150,11 @@ pub fn eval_linkage_scores<'py>(
     let out = py
         .detach(|| batch::linkage_scores(a, ca, b, cb, l, max_nonmated))
         .or_raise()?;
-    Ok((arrays::vec1(py, out.mated), arrays::vec1(py, out.nonmated)))
+    crate::results::LinkageScores::make(
+        py,
+        arrays::vec1(py, out.mated),
+        arrays::vec1(py, out.nonmated),
+    )
 }
 
 /// Feature vectors and their labels.
@@ -156,7 +162,7 @@ type Dataset<'py> = (Bound<'py, PyArrayDyn<f32>>, Bound<'py, PyArrayDyn<u32>>);
 
 /// A seeded synthetic population: `(x (n, dim) float32, labels (n,) uint32)`.
 #[pyfunction]
-#[pyo3(signature = (subjects, samples, dim, offset, between, within, seed))]
+#[pyo3(name = "population", signature = (subjects, samples, dim, offset, between, within, seed))]
 #[allow(clippy::too_many_arguments)]
 pub fn synthetic_population<'py>(
     py: Python<'py>,
@@ -185,12 +191,18 @@ pub fn synthetic_population<'py>(
     ))
 }
 
-/// Registers the functions of this module.
+/// Registers the labelled-score functions in `_native.eval`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eval_split_scores, m)?)?;
     m.add_function(wrap_pyfunction!(eval_split_scores_with_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(eval_mate_columns, m)?)?;
     m.add_function(wrap_pyfunction!(eval_linkage_scores, m)?)?;
-    m.add_function(wrap_pyfunction!(synthetic_population, m)?)?;
+    Ok(())
+}
+
+/// Makes the submodule `_native.synthetic` (`population`).
+pub fn register_synthetic(parent: &Bound<'_, PyModule>) -> PyResult<()> {
+    let m = crate::submodule(parent, "synthetic")?;
+    m.add_function(wrap_pyfunction!(synthetic_population, &m)?)?;
     Ok(())
 }

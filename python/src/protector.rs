@@ -4,7 +4,7 @@ use btp::{batch, ProtectedTemplate, Protector};
 use numpy::PyArrayDyn;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyType};
+use pyo3::types::{PyBytes, PyList, PyString, PyType};
 
 use zeroize::Zeroizing;
 
@@ -12,6 +12,7 @@ use crate::args::{float_arg, items, text, u32_arg, Text};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::pytypes::{self, field};
+use crate::results;
 use crate::scheme::{hex, PyMasterKey, PyScheme};
 use crate::template::PyTemplate;
 
@@ -211,16 +212,14 @@ impl PyProtector {
     }
 
     pub(crate) fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let kw = PyDict::new(py);
-        kw.set_item("scheme", PyBytes::new(py, &self.inner.params().to_bytes()))?;
-        kw.set_item("application", &self.application)?;
-        kw.set_item("version", self.version)?;
-        kw.set_item(
-            "subject",
+        results::ProtectorDescription::make(
+            py,
+            PyBytes::new(py, &self.inner.params().to_bytes()),
+            &self.application,
+            self.version,
             self.subject.as_deref().map(|s| PyBytes::new(py, s)),
-        )?;
-        kw.set_item("fingerprint", hex(&self.inner.fingerprint().0))?;
-        pytypes::make_kw(py, "ProtectorDescription", &kw)
+            hex(&self.inner.fingerprint().0),
+        )
     }
 
     /// Reopens a `ProtectorDescription` (any object with its attributes).
@@ -547,5 +546,5 @@ pub(crate) fn reduce_to<'py>(
 
 /// `btp.Decision(score, threshold, matched)`.
 pub(crate) fn decision<'py>(py: Python<'py>, d: btp::Decision) -> PyResult<Bound<'py, PyAny>> {
-    pytypes::make(py, "Decision", (d.score, d.threshold, d.matched))
+    results::Decision::make(py, d.score, d.threshold, d.matched)
 }

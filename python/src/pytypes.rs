@@ -1,45 +1,13 @@
-//! Results are plain Python types defined in `btp/_types.py` (named tuples
-//! and frozen dataclasses: they print, compare, unpack and pickle without
-//! the native module's help); this module builds them, and converts times.
+//! Python values of the package's own types in and out, other than
+//! results (those are [`crate::results`]): times and durations, `btp.Codes`
+//! arrays, and the fields of descriptions and audit heads read back.
 
-use pyo3::call::PyCallArgs;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyDict;
 
 use crate::args::Text;
 use crate::errors::param;
-
-static TYPES: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-
-fn module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    TYPES
-        .get_or_try_init(py, || Ok::<_, PyErr>(py.import("btp._types")?.unbind()))
-        .map(|m| m.bind(py))
-}
-
-/// The class `name` of `btp._types`.
-pub fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    module(py)?.getattr(name)
-}
-
-/// `btp._types.<name>(*args)`.
-pub fn make<'py, A>(py: Python<'py>, name: &str, args: A) -> PyResult<Bound<'py, PyAny>>
-where
-    A: PyCallArgs<'py>,
-{
-    class(py, name)?.call1(args)
-}
-
-/// `btp._types.<name>(**kwargs)`.
-pub fn make_kw<'py>(
-    py: Python<'py>,
-    name: &str,
-    kwargs: &Bound<'py, PyDict>,
-) -> PyResult<Bound<'py, PyAny>> {
-    class(py, name)?.call((), Some(kwargs))
-}
 
 /// Field `name` of `obj`, an instance of the package's type `kind` (a
 /// description or an audit head) or any object with its fields: an object

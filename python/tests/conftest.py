@@ -1,7 +1,10 @@
 """Fixtures of the Python tests of btp (python/tests).
 
-Run by `scripts/test-all` against the wheel installed in `.venv`; they need
-numpy, pytest, scikit-learn, pyeer, matplotlib and mypy
+python/tests holds the tests of the package itself; checks against outside
+references (scikit-learn, pyeer, scipy, numpy re-implementations, valgrind)
+are in tests/python (see tests/python/README.md). Both run by
+`scripts/test-all` against the wheel installed in `.venv`; they need numpy,
+pytest, scikit-learn, pyeer, matplotlib and mypy
 (`tests/python/requirements.txt`).
 """
 

@@ -58,8 +58,8 @@ def test_string_flags_are_not_truths():
     for flags in ([1, 0, 1, 0], np.array([1.0, 0.0, 1.0, 0.0]), np.array([True, False, True, False], dtype=object)):
         assert ev.differentials(scores, flags, ["a"] * 4, 0.5) == want
     # The native function refuses as well.
-    raises(btp.InvalidParameterError, _native.eval_differentials, np.array(scores),
-           np.array([1, 0, 2, 0]), np.zeros(4, np.uint32), 0.5, 0.95, 0.25)
+    raises(btp.InvalidParameterError, _native.eval.differentials, np.array(scores),
+           np.array([1, 0, 2, 0]), np.zeros(4, np.uint32), ["a"], 0.5, 0.95, 0.25)
 
 
 @pytest.mark.parametrize("fn, extra", [
@@ -267,6 +267,6 @@ def test_caller_sizes_never_abort():
 def test_native_label_codes_are_range_checked():
     # astype(uint32) wrapped -1 to 4294967295 and 2**32 to 0.
     s = np.eye(2)
-    raises(btp.InvalidParameterError, _native.eval_split_scores, s, np.array([-1, 0]), None)
-    raises(btp.InvalidParameterError, _native.eval_mate_columns, np.array([2**32]), np.array([0]))
-    raises(btp.InvalidParameterError, _native.eval_split_scores, s, np.array([0.0, 1.0]), None)
+    raises(btp.InvalidParameterError, _native.eval.split_scores, s, np.array([-1, 0]), None)
+    raises(btp.InvalidParameterError, _native.eval.mates, np.array([2**32]), np.array([0]))
+    raises(btp.InvalidParameterError, _native.eval.split_scores, s, np.array([0.0, 1.0]), None)

@@ -1,29 +1,30 @@
-//! `btp.Store`: the encrypted template store.
-//!
-//! Every operation runs without the GIL (SQLite I/O, decryption, matching)
-//! and takes the audit context (`actor`, `reason`) as keyword arguments.
+//! `btp.Store`: the encrypted template store, one class and its methods
+//! (one `#[pymethods]` block, as PyO3 requires): each method converts its
+//! arguments ([`inputs`]), calls the core without the GIL (SQLite I/O,
+//! decryption, matching) and returns a typed result ([`reports`]). Every
+//! operation takes the audit context (`actor`, `reason`) as keyword
+//! arguments.
+
+mod inputs;
+mod reports;
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
-use btp::store::{
-    Context, HoldTarget, Retention, ReviewOutcome, Sample, Samples, Store, StoreOptions,
-    NONCE_LIMIT,
-};
-use btp::ProtectedTemplate;
+use btp::store::{Context, Samples, Store};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyType};
+use pyo3::types::{PyBytes, PyDict, PyType};
 
-use crate::args::{count_or, id_arg, int_in, items, opt_float_arg, path_arg, text, Text};
+use crate::args::{count_or, id_arg, items, opt_float_arg, path_arg, text, Text};
 use crate::arrays;
 use crate::audit;
-use crate::errors::{param, OrRaise};
-use crate::protector::decision;
+use crate::errors::OrRaise;
 use crate::purpose::{purpose_list, PyPurpose};
-use crate::pytypes::{self, datetime, duration, timestamp};
+use crate::pytypes::{datetime, timestamp};
+use crate::results;
 use crate::scheme::PyMasterKey;
 use crate::template::PyTemplate;
+use inputs::{options, probe};
 
 /// An open encrypted template store (one SQLite file). See `docs/store.md`.
 /// Use it as a context manager, or call `close()`.
@@ -31,83 +32,6 @@ use crate::template::PyTemplate;
 pub struct PyStore {
     inner: RwLock<Option<Arc<Store>>>,
     path: String,
-}
-
-/// A sample: a `Template` or a feature vector (borrowed from numpy).
-enum Probe<'py> {
-    Template(ProtectedTemplate),
-    Features(arrays::Input<'py, f32>),
-}
-
-impl Probe<'_> {
-    fn sample(&self) -> Sample<'_> {
-        match self {
-            Probe::Template(t) => Sample::Template(t),
-            Probe::Features(f) => Sample::Features(f.as_slice()),
-        }
-    }
-}
-
-fn probe<'py>(x: &Bound<'py, PyAny>) -> PyResult<Probe<'py>> {
-    if let Ok(t) = x.cast::<PyTemplate>() {
-        return Ok(Probe::Template(t.get().t.clone()));
-    }
-    Ok(Probe::Features(arrays::features(x, "x", &[1])?))
-}
-
-fn retention(
-    retention: Option<&Bound<'_, PyAny>>,
-    expires_at: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Retention> {
-    match (retention, expires_at) {
-        (None, None) => Ok(Retention::Maximum),
-        (Some(r), None) => {
-            let secs = duration(r, "retention")?;
-            let secs = u64::try_from(secs).map_err(|_| param("retention", "must be positive"))?;
-            Ok(Retention::For(Duration::from_secs(secs)))
-        }
-        (None, Some(t)) => Ok(Retention::Until(timestamp(t, "expires_at")?)),
-        (Some(_), Some(_)) => Err(param(
-            "retention",
-            "give either retention or expires_at, not both",
-        )),
-    }
-}
-
-fn by_purpose<'py, V: IntoPyObject<'py> + Clone>(
-    py: Python<'py>,
-    map: &std::collections::BTreeMap<String, V>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    for (k, v) in map {
-        d.set_item(k, v.clone())?;
-    }
-    Ok(d)
-}
-
-/// Store options from the arguments of `Store.create` / `Store.open`.
-fn options(
-    busy_timeout: Option<&Bound<'_, PyAny>>,
-    batch_size: Option<&Bound<'_, PyAny>>,
-    max_encryptions_per_key: Option<&Bound<'_, PyAny>>,
-) -> PyResult<StoreOptions> {
-    let defaults = StoreOptions::default();
-    let busy_timeout = match opt_float_arg(busy_timeout, "busy_timeout")? {
-        Some(secs) => Duration::try_from_secs_f64(secs)
-            .map_err(|_| param("busy_timeout", "must be a number of seconds >= 0"))?,
-        None => defaults.busy_timeout,
-    };
-    Ok(StoreOptions {
-        busy_timeout,
-        batch_size: count_or(batch_size, "batch_size", 1, defaults.batch_size)?,
-        max_encryptions_per_key: match max_encryptions_per_key {
-            Some(m) if !m.is_none() => {
-                int_in(m, "max_encryptions_per_key", 1, i128::from(NONCE_LIMIT))?
-            }
-            _ => NONCE_LIMIT,
-        },
-        clock: None,
-    })
 }
 
 impl PyStore {
@@ -234,7 +158,7 @@ impl PyStore {
         reason: Text,
     ) -> PyResult<i64> {
         let store = self.store()?;
-        let r = self::retention(retention, expires_at)?;
+        let r = inputs::retention(retention, expires_at)?;
         let p = probe(x)?;
         let s = p.sample();
         py.detach(|| store.enroll(&purpose, &subject, s, r, &Context::new(&actor, &reason)))
@@ -262,32 +186,16 @@ impl PyStore {
         reason: Text,
     ) -> PyResult<Bound<'py, numpy::PyArrayDyn<i64>>> {
         let store = self.store()?;
-        let r = self::retention(retention, expires_at)?;
+        let r = inputs::retention(retention, expires_at)?;
         let subjects = items(subjects, "subjects", |s| text(s, "subjects"))?;
         let ids: Vec<&str> = subjects.iter().map(String::as_str).collect();
         let ctx = Context::new(&actor, &reason);
-        let templates = x.cast::<PyList>().ok().filter(|l| {
-            l.iter()
-                .next()
-                .is_some_and(|t| t.cast::<PyTemplate>().is_ok())
-        });
-        let records = match templates {
-            Some(list) => {
-                let templates = list
-                    .iter()
-                    .map(|t| {
-                        t.cast::<PyTemplate>()
-                            .map(|t| t.get().t.clone())
-                            .map_err(|_| {
-                                PyTypeError::new_err("a list of templates holds something else")
-                            })
-                    })
-                    .collect::<PyResult<Vec<ProtectedTemplate>>>()?;
-                py.detach(|| {
+        let records = match inputs::template_list(x)? {
+            Some(templates) => py
+                .detach(|| {
                     store.enroll_batch(&purpose, &ids, Samples::Templates(&templates), r, &ctx)
                 })
-                .or_raise()?
-            }
+                .or_raise()?,
             None => {
                 let rows = arrays::features(x, "x", &[2])?;
                 let rows = rows.as_slice();
@@ -313,7 +221,7 @@ impl PyStore {
         reason: Text,
     ) -> PyResult<i64> {
         let store = self.store()?;
-        let r = self::retention(retention, expires_at)?;
+        let r = inputs::retention(retention, expires_at)?;
         let p = probe(x)?;
         let s = p.sample();
         py.detach(|| store.retain_probe(&purpose, &case, s, r, &Context::new(&actor, &reason)))
@@ -350,11 +258,7 @@ impl PyStore {
         let v = py
             .detach(|| store.verify(&purpose, &subject, s, &Context::new(&actor, &reason)))
             .or_raise()?;
-        pytypes::make(
-            py,
-            "Verification",
-            (decision(py, v.decision)?, v.record, v.event),
-        )
+        reports::verification(py, v)
     }
 
     /// 1:N over the purpose's live records: `Identification(candidates,
@@ -379,12 +283,7 @@ impl PyStore {
         let id = py
             .detach(|| store.identify(&purpose, s, k, threshold, &Context::new(&actor, &reason)))
             .or_raise()?;
-        let candidates = id
-            .candidates
-            .iter()
-            .map(|c| pytypes::make(py, "StoreCandidate", (&c.subject, c.record, c.score)))
-            .collect::<PyResult<Vec<_>>>()?;
-        pytypes::make(py, "Identification", (candidates, id.threshold, id.event))
+        reports::identification(py, id)
     }
 
     /// Records a human review of an identification (its `event` number or
@@ -403,36 +302,9 @@ impl PyStore {
         reason: Text,
     ) -> PyResult<u64> {
         let store = self.store()?;
-        // An event number, or an `Identification` (its `event`).
-        let event = if identification.is_instance_of::<pyo3::types::PyInt>() {
-            identification.clone()
-        } else {
-            identification.getattr("event").map_err(|_| {
-                PyTypeError::new_err("identification is an event number or an Identification")
-            })?
-        };
-        let event: u64 = int_in(&event, "identification", 1, i128::from(i64::MAX))?;
-        let record = record
-            .filter(|r| !r.is_none())
-            .map(|r| id_arg(r, "record"))
-            .transpose()?;
-        let outcome = match (&*outcome, record) {
-            ("confirmed", Some(r)) => ReviewOutcome::Confirmed(r),
-            ("confirmed", None) => {
-                return Err(param("record", "a confirmation names the record confirmed"))
-            }
-            ("rejected", None) => ReviewOutcome::Rejected,
-            ("inconclusive", None) => ReviewOutcome::Inconclusive,
-            ("rejected" | "inconclusive", Some(_)) => {
-                return Err(param("record", "only a confirmation names a record"))
-            }
-            _ => {
-                return Err(param(
-                    "outcome",
-                    "must be \"confirmed\", \"rejected\" or \"inconclusive\"",
-                ))
-            }
-        };
+        let event = inputs::review_event(identification)?;
+        let record = inputs::opt_record(record)?;
+        let outcome = inputs::review_outcome(&outcome, record)?;
         py.detach(|| store.review(event, &reviewer, outcome, &Context::new(&actor, &reason)))
             .or_raise()
     }
@@ -452,11 +324,7 @@ impl PyStore {
         let r = py
             .detach(|| store.erase(&subject, purpose.as_deref(), &Context::new(&actor, &reason)))
             .or_raise()?;
-        pytypes::make(
-            py,
-            "ErasureReport",
-            (by_purpose(py, &r.erased)?, r.event, r.checkpointed),
-        )
+        reports::erasure(py, r)
     }
 
     /// Places a legal hold on a `subject` (every record, every purpose) or
@@ -470,16 +338,9 @@ impl PyStore {
         actor: Text,
         reason: Text,
     ) -> PyResult<i64> {
-        let record = record
-            .filter(|r| !r.is_none())
-            .map(|r| id_arg(r, "record"))
-            .transpose()?;
+        let record = inputs::opt_record(record)?;
         let store = self.store()?;
-        let target = match (subject.as_deref(), record) {
-            (Some(s), None) => HoldTarget::Subject(s),
-            (None, Some(r)) => HoldTarget::Record(r),
-            _ => return Err(param("subject", "give exactly one of subject and record")),
-        };
+        let target = inputs::hold_target(subject.as_deref(), record)?;
         py.detach(|| store.hold(target, &Context::new(&actor, &reason)))
             .or_raise()
     }
@@ -515,17 +376,7 @@ impl PyStore {
         let r = py
             .detach(|| store.sweep(now, &Context::new(&actor, &reason)))
             .or_raise()?;
-        pytypes::make(
-            py,
-            "SweepReport",
-            (
-                datetime(py, r.now)?,
-                by_purpose(py, &r.deleted)?,
-                r.held,
-                r.event,
-                r.checkpointed,
-            ),
-        )
+        reports::sweep(py, r)
     }
 
     /// Rotates the storage key of a purpose (or every purpose) and
@@ -545,7 +396,7 @@ impl PyStore {
             .or_raise()?;
         r.rotated
             .into_iter()
-            .map(|r| pytypes::make(py, "Rotation", (r.purpose, r.from, r.to, r.reencrypted)))
+            .map(|rotated| reports::rotation(py, rotated))
             .collect()
     }
 
@@ -570,29 +421,14 @@ impl PyStore {
                 store.stats(from.unwrap_or(i64::MIN), to)
             })
             .or_raise()?;
-        let activity = s
-            .activity
-            .iter()
-            .map(|a| {
-                let counts = PyDict::new(py);
-                for (k, v) in &a.counts {
-                    counts.set_item(*k, *v)?;
-                }
-                pytypes::make(
-                    py,
-                    "PurposeActivity",
-                    (&a.purpose, counts, a.swept_records, a.erased_records),
-                )
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        pytypes::make(py, "StoreStats", (activity, by_purpose(py, &s.live)?))
+        reports::stats(py, s)
     }
 
     /// Records (live or expired, not yet swept) per purpose.
     fn record_counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let store = self.store()?;
         let c = py.detach(|| store.record_counts()).or_raise()?;
-        by_purpose(py, &c)
+        reports::by_purpose(py, &c)
     }
 
     /// Verifies the whole audit chain (`AuditBrokenError` names the first
@@ -600,12 +436,7 @@ impl PyStore {
     fn verify_audit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
         let r = py.detach(|| store.verify_audit()).or_raise()?;
-        let h = r.head.as_ref().map(|h| audit::head(py, h)).transpose()?;
-        pytypes::make(
-            py,
-            "AuditReport",
-            (r.events, r.first_seq, h, r.pruned_through),
-        )
+        reports::audit_report(py, r)
     }
 
     /// The newest event's `AuditHead(seq, mac)`: keep it elsewhere to detect
@@ -684,7 +515,7 @@ impl PyStore {
         let r = py
             .detach(|| store.prune_audit(before, &Context::new(&actor, &reason)))
             .or_raise()?;
-        pytypes::make(py, "PruneReport", (r.pruned, r.pruned_through))
+        results::PruneReport::make(py, r.pruned, r.pruned_through)
     }
 
     /// SQLite's integrity check of the whole file (`CorruptError`), then

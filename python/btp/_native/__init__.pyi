@@ -1,10 +1,12 @@
 # Type stubs of the native module btp._native (python/src/*.rs), written by
-# hand. python/tests/test_stubs.py fails when they drift from what the
-# module exports: every name, every class member.
+# hand; its submodules eval, synthetic and hazmat have their own files here.
+# python/tests/test_stubs.py fails when they drift from what the module
+# exports: every name, every class member, and __all__ (the public names
+# that the package btp re-exports).
 
 from datetime import datetime, timedelta
 from os import PathLike
-from typing import Any, List, Optional, Sequence, Tuple, Union, final
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +28,51 @@ from btp._types import (
     SweepReport,
     Verification,
 )
+
+from btp._native import eval as eval, hazmat as hazmat, synthetic as synthetic
+
+__all__ = [
+    "__version__",
+    "BtpError",
+    "InvalidKeyLengthError",
+    "RngError",
+    "DimensionError",
+    "NonFiniteError",
+    "ZeroNormError",
+    "InvalidParameterError",
+    "KeyMismatchError",
+    "SchemeMismatchError",
+    "DecodeError",
+    "DuplicateIdError",
+    "NotFoundError",
+    "IntegrityError",
+    "UnknownPurposeError",
+    "RetentionError",
+    "ExpiredError",
+    "HeldError",
+    "WrongKeyError",
+    "NotAStoreError",
+    "UnsupportedSchemaError",
+    "KeyExhaustedError",
+    "AuditBrokenError",
+    "CorruptError",
+    "BusyError",
+    "StoreIOError",
+    "DatabaseError",
+    "InvalidScoresError",
+    "ExpiryInPastError",
+    "OutOfMemoryError",
+    "StoreClosedError",
+    "MasterKey",
+    "Scheme",
+    "Template",
+    "Protector",
+    "Gallery",
+    "Purpose",
+    "Store",
+    "fit_centre",
+    "merge_results",
+]
 
 __version__: str
 
@@ -404,84 +451,6 @@ def merge_results(
 ) -> Tuple[npt.NDArray[np.int64], _F64]: ...
 def _reads_in_place(x: _Features) -> bool: ...
 
-# Private evaluation functions: btp.eval wraps them. Arrays are read as
-# numpy reads them; scalar arguments are checked by the native module
-# (python/src/args.rs) and refused with InvalidParameterError.
-_A = npt.ArrayLike
-_IdPoint = Tuple[float, int, float, float, int, int, int, int]
-_Point = Tuple[float, float, float, int, int, int, int]
-
-def eval_det(genuine: _A, impostor: _A) -> Tuple[_F64, _F64, _F64]: ...
-def eval_roc(genuine: _A, impostor: _A) -> Tuple[_F64, _F64, _F64]: ...
-def eval_eer(genuine: _A, impostor: _A) -> Tuple[float, float, float, float]: ...
-def eval_check_scores(scores: _A, role: str) -> None: ...
-def eval_threshold_at_fmr(impostor: _A, target_fmr: float) -> Tuple[float, float]: ...
-def eval_fnmr_at_fmr(genuine: _A, impostor: _A, target_fmr: float) -> _Point: ...
-def eval_fnmr_at_fmrs(genuine: _A, impostor: _A, targets: _A) -> List[_Point]: ...
-def eval_operating_point(genuine: _A, impostor: _A, threshold: float) -> _Point: ...
-def eval_clopper_pearson(errors: int, trials: int, confidence: float) -> Tuple[float, float]: ...
-def eval_cmc(scores: _A, mates: _A, max_rank: Optional[int] = None) -> _F64: ...
-def eval_fnir_at_fpir(scores: _A, mates: _A, rank: int, target_fpir: float) -> _IdPoint: ...
-def eval_identification_point(scores: _A, mates: _A, rank: int, threshold: float) -> _IdPoint: ...
-def eval_fnir_fpir_curve(scores: _A, mates: _A, rank: int) -> Tuple[_F64, _F64, _F64]: ...
-def eval_differentials(
-    scores: _A,
-    is_genuine: npt.NDArray[np.uint8],
-    groups: npt.NDArray[np.uint32],
-    threshold: float,
-    confidence: float,
-    garbe_alpha: float,
-) -> Tuple[float, List[Tuple[int, Any, Any]], Any, Any, Optional[float], float]: ...
-def eval_unlinkability(
-    mated: _A,
-    nonmated: _A,
-    bins: int,
-    range: Optional[Tuple[float, float]],
-    omega: float,
-) -> Tuple[float, _F64, _F64, _F64, _F64, _F64]: ...
-def eval_protection_report(
-    x: _Features,
-    labels: npt.NDArray[np.uint32],
-    scheme: Scheme,
-    mk: MasterKey,
-    application: str,
-    version: int,
-    target_fmr: float,
-    bins: int,
-    range: Tuple[float, float],
-    omega: float,
-    max_nonmated_linkage_pairs: int,
-) -> dict[str, Any]: ...
-def eval_split_scores(
-    scores: _A,
-    row_labels: npt.NDArray[np.uint32],
-    column_labels: Optional[npt.NDArray[np.uint32]] = None,
-) -> Tuple[_F64, _F64]: ...
-def eval_split_scores_with_pairs(
-    scores: _A,
-    row_labels: npt.NDArray[np.uint32],
-    column_labels: Optional[npt.NDArray[np.uint32]] = None,
-) -> Tuple[_F64, _F64, npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
-def eval_mate_columns(
-    probe_labels: npt.NDArray[np.uint32], gallery_labels: npt.NDArray[np.uint32]
-) -> npt.NDArray[np.int64]: ...
-def eval_linkage_scores(
-    prot_a: Protector,
-    codes_a: _A,
-    prot_b: Protector,
-    codes_b: _A,
-    labels: npt.NDArray[np.uint32],
-    max_nonmated: int,
-) -> Tuple[_F64, _F64]: ...
-def synthetic_population(
-    subjects: int,
-    samples: int,
-    dim: int,
-    offset: float,
-    between: float,
-    within: float,
-    seed: int,
-) -> Tuple[npt.NDArray[np.float32], npt.NDArray[np.uint32]]: ...
-
-# Hazardous: btp.hazmat wraps it (read its warning).
-def hazmat_expose_transform(protector: Protector) -> Tuple[str, npt.NDArray[Any]]: ...
+# Private: the result classes' table (python/src/results.rs), checked
+# against btp._types and btp._eval_types by python/tests/test_results.py.
+_results: Dict[str, Tuple[str, List[str]]]
