@@ -464,6 +464,20 @@ typedef struct btp_decision {
 typedef int64_t (*btp_clock_fn)(void *ctx);
 
 /**
+ * What a key rotation did.
+ */
+typedef struct btp_rotation_report {
+  /**
+   * Purposes whose storage key was rotated.
+   */
+  uint64_t purposes;
+  /**
+   * Records re-encrypted under the new keys.
+   */
+  uint64_t reencrypted;
+} btp_rotation_report;
+
+/**
  * The newest audit event's sequence number and MAC: keep a copy outside
  * the store (printed, sent to another system) to detect later truncation
  * or rollback with `btp_store_check_audit_head`. `seq` 0 means an empty
@@ -650,20 +664,6 @@ typedef struct btp_sweep_report {
    */
   bool checkpointed;
 } btp_sweep_report;
-
-/**
- * What a key rotation did.
- */
-typedef struct btp_rotation_report {
-  /**
-   * Purposes whose storage key was rotated.
-   */
-  uint64_t purposes;
-  /**
-   * Records re-encrypted under the new keys.
-   */
-  uint64_t reencrypted;
-} btp_rotation_report;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1418,6 +1418,22 @@ btp_result btp_store_check_integrity(const struct btp_store *store);
 btp_result btp_store_checkpoint(const struct btp_store *store);
 
 /**
+ * Rotates the storage key of `purpose` (NULL: of every purpose this
+ * handle serves): a new key version encrypts from now on and every record
+ * is re-encrypted under it, in batches. Crash-safe: calling it again after
+ * an interruption finishes the started rotation. Audited.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `purpose` NULL or NUL-terminated;
+ * `actor`, `reason` NULL or NUL-terminated; `out` NULL or writable.
+ */
+btp_result btp_store_rotate_key(const struct btp_store *store,
+                                const char *purpose,
+                                const char *actor,
+                                const char *reason,
+                                struct btp_rotation_report *out);
+
+/**
  * Verifies the whole audit chain: `BTP_RESULT_AUDIT_BROKEN` naming the
  * first sequence number proven wrong if an event was changed, deleted,
  * inserted, reordered or replayed.
@@ -1877,22 +1893,6 @@ btp_result btp_store_sweep(const struct btp_store *store,
                            const char *actor,
                            const char *reason,
                            struct btp_sweep_report *out);
-
-/**
- * Rotates the storage key of `purpose` (NULL: of every purpose this
- * handle serves): a new key version encrypts from now on and every record
- * is re-encrypted under it, in batches. Crash-safe: calling it again after
- * an interruption finishes the started rotation. Audited.
- *
- * # Safety
- * `store` a live handle or NULL; `purpose` NULL or NUL-terminated;
- * `actor`, `reason` NULL or NUL-terminated; `out` NULL or writable.
- */
-btp_result btp_store_rotate_key(const struct btp_store *store,
-                                const char *purpose,
-                                const char *actor,
-                                const char *reason,
-                                struct btp_rotation_report *out);
 
 /**
  * The versioned wire encoding of `t` into `(buf, len)`. `*needed` always

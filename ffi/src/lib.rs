@@ -26,10 +26,11 @@
 //! - [`bytes`]: library-allocated output buffers and `btp_bytes_free`.
 //! - [`version`], [`keys`], [`params`], [`protector`], [`template`],
 //!   [`gallery`], [`eval`]: the entry points, one object each.
-//! - [`store`] (purposes, options, opening, maintenance), [`store_ops`]
-//!   (records: enrol, verify, identify, review, erase, hold, sweep,
-//!   rotate) and [`store_audit`] (audit log and statistics): the encrypted
-//!   store.
+//! - [`store`] (purposes, options, opening, maintenance and key rotation),
+//!   [`store_enrol`] (enrol, retain a probe), [`store_batch`] (batch
+//!   enrolment), [`store_lookup`] (verify, identify, review),
+//!   [`store_retention`] (erase, hold, release, sweep) and [`store_audit`]
+//!   (audit log and statistics): the encrypted store.
 //!
 //! # Where each result code comes from, and where it is tested
 //!
@@ -66,7 +67,9 @@ pub mod ptr;
 pub mod store;
 pub mod store_audit;
 pub mod store_batch;
-pub mod store_ops;
+pub mod store_enrol;
+pub mod store_lookup;
+pub mod store_retention;
 pub mod template;
 pub mod version;
 
