@@ -23,7 +23,9 @@
 //! - [`error`]: result codes, their strings, the thread-local last error.
 //! - [`guard`]: the panic-catching wrapper of every entry point.
 //! - [`ptr`]: checked conversion of C pointers, slices, strings and handles.
-//! - [`bytes`]: library-allocated output buffers and `btp_bytes_free`.
+//! - [`bytes`]: library-allocated output buffers and `btp_bytes_free`;
+//!   [`arrays`]: library-allocated arrays of numbers and their
+//!   `btp_array_*_free`.
 //! - [`version`], [`keys`], [`params`], [`protector`], [`template`],
 //!   [`gallery`], [`eval`]: the entry points, one object each.
 //! - [`store`] (purposes, options, opening, maintenance and key rotation),
@@ -55,9 +57,13 @@
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
+pub mod arrays;
 pub mod bytes;
+pub mod codes;
 pub mod error;
 pub mod eval;
+pub mod eval_identification;
+pub mod eval_labels;
 pub mod gallery;
 pub mod guard;
 pub mod keys;

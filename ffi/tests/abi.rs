@@ -68,9 +68,10 @@ fn sources() -> Sources {
 }
 
 /// Calls that null a handle out-pointer (or a library buffer's pair).
-const NULLING: [&str; 4] = [
+const NULLING: [&str; 5] = [
     "OutHandle::new(",
     "OutBytes::new(",
+    "OutArray::new(",
     "ptr::out_handles(",
     "make(out",
 ];
@@ -99,7 +100,7 @@ fn first(body: &str, calls: &[&str]) -> Option<usize> {
 fn every_entry_point_is_found_and_in_the_header() {
     let s = sources();
     let header = include_str!("../../include/btp.h");
-    assert_eq!(s.entry_points.len(), 93, "entry points added or removed?");
+    assert_eq!(s.entry_points.len(), 130, "entry points added or removed?");
     for (name, _, _) in &s.entry_points {
         let declared = [" ", "*"]
             .iter()
@@ -138,8 +139,9 @@ fn handle_out_pointers_are_nulled_before_any_other_check() {
             );
         }
     }
-    // Every constructor, `*_alloc`, the batch protection, the export.
-    assert_eq!(checked, 24);
+    // Every constructor, `*_alloc`, the batch protection, the export, and
+    // every function that hands out a library array.
+    assert_eq!(checked, 39);
 }
 
 /// Every entry point that returns a code runs in the guard under its own
