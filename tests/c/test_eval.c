@@ -1,7 +1,10 @@
 /* Evaluation through the C ABI: the values of the Rust documentation's
- * examples, the unlinkability curve into a caller buffer, and the refusal
- * of bad scores (BTP_RESULT_INVALID_SCORES), bad parameters, NULL and too
- * small buffers. */
+ * examples and of the core for fixed inputs (DET and ROC as scikit-learn
+ * gives them, operating points, Clopper-Pearson, CMC, FNIR/FPIR, score
+ * splitting by labels, mate columns), the unlinkability curve into a
+ * caller buffer, library arrays and curves (freed twice harmlessly), and
+ * the refusal of bad scores (BTP_RESULT_INVALID_SCORES), bad parameters,
+ * NULL and too small buffers. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -120,6 +123,230 @@ static void test_unlinkability(void) {
            BTP_RESULT_NULL_ARGUMENT);
 }
 
+static int same_doubles(const double *a, const double *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!(a[i] == b[i] || (isinf(a[i]) && isinf(b[i]) && a[i] > 0 && b[i] > 0))) return 0;
+  return 1;
+}
+
+static void test_curves(void) {
+  const double genuine[] = {0.35, 0.5, 0.8, 0.9};
+  const double impostor[] = {0.1, 0.4, 0.6, 0.7};
+  /* The values of btp::eval::det / roc (cross-checked against
+   * scikit-learn's det_curve / roc_curve by tests/python). */
+  const double det_fmr[] = {0.75, 0.75, 0.5, 0.5, 0.25, 0.0};
+  const double det_fnmr[] = {0.0, 0.25, 0.25, 0.5, 0.5, 0.5};
+  const double det_thr[] = {0.35, 0.4, 0.5, 0.6, 0.7, 0.8};
+  btp_curve c;
+  CHECK_RC(btp_eval_det(genuine, 4, impostor, 4, &c), BTP_RESULT_OK);
+  CHECK(c.len == 6 && same_doubles(c.fmr, det_fmr, 6) && same_doubles(c.fnmr, det_fnmr, 6) &&
+        same_doubles(c.thresholds, det_thr, 6));
+  btp_curve_free(&c);
+  CHECK(c.fmr == NULL && c.fnmr == NULL && c.thresholds == NULL && c.len == 0);
+  btp_curve_free(&c); /* emptied: a second free does nothing */
+  btp_curve_free(NULL);
+
+  const double roc_fmr[] = {0.0, 0.0, 0.0, 0.25, 0.5, 0.5, 0.75, 0.75, 1.0};
+  const double roc_fnmr[] = {1.0, 0.75, 0.5, 0.5, 0.5, 0.25, 0.25, 0.0, 0.0};
+  const double roc_thr[] = {INFINITY, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.35, 0.1};
+  CHECK_RC(btp_eval_roc(genuine, 4, impostor, 4, &c), BTP_RESULT_OK);
+  CHECK(c.len == 9 && same_doubles(c.fmr, roc_fmr, 9) && same_doubles(c.fnmr, roc_fnmr, 9) &&
+        same_doubles(c.thresholds, roc_thr, 9));
+  btp_curve_free(&c);
+
+  /* A failed call leaves an empty curve, whatever was there. */
+  const double bad[] = {0.5, NAN};
+  c.len = 99;
+  CHECK_RC(btp_eval_det(bad, 2, impostor, 4, &c), BTP_RESULT_INVALID_SCORES);
+  CHECK(c.fmr == NULL && c.len == 0);
+  CHECK_RC(btp_eval_roc(genuine, 4, NULL, 0, &c), BTP_RESULT_INVALID_SCORES);
+  CHECK_RC(btp_eval_roc(genuine, 4, NULL, 3, &c), BTP_RESULT_NULL_ARGUMENT);
+  CHECK(c.fmr == NULL && c.len == 0);
+  CHECK_RC(btp_eval_det(genuine, 4, impostor, 4, NULL), BTP_RESULT_NULL_ARGUMENT);
+}
+
+static void test_more_operating_points(void) {
+  const double genuine[] = {0.35, 0.5, 0.8, 0.9};
+  const double impostor[] = {0.1, 0.4, 0.6, 0.7};
+  const double targets[] = {0.25, 0.5};
+  btp_operating_point pts[3], one;
+  CHECK_RC(btp_eval_fnmr_at_fmrs(genuine, 4, impostor, 4, targets, 2, pts, 3), BTP_RESULT_OK);
+  CHECK_RC(btp_eval_fnmr_at_fmr(genuine, 4, impostor, 4, 0.25, &one), BTP_RESULT_OK);
+  CHECK(memcmp(&pts[0], &one, sizeof one) == 0);
+  CHECK(pts[1].threshold == 0.6 && pts[1].fnmr == 0.5);
+  pts[0].threshold = -1.0;
+  CHECK_RC(btp_eval_fnmr_at_fmrs(genuine, 4, impostor, 4, targets, 2, pts, 1),
+           BTP_RESULT_BUFFER_TOO_SMALL);
+  CHECK(pts[0].threshold == -1.0);
+  const double bad_targets[] = {0.1, 1.5};
+  CHECK_RC(btp_eval_fnmr_at_fmrs(genuine, 4, impostor, 4, bad_targets, 2, pts, 2),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK(strstr(btp_last_error_message(), "`targets`") != NULL);
+  CHECK_RC(btp_eval_fnmr_at_fmrs(genuine, 4, impostor, 4, NULL, 2, pts, 2),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_fnmr_at_fmrs(genuine, 4, impostor, 4, targets, 2, NULL, 2),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_fnmr_at_fmrs(genuine, 4, impostor, 4, NULL, 0, NULL, 0), BTP_RESULT_OK);
+
+  CHECK_RC(btp_eval_operating_point(genuine, 4, impostor, 4, 0.5, &one), BTP_RESULT_OK);
+  CHECK(one.threshold == 0.5 && one.fmr == 0.5 && one.fnmr == 0.25 && one.false_matches == 2 &&
+        one.impostors == 4 && one.false_non_matches == 1 && one.genuines == 4);
+  CHECK_RC(btp_eval_operating_point(genuine, 4, impostor, 4, NAN, &one),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_operating_point(genuine, 4, impostor, 4, 0.5, NULL), BTP_RESULT_NULL_ARGUMENT);
+
+  double lo = -1.0, hi = -1.0;
+  CHECK_RC(btp_eval_clopper_pearson(0, 10, 0.95, &lo, &hi), BTP_RESULT_OK);
+  CHECK(lo == 0.0 && fabs(hi - 0.3084971078) < 1e-9);
+  CHECK_RC(btp_eval_clopper_pearson(3, 20, 0.9, &lo, &hi), BTP_RESULT_OK);
+  CHECK(fabs(lo - 0.04216940788577858) < 1e-12 && fabs(hi - 0.3436638043142818) < 1e-12);
+  CHECK_RC(btp_eval_clopper_pearson(0, 0, 0.95, &lo, &hi), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_clopper_pearson(11, 10, 0.95, &lo, &hi), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_clopper_pearson(1, 10, 1.0, &lo, &hi), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_clopper_pearson(1, 10, 0.95, NULL, &hi), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_clopper_pearson(1, 10, 0.95, &lo, NULL), BTP_RESULT_NULL_ARGUMENT);
+}
+
+static void test_identification(void) {
+  /* Three searches of a gallery of three: mates in columns 0 and 2, the
+   * third search non-mated. */
+  const double s[] = {0.9, 0.1, 0.2, 0.5, 0.7, 0.5, 0.3, 0.4, 0.8};
+  const int64_t mates[] = {0, 2, -1};
+  double *cmc = NULL;
+  size_t n = 99;
+  CHECK_RC(btp_eval_cmc(s, 9, 3, mates, 3, 3, &cmc, &n), BTP_RESULT_OK);
+  CHECK(n == 3 && cmc[0] == 0.5 && cmc[1] == 0.5 && cmc[2] == 1.0);
+  btp_array_f64_free(cmc, n);
+  CHECK_RC(btp_eval_cmc(s, 9, 3, mates, 3, SIZE_MAX, &cmc, &n), BTP_RESULT_OK);
+  CHECK(n == 3); /* beyond the gallery: the gallery size */
+  btp_array_f64_free(cmc, n);
+  CHECK_RC(btp_eval_cmc(s, 9, 3, mates, 3, 1, &cmc, &n), BTP_RESULT_OK);
+  CHECK(n == 1 && cmc[0] == 0.5);
+  btp_array_f64_free(cmc, n);
+  btp_array_f64_free(NULL, 5);
+
+  btp_fnir_fpir_point p;
+  CHECK_RC(btp_eval_fnir_at_fpir(s, 9, 3, mates, 3, 1, 0.0, &p), BTP_RESULT_OK);
+  CHECK(p.rank == 1 && p.fnir == 0.5 && p.fpir == 0.0 && p.misses == 1 && p.mated == 2 &&
+        p.false_positives == 0 && p.nonmated == 1 && p.threshold > 0.8 &&
+        p.threshold < 0.8 + 1e-15);
+  CHECK_RC(btp_eval_identification_point(s, 9, 3, mates, 3, 1, 0.6, &p), BTP_RESULT_OK);
+  CHECK(p.threshold == 0.6 && p.fnir == 0.5 && p.fpir == 1.0 && p.false_positives == 1);
+  btp_fnir_fpir_curve c;
+  CHECK_RC(btp_eval_fnir_fpir_curve(s, 9, 3, mates, 3, 1, &c), BTP_RESULT_OK);
+  const double thr[] = {0.8, 0.9, INFINITY}, fpir[] = {1.0, 0.0, 0.0}, fnir[] = {0.5, 0.5, 1.0};
+  CHECK(c.len == 3 && same_doubles(c.thresholds, thr, 3) && same_doubles(c.fpir, fpir, 3) &&
+        same_doubles(c.fnir, fnir, 3));
+  btp_fnir_fpir_curve_free(&c);
+  CHECK(c.thresholds == NULL && c.len == 0);
+  btp_fnir_fpir_curve_free(&c);
+
+  /* Refusals: a mate below -1, out of range, a wrong matrix size, no mated
+   * search, rank 0, NaN, NULL. */
+  const int64_t below[] = {0, -2, -1}, beyond[] = {0, 3, -1}, none[] = {-1, -1, -1};
+  cmc = (double *)&n;
+  CHECK_RC(btp_eval_cmc(s, 9, 3, below, 3, 3, &cmc, &n), BTP_RESULT_INVALID_PARAMETER);
+  CHECK(cmc == NULL && n == 0);
+  CHECK(strstr(btp_last_error_message(), "`mates`") != NULL);
+  CHECK_RC(btp_eval_cmc(s, 9, 3, beyond, 3, 3, &cmc, &n), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_cmc(s, 8, 3, mates, 3, 3, &cmc, &n), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_cmc(s, 9, 3, none, 3, 3, &cmc, &n), BTP_RESULT_INVALID_SCORES);
+  CHECK_RC(btp_eval_cmc(s, 9, 3, mates, 3, 0, &cmc, &n), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_cmc(s, 9, 0, mates, 3, 3, &cmc, &n), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_cmc(NULL, 9, 3, mates, 3, 3, &cmc, &n), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_cmc(s, 9, 3, NULL, 3, 3, &cmc, &n), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_cmc(s, 9, 3, mates, 3, 3, NULL, &n), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_cmc(s, 9, 3, mates, 3, 3, &cmc, NULL), BTP_RESULT_NULL_ARGUMENT);
+  CHECK(cmc == NULL);
+  double nan_s[9];
+  memcpy(nan_s, s, sizeof nan_s);
+  nan_s[4] = NAN;
+  CHECK_RC(btp_eval_fnir_at_fpir(nan_s, 9, 3, mates, 3, 1, 0.1, &p), BTP_RESULT_INVALID_SCORES);
+  CHECK(strstr(btp_last_error_message(), "search 1") != NULL);
+  CHECK_RC(btp_eval_fnir_at_fpir(s, 9, 3, mates, 3, 0, 0.1, &p), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_fnir_at_fpir(s, 9, 3, mates, 3, 1, 2.0, &p), BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_fnir_at_fpir(s, 9, 3, mates, 3, 1, 0.1, NULL), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_identification_point(s, 9, 3, mates, 3, 1, NAN, &p),
+           BTP_RESULT_INVALID_PARAMETER);
+  c.len = 5;
+  CHECK_RC(btp_eval_fnir_fpir_curve(s, 9, 3, below, 3, 1, &c), BTP_RESULT_INVALID_PARAMETER);
+  CHECK(c.thresholds == NULL && c.len == 0);
+  CHECK_RC(btp_eval_fnir_fpir_curve(s, 9, 3, mates, 3, 1, NULL), BTP_RESULT_NULL_ARGUMENT);
+}
+
+static void test_labels(void) {
+  /* Labels 0, 0, 1 against themselves: one genuine pair (0, 1). */
+  const double s[] = {1.0, 0.9, 0.2, 0.9, 1.0, 0.3, 0.2, 0.3, 1.0};
+  const uint32_t rows[] = {0, 0, 1}, two[] = {0, 1};
+  double *g = NULL, *i = NULL;
+  size_t ng = 9, ni = 9;
+  CHECK_RC(btp_eval_split_scores(s, 9, rows, 3, NULL, 0, &g, &ng, &i, &ni), BTP_RESULT_OK);
+  CHECK(ng == 1 && g[0] == 0.9 && ni == 2 && i[0] == 0.2 && i[1] == 0.3);
+  btp_array_f64_free(g, ng);
+  btp_array_f64_free(i, ni);
+  /* The first two rows against three columns. */
+  CHECK_RC(btp_eval_split_scores(s, 6, two, 2, rows, 3, &g, &ng, &i, &ni), BTP_RESULT_OK);
+  CHECK(ng == 3 && g[0] == 1.0 && g[1] == 0.9 && g[2] == 0.3);
+  CHECK(ni == 3 && i[0] == 0.2 && i[1] == 0.9 && i[2] == 1.0);
+  btp_array_f64_free(g, ng);
+  btp_array_f64_free(i, ni);
+  /* Empty columns (non-NULL, length 0) differ from NULL (self). */
+  CHECK_RC(btp_eval_split_scores(NULL, 0, two, 2, rows, 0, &g, &ng, &i, &ni), BTP_RESULT_OK);
+  CHECK(g == NULL && ng == 0 && i == NULL && ni == 0);
+
+  /* With pairs: a 3 x 4 matrix 0..11. */
+  double m[12];
+  for (int k = 0; k < 12; k++) m[k] = k;
+  const uint32_t r3[] = {1, 2, 1}, c4[] = {1, 1, 2, 3};
+  size_t *gp = NULL, *ip = NULL, ngp = 0, nip = 0;
+  CHECK_RC(btp_eval_split_scores_with_pairs(m, 12, r3, 3, c4, 4, &g, &ng, &i, &ni, &gp, &ngp, &ip,
+                                            &nip),
+           BTP_RESULT_OK);
+  const size_t want[] = {0, 0, 0, 1, 1, 2, 2, 0, 2, 1};
+  CHECK(ng == 5 && ngp == 10 && memcmp(gp, want, sizeof want) == 0);
+  CHECK(ni == 7 && nip == 14);
+  int indexed = 1;
+  for (size_t k = 0; k < ng; k++) indexed &= g[k] == m[gp[2 * k] * 4 + gp[2 * k + 1]];
+  for (size_t k = 0; k < ni; k++) indexed &= i[k] == m[ip[2 * k] * 4 + ip[2 * k + 1]];
+  CHECK(indexed);
+  btp_array_f64_free(g, ng);
+  btp_array_f64_free(i, ni);
+  btp_array_size_free(gp, ngp);
+  btp_array_size_free(ip, nip);
+
+  /* Refusals leave (NULL, 0) in every pair. */
+  CHECK_RC(btp_eval_split_scores(s, 9, two, 2, NULL, 0, &g, &ng, &i, &ni),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK(g == NULL && ng == 0 && i == NULL && ni == 0);
+  const double nan_s[] = {1.0, NAN, 0.5, 1.0};
+  CHECK_RC(btp_eval_split_scores(nan_s, 4, two, 2, NULL, 0, &g, &ng, &i, &ni),
+           BTP_RESULT_INVALID_SCORES);
+  CHECK_RC(btp_eval_split_scores(s, 9, rows, 3, NULL, 2, &g, &ng, &i, &ni),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_split_scores(s, 9, NULL, 3, NULL, 0, &g, &ng, &i, &ni),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_split_scores(s, 9, rows, 3, NULL, 0, NULL, &ng, &i, &ni),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_split_scores(s, 9, rows, 3, NULL, 0, &g, &ng, &i, NULL),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_split_scores_with_pairs(m, 12, r3, 3, c4, 4, &g, &ng, &i, &ni, &gp, &ngp,
+                                            NULL, &nip),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK(g == NULL && ng == 0 && gp == NULL && ngp == 0);
+
+  /* Mate columns. */
+  const uint32_t probes[] = {3, 9, 1}, gallery[] = {1, 2, 3}, twice[] = {1, 1};
+  int64_t *mates = NULL;
+  size_t nm = 0;
+  CHECK_RC(btp_eval_mate_columns(probes, 3, gallery, 3, &mates, &nm), BTP_RESULT_OK);
+  CHECK(nm == 3 && mates[0] == 2 && mates[1] == -1 && mates[2] == 0);
+  btp_array_i64_free(mates, nm);
+  CHECK_RC(btp_eval_mate_columns(probes, 3, twice, 2, &mates, &nm), BTP_RESULT_INVALID_PARAMETER);
+  CHECK(mates == NULL && nm == 0);
+  CHECK_RC(btp_eval_mate_columns(probes, 3, NULL, 3, &mates, &nm), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_mate_columns(probes, 3, gallery, 3, &mates, NULL), BTP_RESULT_NULL_ARGUMENT);
+}
+
 /* Scores of protected templates: genuine pairs score above impostors. */
 static void test_protected_scores(void) {
   enum { DIM = 32, PEOPLE = 6 };
@@ -169,6 +396,10 @@ int main(void) {
   test_eer();
   test_operating_points();
   test_unlinkability();
+  test_curves();
+  test_more_operating_points();
+  test_identification();
+  test_labels();
   test_protected_scores();
   return harness_report();
 }
