@@ -527,6 +527,233 @@ typedef struct btp_fnir_fpir_curve {
 } btp_fnir_fpir_curve;
 
 /**
+ * The unlinkability measure of Gomez-Barrero et al. with the histogram it
+ * was computed from: `bins` values in `d_local`, `bin_centres`,
+ * `mated_density` and `nonmated_density`, `bins + 1` in `bin_edges`. The
+ * arrays belong to the library: release them with
+ * `btp_unlinkability_free`.
+ */
+typedef struct btp_unlinkability {
+  /**
+   * The global measure `D<->sys` in [0, 1].
+   */
+  double d_sys;
+  /**
+   * The local measure `D<->(s)` at each bin.
+   */
+  double *d_local;
+  /**
+   * The centres of the bins.
+   */
+  double *bin_centres;
+  /**
+   * The `bins + 1` bin edges.
+   */
+  double *bin_edges;
+  /**
+   * Density of the mated scores in each bin.
+   */
+  double *mated_density;
+  /**
+   * Density of the non-mated scores in each bin.
+   */
+  double *nonmated_density;
+  /**
+   * Number of bins.
+   */
+  size_t bins;
+} btp_unlinkability;
+
+/**
+ * An error rate `errors / trials` with its Clopper-Pearson interval.
+ */
+typedef struct btp_rate_estimate {
+  /**
+   * Number of errors (false matches or false non-matches).
+   */
+  uint64_t errors;
+  /**
+   * Number of comparisons of that kind.
+   */
+  uint64_t trials;
+  /**
+   * `errors / trials`; NaN when `trials == 0`.
+   */
+  double rate;
+  /**
+   * Lower end of the interval; NaN when `trials == 0`.
+   */
+  double lo;
+  /**
+   * Upper end of the interval; NaN when `trials == 0`.
+   */
+  double hi;
+} btp_rate_estimate;
+
+/**
+ * FMR and FNMR of one group.
+ */
+typedef struct btp_group_rates {
+  /**
+   * The group code given in `groups`.
+   */
+  uint32_t group;
+  /**
+   * False match rate of the group's impostor comparisons.
+   */
+  struct btp_rate_estimate fmr;
+  /**
+   * False non-match rate of the group's genuine comparisons.
+   */
+  struct btp_rate_estimate fnmr;
+} btp_group_rates;
+
+/**
+ * Spread of one error rate across the groups with at least one trial.
+ */
+typedef struct btp_disparity {
+  /**
+   * Number of groups with a defined rate.
+   */
+  size_t groups;
+  /**
+   * Smallest defined rate (NaN without one).
+   */
+  double min;
+  /**
+   * Largest defined rate (NaN without one).
+   */
+  double max;
+  /**
+   * `max / min` (`+inf` if `min == 0 < max`, NaN if undefined).
+   */
+  double max_min_ratio;
+  /**
+   * `max / geometric mean` (`+inf` if a rate is 0 and `max > 0`, NaN if
+   * undefined).
+   */
+  double max_geomean_ratio;
+  /**
+   * Gini coefficient with the `n/(n-1)` correction (NaN with fewer than
+   * two groups).
+   */
+  double gini;
+} btp_disparity;
+
+/**
+ * Demographic differentials at one threshold. `groups` belongs to the
+ * library: release it with `btp_differentials_free`.
+ */
+typedef struct btp_differentials {
+  /**
+   * The threshold the rates were measured at.
+   */
+  double threshold;
+  /**
+   * Per-group rates, in ascending group order.
+   */
+  struct btp_group_rates *groups;
+  /**
+   * Number of groups.
+   */
+  size_t groups_len;
+  /**
+   * Spread of FMR across groups.
+   */
+  struct btp_disparity fmr;
+  /**
+   * Spread of FNMR across groups.
+   */
+  struct btp_disparity fnmr;
+  /**
+   * GARBE `alpha * fmr.gini + (1 - alpha) * fnmr.gini` (NaN when either
+   * Gini coefficient is).
+   */
+  double garbe;
+  /**
+   * The `alpha` used.
+   */
+  double garbe_alpha;
+} btp_differentials;
+
+/**
+ * Verification accuracy of one scenario of the auditor's protocol.
+ */
+typedef struct btp_scenario {
+  /**
+   * Equal error rate and its threshold.
+   */
+  struct btp_eer eer;
+  /**
+   * The operating point at the target FMR.
+   */
+  struct btp_operating_point at_target_fmr;
+  /**
+   * Number of genuine pairs.
+   */
+  uint64_t genuine_pairs;
+  /**
+   * Number of impostor pairs.
+   */
+  uint64_t impostor_pairs;
+  /**
+   * Mean genuine score.
+   */
+  double genuine_mean;
+  /**
+   * Mean impostor score.
+   */
+  double impostor_mean;
+} btp_scenario;
+
+/**
+ * What the auditor's protocol measured. `d_local` and `bin_centres`
+ * belong to the library: release them with `btp_protection_report_free`.
+ */
+typedef struct btp_protection_report {
+  /**
+   * The code length of the scheme (IoM hashes or BioHash bits).
+   */
+  size_t code_len;
+  /**
+   * Cosine similarity of the preprocessed feature vectors.
+   */
+  struct btp_scenario unprotected;
+  /**
+   * Protected, one key per subject.
+   */
+  struct btp_scenario normal;
+  /**
+   * Protected, one key for everybody.
+   */
+  struct btp_scenario stolen_key;
+  /**
+   * Cross-application unlinkability `D<->sys` in [0, 1].
+   */
+  double d_sys;
+  /**
+   * The local measure `D<->(s)` at each of `bins` bins.
+   */
+  double *d_local;
+  /**
+   * The centres of the bins.
+   */
+  double *bin_centres;
+  /**
+   * Number of bins (the length of `d_local` and `bin_centres`).
+   */
+  size_t bins;
+  /**
+   * Mated linkage pairs scored.
+   */
+  uint64_t mated_linkage_pairs;
+  /**
+   * Non-mated linkage pairs scored.
+   */
+  uint64_t nonmated_linkage_pairs;
+} btp_protection_report;
+
+/**
  * A 1:1 decision: accept iff `score >= threshold`.
  */
 typedef struct btp_decision {
@@ -1378,6 +1605,124 @@ btp_result btp_eval_linkage_scores(const struct btp_protector *prot_a,
                                    double **nonmated,
                                    size_t *nonmated_len,
                                    uint64_t *nonmated_total);
+
+/**
+ * `btp_eval_unlinkability` with everything it measured: the local measure,
+ * the bins and the two score densities (what a plot of unlinkability
+ * draws). The arguments are those of `btp_eval_unlinkability`. `*out`
+ * receives the result (empty on failure); release it with
+ * `btp_unlinkability_free`.
+ *
+ * # Safety
+ * `mated`, `nonmated` NULL or their lengths of readable doubles; `out`
+ * NULL or writable.
+ */
+btp_result btp_eval_unlinkability_details(const double *mated,
+                                          size_t mated_len,
+                                          const double *nonmated,
+                                          size_t nonmated_len,
+                                          size_t bins,
+                                          double range_lo,
+                                          double range_hi,
+                                          double omega,
+                                          struct btp_unlinkability *out);
+
+/**
+ * Releases the arrays of a result of `btp_eval_unlinkability_details`,
+ * wiping them, and leaves `*u` empty, so that a second call does nothing.
+ * NULL does nothing.
+ *
+ * # Safety
+ * `u` must be NULL or point to a result filled by this library (or
+ * emptied by a failed call or by this function) that no other thread is
+ * using.
+ */
+void btp_unlinkability_free(struct btp_unlinkability *u);
+
+/**
+ * Per-group FMR and FNMR at `threshold` (not NaN) of the comparisons
+ * `scores[i]`, genuine when `is_genuine[i]` is 1 and impostor when 0 (any
+ * other value is `BTP_RESULT_INVALID_PARAMETER`), of group `groups[i]`
+ * (your demographic groups mapped to codes); the three arrays of one
+ * length (else `BTP_RESULT_INVALID_SCORES`). Each rate has its
+ * Clopper-Pearson interval at `confidence` in (0, 1) (0.95 usual); GARBE
+ * weighs the FMR Gini coefficient by `garbe_alpha` in [0, 1] (0.25
+ * usual). `*out` receives the report (empty on failure); release it with
+ * `btp_differentials_free`.
+ *
+ * # Safety
+ * `scores`, `is_genuine`, `groups` NULL or their lengths of readable
+ * values; `out` NULL or writable.
+ */
+btp_result btp_eval_differentials(const double *scores,
+                                  size_t scores_len,
+                                  const uint8_t *is_genuine,
+                                  size_t is_genuine_len,
+                                  const uint32_t *groups,
+                                  size_t groups_len,
+                                  double threshold,
+                                  double confidence,
+                                  double garbe_alpha,
+                                  struct btp_differentials *out);
+
+/**
+ * Releases the groups of a report from `btp_eval_differentials`, wiping
+ * them, and leaves `*d` empty, so that a second call does nothing. NULL
+ * does nothing.
+ *
+ * # Safety
+ * `d` must be NULL or point to a report filled by this library (or
+ * emptied by a failed call or by this function) that no other thread is
+ * using.
+ */
+void btp_differentials_free(struct btp_differentials *d);
+
+/**
+ * The auditor's protocol on `rows` (row-major feature vectors of the
+ * dimension of `params`) labelled by subject (`labels`, one per row):
+ * verification accuracy unprotected, protected with one key per subject
+ * and with one stolen key, and the unlinkability of templates of two
+ * applications (`application` with `/link-a` and `/link-b` appended, at
+ * `version`) under keys derived from `key`. `target_fmr` in [0, 1] is
+ * where each scenario's FNMR is read; `bins` (at least 2), the histogram
+ * range `[range_lo, range_hi]` (0 and 1 for protected scores) and `omega`
+ * (positive) are those of `btp_eval_unlinkability`; at most
+ * `max_nonmated_linkage_pairs` (at least 1) non-mated linkage pairs are
+ * scored. `*out` receives the report (empty on failure); release it with
+ * `btp_protection_report_free`.
+ *
+ * # Safety
+ * `rows` NULL or `rows_len` readable floats; `labels` NULL or
+ * `labels_len` readable labels; `params`, `key` live handles or NULL;
+ * `application` NULL or NUL-terminated; `out` NULL or writable.
+ */
+btp_result btp_eval_protection_report(const float *rows,
+                                      size_t rows_len,
+                                      const uint32_t *labels,
+                                      size_t labels_len,
+                                      const struct btp_params *params,
+                                      const struct btp_master_key *key,
+                                      const char *application,
+                                      uint32_t version,
+                                      double target_fmr,
+                                      size_t bins,
+                                      double range_lo,
+                                      double range_hi,
+                                      double omega,
+                                      size_t max_nonmated_linkage_pairs,
+                                      struct btp_protection_report *out);
+
+/**
+ * Releases the curves of a report from `btp_eval_protection_report` and
+ * leaves `*report` empty, so that a second call does nothing. NULL does
+ * nothing.
+ *
+ * # Safety
+ * `report` must be NULL or point to a report filled by this library (or
+ * emptied by a failed call or by this function) that no other thread is
+ * using.
+ */
+void btp_protection_report_free(struct btp_protection_report *report);
 
 /**
  * An empty gallery for the templates of `prot` (which may be freed

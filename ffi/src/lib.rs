@@ -64,6 +64,7 @@ pub mod error;
 pub mod eval;
 pub mod eval_identification;
 pub mod eval_labels;
+pub mod eval_reports;
 pub mod gallery;
 pub mod guard;
 pub mod keys;

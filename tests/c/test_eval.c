@@ -1,7 +1,8 @@
 /* Evaluation through the C ABI: the values of the Rust documentation's
  * examples and of the core for fixed inputs (DET and ROC as scikit-learn
  * gives them, operating points, Clopper-Pearson, CMC, FNIR/FPIR, score
- * splitting by labels, mate columns), the unlinkability curve into a
+ * splitting by labels, mate columns, differentials, the auditor's protocol
+ * retraced step by step), the unlinkability curve into a
  * caller buffer, library arrays and curves (freed twice harmlessly), and
  * the refusal of bad scores (BTP_RESULT_INVALID_SCORES), bad parameters,
  * NULL and too small buffers. */
@@ -80,6 +81,32 @@ static void test_unlinkability(void) {
     if (i > 0) ascending &= centres[i] > centres[i - 1];
   }
   CHECK(binary && ascending && centres[0] > 0.1 && centres[BINS - 1] < 0.9);
+  /* With the histogram: the same measure and curve, bins + 1 edges, and
+   * densities that integrate to 1. */
+  btp_unlinkability u;
+  CHECK_RC(btp_eval_unlinkability_details(mated, N, nonmated, N, BINS, NAN, NAN, 1.0, &u),
+           BTP_RESULT_OK);
+  CHECK(u.d_sys == d_sys && u.bins == BINS);
+  CHECK(memcmp(u.d_local, d_local, sizeof d_local) == 0 &&
+        memcmp(u.bin_centres, centres, sizeof centres) == 0);
+  double area_m = 0.0, area_n = 0.0;
+  for (int i = 0; i < BINS; i++) {
+    area_m += u.mated_density[i] * (u.bin_edges[i + 1] - u.bin_edges[i]);
+    area_n += u.nonmated_density[i] * (u.bin_edges[i + 1] - u.bin_edges[i]);
+  }
+  CHECK(fabs(area_m - 1.0) < 1e-9 && fabs(area_n - 1.0) < 1e-9);
+  CHECK(u.bin_edges[0] == 0.1 && u.bin_edges[BINS] == mated[N - 1]);
+  btp_unlinkability_free(&u);
+  CHECK(u.d_local == NULL && u.bin_edges == NULL && u.bins == 0);
+  btp_unlinkability_free(&u);
+  btp_unlinkability_free(NULL);
+  CHECK_RC(btp_eval_unlinkability_details(mated, N, nonmated, N, 1, NAN, NAN, 1.0, &u),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK(u.d_local == NULL && u.bins == 0);
+  CHECK_RC(btp_eval_unlinkability_details(NULL, N, nonmated, N, BINS, NAN, NAN, 1.0, &u),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_unlinkability_details(mated, N, nonmated, N, BINS, NAN, NAN, 1.0, NULL),
+           BTP_RESULT_NULL_ARGUMENT);
   /* Identical distributions are (nearly) unlinkable. */
   CHECK_RC(btp_eval_unlinkability(mated, N, mated, N, BINS, NAN, NAN, 1.0, &d_sys, NULL, NULL, 0),
            BTP_RESULT_OK);
@@ -347,6 +374,163 @@ static void test_labels(void) {
   CHECK_RC(btp_eval_mate_columns(probes, 3, gallery, 3, &mates, NULL), BTP_RESULT_NULL_ARGUMENT);
 }
 
+static void test_differentials(void) {
+  /* The example of btp::eval::differentials: group 0 ("a") rejects a
+   * genuine 0.4 and accepts an impostor 0.6; group 1 makes no error. */
+  const double s[] = {0.9, 0.4, 0.2, 0.6, 0.8, 0.7, 0.1, 0.3};
+  const uint8_t genuine[] = {1, 1, 0, 0, 1, 1, 0, 0};
+  const uint32_t groups[] = {0, 0, 0, 0, 1, 1, 1, 1};
+  btp_differentials d;
+  CHECK_RC(btp_eval_differentials(s, 8, genuine, 8, groups, 8, 0.5, 0.95, 0.25, &d), BTP_RESULT_OK);
+  CHECK(d.threshold == 0.5 && d.groups_len == 2 && d.garbe_alpha == 0.25);
+  CHECK(d.groups[0].group == 0 && d.groups[0].fnmr.rate == 0.5 && d.groups[0].fnmr.errors == 1 &&
+        d.groups[0].fnmr.trials == 2 && d.groups[0].fmr.rate == 0.5);
+  CHECK(d.groups[1].group == 1 && d.groups[1].fnmr.rate == 0.0 && d.groups[1].fmr.rate == 0.0);
+  double lo = -1.0, hi = -1.0;
+  CHECK_RC(btp_eval_clopper_pearson(1, 2, 0.95, &lo, &hi), BTP_RESULT_OK);
+  CHECK(d.groups[0].fnmr.lo == lo && d.groups[0].fnmr.hi == hi);
+  CHECK(isinf(d.fnmr.max_min_ratio) && isinf(d.fmr.max_min_ratio) && d.fmr.groups == 2);
+  CHECK(d.fmr.min == 0.0 && d.fmr.max == 0.5 && d.garbe >= 0.0 && d.garbe <= 1.0);
+  btp_differentials_free(&d);
+  CHECK(d.groups == NULL && d.groups_len == 0);
+  btp_differentials_free(&d);
+  btp_differentials_free(NULL);
+  /* A group without genuine comparisons: its FNMR is undefined (NaN). */
+  const uint8_t impostors_only[] = {1, 1, 0, 0, 0, 0, 0, 0};
+  CHECK_RC(btp_eval_differentials(s, 8, impostors_only, 8, groups, 8, 0.5, 0.95, 0.25, &d),
+           BTP_RESULT_OK);
+  CHECK(d.groups[1].fnmr.trials == 0 && isnan(d.groups[1].fnmr.rate) &&
+        isnan(d.groups[1].fnmr.lo) && d.fnmr.groups == 1 && isnan(d.fnmr.gini) && isnan(d.garbe));
+  btp_differentials_free(&d);
+  /* Refusals leave an empty report. */
+  const uint8_t two[] = {1, 2, 0, 0, 1, 1, 0, 0};
+  CHECK_RC(btp_eval_differentials(s, 8, two, 8, groups, 8, 0.5, 0.95, 0.25, &d),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK(d.groups == NULL && d.groups_len == 0);
+  CHECK(strstr(btp_last_error_message(), "`is_genuine`") != NULL);
+  CHECK_RC(btp_eval_differentials(s, 8, genuine, 7, groups, 8, 0.5, 0.95, 0.25, &d),
+           BTP_RESULT_INVALID_SCORES);
+  CHECK_RC(btp_eval_differentials(s, 8, genuine, 8, groups, 8, NAN, 0.95, 0.25, &d),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_differentials(s, 8, genuine, 8, groups, 8, 0.5, 1.0, 0.25, &d),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_differentials(s, 8, genuine, 8, groups, 8, 0.5, 0.95, 2.0, &d),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_differentials(s, 8, NULL, 8, groups, 8, 0.5, 0.95, 0.25, &d),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_differentials(s, 8, genuine, 8, groups, 8, 0.5, 0.95, 0.25, NULL),
+           BTP_RESULT_NULL_ARGUMENT);
+}
+
+/* The auditor's protocol equals the same steps taken through the C ABI:
+ * the stolen-key scenario is the shared protector's score matrix split by
+ * labels, the unlinkability is that of the linkage scores of the
+ * protectors of "APP/link-a" and "APP/link-b". */
+static void test_protection_report(void) {
+  enum { DIM = 32, SUBJECTS = 8, SAMPLES = 3, ROWS = SUBJECTS * SAMPLES, BINS = 20 };
+  static float x[ROWS * DIM];
+  uint32_t labels[ROWS];
+  for (int r = 0; r < ROWS; r++) {
+    int s = r / SAMPLES;
+    labels[r] = (uint32_t)s;
+    for (int i = 0; i < DIM; i++)
+      x[r * DIM + i] = (float)(sin(i * (0.3 + 0.17 * s) + s) + 0.1 * cos(i * 1.3 + r));
+  }
+  uint8_t kb[32];
+  memset(kb, 9, sizeof kb);
+  btp_master_key *k = NULL;
+  btp_params *p = NULL;
+  CHECK_RC(btp_master_key_from_bytes(kb, sizeof kb, &k), BTP_RESULT_OK);
+  CHECK_RC(btp_params_iom_grp(DIM, 128, 16, &p), BTP_RESULT_OK);
+  btp_protection_report rep;
+  CHECK_RC(btp_eval_protection_report(x, ROWS * DIM, labels, ROWS, p, k, "audit", 1, 0.01, BINS,
+                                      0.0, 1.0, 1.0, 1000000, &rep),
+           BTP_RESULT_OK);
+  CHECK(rep.code_len == 128 && rep.bins == BINS && rep.d_sys >= 0.0 && rep.d_sys <= 1.0);
+  CHECK(rep.normal.genuine_pairs == SUBJECTS * 3 && rep.stolen_key.genuine_pairs == SUBJECTS * 3);
+  CHECK(rep.unprotected.impostor_pairs == ROWS * (ROWS - 1) / 2 - SUBJECTS * 3);
+
+  /* The stolen key, step by step. */
+  btp_protector *shared = NULL, *a = NULL, *b = NULL;
+  CHECK_RC(btp_protector_new(p, k, "audit", 1, NULL, 0, &shared), BTP_RESULT_OK);
+  uint64_t *codes = NULL;
+  size_t nc = 0, nm = 0, ng = 0, ni = 0;
+  float *m = NULL;
+  CHECK_RC(btp_protector_protect_packed(shared, x, ROWS * DIM, &codes, &nc), BTP_RESULT_OK);
+  CHECK_RC(btp_protector_score_matrix(shared, codes, nc, codes, nc, &m, &nm), BTP_RESULT_OK);
+  static double md[ROWS * ROWS];
+  for (size_t i = 0; i < nm; i++) md[i] = m[i];
+  double *g = NULL, *im = NULL;
+  CHECK_RC(btp_eval_split_scores(md, nm, labels, ROWS, NULL, 0, &g, &ng, &im, &ni), BTP_RESULT_OK);
+  btp_eer e;
+  CHECK_RC(btp_eval_eer(g, ng, im, ni, &e), BTP_RESULT_OK);
+  CHECK(ng == rep.stolen_key.genuine_pairs && ni == rep.stolen_key.impostor_pairs);
+  CHECK(e.eer == rep.stolen_key.eer.eer && fabs(e.threshold - rep.stolen_key.eer.threshold) < 1e-6);
+  btp_array_f64_free(g, ng);
+  btp_array_f64_free(im, ni);
+  btp_array_f32_free(m, nm);
+  btp_array_u64_free(codes, nc);
+
+  /* The unlinkability, step by step: the same D_sys and curve. */
+  uint64_t *ca = NULL, *cb = NULL;
+  size_t na = 0, nb = 0;
+  CHECK_RC(btp_protector_new(p, k, "audit/link-a", 1, NULL, 0, &a), BTP_RESULT_OK);
+  CHECK_RC(btp_protector_new(p, k, "audit/link-b", 1, NULL, 0, &b), BTP_RESULT_OK);
+  CHECK_RC(btp_protector_protect_packed(a, x, ROWS * DIM, &ca, &na), BTP_RESULT_OK);
+  CHECK_RC(btp_protector_protect_packed(b, x, ROWS * DIM, &cb, &nb), BTP_RESULT_OK);
+  double *mated = NULL, *nonmated = NULL;
+  size_t nmated = 0, nnon = 0;
+  uint64_t total = 0;
+  CHECK_RC(btp_eval_linkage_scores(a, ca, na, b, cb, nb, labels, ROWS, 1000000, &mated, &nmated,
+                                   &nonmated, &nnon, &total),
+           BTP_RESULT_OK);
+  CHECK(nmated == rep.mated_linkage_pairs && nnon == rep.nonmated_linkage_pairs);
+  double d_sys = -1.0, d_local[BINS], centres[BINS];
+  CHECK_RC(btp_eval_unlinkability(mated, nmated, nonmated, nnon, BINS, 0.0, 1.0, 1.0, &d_sys,
+                                  d_local, centres, BINS),
+           BTP_RESULT_OK);
+  CHECK(d_sys == rep.d_sys);
+  CHECK(memcmp(d_local, rep.d_local, sizeof d_local) == 0 &&
+        memcmp(centres, rep.bin_centres, sizeof centres) == 0);
+  btp_array_f64_free(mated, nmated);
+  btp_array_f64_free(nonmated, nnon);
+  btp_array_u64_free(ca, na);
+  btp_array_u64_free(cb, nb);
+  btp_protection_report_free(&rep);
+  CHECK(rep.d_local == NULL && rep.bins == 0);
+  btp_protection_report_free(&rep);
+
+  /* Refusals leave an empty report. */
+  CHECK_RC(btp_eval_protection_report(x, ROWS * DIM, labels, ROWS - 1, p, k, "audit", 1, 0.01,
+                                      BINS, 0.0, 1.0, 1.0, 1000, &rep),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK(rep.d_local == NULL && rep.bins == 0);
+  CHECK_RC(btp_eval_protection_report(x, ROWS * DIM - 1, labels, ROWS, p, k, "audit", 1, 0.01,
+                                      BINS, 0.0, 1.0, 1.0, 1000, &rep),
+           BTP_RESULT_WRONG_DIMENSION);
+  CHECK(strstr(btp_last_error_message(), "`rows`") != NULL);
+  CHECK_RC(btp_eval_protection_report(x, ROWS * DIM, labels, ROWS, p, k, "audit", 1, 2.0, BINS,
+                                      0.0, 1.0, 1.0, 1000, &rep),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_protection_report(x, ROWS * DIM, labels, ROWS, p, k, "audit", 1, 0.01, 1, 0.0,
+                                      1.0, 1.0, 1000, &rep),
+           BTP_RESULT_INVALID_PARAMETER);
+  CHECK_RC(btp_eval_protection_report(x, ROWS * DIM, labels, ROWS, NULL, k, "audit", 1, 0.01, BINS,
+                                      0.0, 1.0, 1.0, 1000, &rep),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_protection_report(x, ROWS * DIM, labels, ROWS, p, k, NULL, 1, 0.01, BINS, 0.0,
+                                      1.0, 1.0, 1000, &rep),
+           BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_eval_protection_report(x, ROWS * DIM, labels, ROWS, p, k, "audit", 1, 0.01, BINS,
+                                      0.0, 1.0, 1.0, 1000, NULL),
+           BTP_RESULT_NULL_ARGUMENT);
+  btp_protector_free(a);
+  btp_protector_free(b);
+  btp_protector_free(shared);
+  btp_params_free(p);
+  btp_master_key_free(k);
+}
+
 /* Scores of protected templates: genuine pairs score above impostors. */
 static void test_protected_scores(void) {
   enum { DIM = 32, PEOPLE = 6 };
@@ -400,6 +584,8 @@ int main(void) {
   test_more_operating_points();
   test_identification();
   test_labels();
+  test_differentials();
+  test_protection_report();
   test_protected_scores();
   return harness_report();
 }
