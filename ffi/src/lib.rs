@@ -27,7 +27,12 @@
 //!   [`arrays`]: library-allocated arrays of numbers and their
 //!   `btp_array_*_free`.
 //! - [`version`], [`keys`], [`params`], [`protector`], [`template`],
-//!   [`gallery`], [`eval`]: the entry points, one object each.
+//!   [`gallery`]: the entry points, one object each; [`codes`]: packed
+//!   codes in and out of protectors and galleries, score matrices.
+//! - [`eval`] (verification metrics, unlinkability), [`eval_identification`]
+//!   (CMC, FNIR/FPIR), [`eval_labels`] (score splitting by labels, mate
+//!   columns, linkage scores), [`eval_reports`] (the unlinkability
+//!   histogram, differentials, the auditor's protocol): evaluation.
 //! - [`store`] (purposes, options, opening, maintenance and key rotation),
 //!   [`store_enrol`] (enrol, retain a probe), [`store_batch`] (batch
 //!   enrolment), [`store_lookup`] (verify, identify, review),
