@@ -1961,6 +1961,21 @@ btp_result btp_master_key_generate(struct btp_master_key **out);
 btp_result btp_master_key_from_bytes(const uint8_t *bytes, size_t len, struct btp_master_key **out);
 
 /**
+ * The 32 bytes of `key` into `(buf, len)`, to write a key file: handle
+ * them as the key itself and wipe them after use. `*needed` always
+ * receives 32; a smaller `len` is `BTP_RESULT_BUFFER_TOO_SMALL` and writes
+ * nothing.
+ *
+ * # Safety
+ * `key` must be a live handle or NULL; `buf` NULL or `len` writable bytes;
+ * `needed` NULL or writable.
+ */
+btp_result btp_master_key_expose_secret(const struct btp_master_key *key,
+                                        uint8_t *buf,
+                                        size_t len,
+                                        size_t *needed);
+
+/**
  * Frees a master key, wiping its bytes. NULL does nothing. Set your pointer
  * to NULL afterwards: freeing the same handle twice is undefined behaviour.
  *

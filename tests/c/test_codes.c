@@ -3,7 +3,8 @@
  * for codes too), score matrices and paired scores equal
  * btp_protector_compare, galleries filled, read and searched as codes equal
  * galleries of templates, the merge of sharded searches equals one search,
- * linkage scores and the centre of a sample; and the refusals: NULL, wrong
+ * linkage scores, the centre of a sample and the export of a master key;
+ * and the refusals: NULL, wrong
  * sizes, bad codes, another protector's gallery. */
 #include <math.h>
 #include <stdint.h>
@@ -36,6 +37,41 @@ static int same_template(const btp_template *a, const btp_template *b) {
   if (btp_template_to_bytes(a, x, sizeof x, &nx) || btp_template_to_bytes(b, y, sizeof y, &ny))
     return 0;
   return nx == ny && memcmp(x, y, nx) == 0;
+}
+
+/* A generated key written out and read back is the same key: its
+ * protectors have the same fingerprint. */
+static void test_master_key_export(void) {
+  uint8_t kb[32], back[40];
+  memset(kb, 5, sizeof kb);
+  size_t needed = 0;
+  CHECK_RC(btp_master_key_expose_secret(K, back, sizeof back, &needed), BTP_RESULT_OK);
+  CHECK(needed == 32 && memcmp(back, kb, 32) == 0);
+  btp_master_key *fresh = NULL, *again = NULL;
+  btp_protector *p1 = NULL, *p2 = NULL;
+  CHECK_RC(btp_master_key_generate(&fresh), BTP_RESULT_OK);
+  CHECK_RC(btp_master_key_expose_secret(fresh, back, 32, &needed), BTP_RESULT_OK);
+  CHECK_RC(btp_master_key_from_bytes(back, 32, &again), BTP_RESULT_OK);
+  CHECK_RC(btp_protector_new(P, fresh, "codes", 1, NULL, 0, &p1), BTP_RESULT_OK);
+  CHECK_RC(btp_protector_new(P, again, "codes", 1, NULL, 0, &p2), BTP_RESULT_OK);
+  uint8_t f1[BTP_FINGERPRINT_LEN], f2[BTP_FINGERPRINT_LEN];
+  CHECK_RC(btp_protector_fingerprint(p1, f1, sizeof f1), BTP_RESULT_OK);
+  CHECK_RC(btp_protector_fingerprint(p2, f2, sizeof f2), BTP_RESULT_OK);
+  CHECK(memcmp(f1, f2, sizeof f1) == 0);
+  memset(back, 0, sizeof back);
+  CHECK_RC(btp_master_key_expose_secret(fresh, back, 31, &needed), BTP_RESULT_BUFFER_TOO_SMALL);
+  CHECK(needed == 32 && back[0] == 0 && back[30] == 0);
+  CHECK_RC(btp_master_key_expose_secret(fresh, NULL, 0, &needed), BTP_RESULT_BUFFER_TOO_SMALL);
+  CHECK(needed == 32);
+  CHECK_RC(btp_master_key_expose_secret(fresh, NULL, 32, &needed), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_master_key_expose_secret(NULL, back, 32, &needed), BTP_RESULT_NULL_ARGUMENT);
+  CHECK_RC(btp_master_key_expose_secret(fresh, back, 32, NULL), BTP_RESULT_NULL_ARGUMENT);
+  /* A failed call names the argument, never the key bytes. */
+  CHECK(strstr(btp_last_error_message(), "`needed`") != NULL);
+  btp_protector_free(p1);
+  btp_protector_free(p2);
+  btp_master_key_free(fresh);
+  btp_master_key_free(again);
 }
 
 static void test_protect_packed(void) {
@@ -401,6 +437,7 @@ static void test_linkage_and_centre(void) {
 
 int main(void) {
   setup();
+  test_master_key_export();
   test_protect_packed();
   test_score_matrix();
   test_gallery_codes();
