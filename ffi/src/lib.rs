@@ -43,13 +43,13 @@
 //!
 //! | code | produced by | reached in |
 //! |---|---|---|
-//! | `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` | argument checks here ([`ptr`], [`bytes`]) | C: `test_abi` (every pointer and length pair), `test_errors`, `test_eval`, `test_store` |
+//! | `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` | argument checks here ([`ptr`], [`bytes`], [`arrays`]) | C: `test_abi` (every pointer and length pair), `test_errors`, `test_eval`, `test_codes`, `test_store` |
 //! | `INVALID_PARAMETER` | argument checks here and the core | C: every test |
-//! | `INVALID_KEY_LENGTH`, `WRONG_DIMENSION`, `NON_FINITE`, `ZERO_NORM`, `KEY_MISMATCH`, `SCHEME_MISMATCH`, `DECODE`, `DUPLICATE_ID` | keys, protector, templates, galleries | C: `test_errors`, `test_abi` (also `test_store`) |
+//! | `INVALID_KEY_LENGTH`, `WRONG_DIMENSION`, `NON_FINITE`, `ZERO_NORM`, `KEY_MISMATCH`, `SCHEME_MISMATCH`, `DECODE`, `DUPLICATE_ID` | keys, protector, templates, galleries | C: `test_errors`, `test_abi` (also `test_store`; `DECODE` of packed codes in `test_codes`) |
 //! | `NOT_FOUND` | galleries and the store | C: `test_errors`, `test_store` |
 //! | `UNKNOWN_PURPOSE`, `RETENTION_TOO_LONG`, `EXPIRED`, `HELD`, `WRONG_KEY`, `NOT_A_STORE`, `UNSUPPORTED_SCHEMA`, `KEY_EXHAUSTED`, `IO` | the store | C: `test_store` |
 //! | `INTEGRITY`, `CORRUPT`, `AUDIT_BROKEN` | the store, on a damaged or edited file | C: `test_store` edits the file's bytes; Rust: `tests/codes.rs` |
-//! | `INVALID_SCORES` | evaluation | C: `test_eval` |
+//! | `INVALID_SCORES` | evaluation | C: `test_eval`, `test_codes` |
 //! | `BUSY`, `DATABASE` | the store (SQLite: a lock held past the busy timeout, a damaged schema) | Rust: `tests/codes.rs`, through the entry points |
 //! | `RNG` | the operating system's random number generator failing | Rust: `tests/codes.rs`, from the core error |
 //! | `OUT_OF_MEMORY` | the core, for a result whose size the caller chose and the allocator refuses | Rust: `tests/codes.rs`, from the core error (a C program cannot provoke it on every machine) |
