@@ -21,7 +21,10 @@
  *   &needed: too small gives BTP_RESULT_BUFFER_TOO_SMALL with the size
  *   needed, and writes nothing) or, for *_alloc functions and the audit
  *   export, into a library buffer (&out, &out_len) released with
- *   btp_bytes_free(out, out_len), which wipes it.
+ *   btp_bytes_free(out, out_len), which wipes it. Arrays of numbers
+ *   (scores, curves, packed codes, ids) go into library arrays released
+ *   with btp_array_f64_free / _f32_ / _u64_ / _i64_ / _size_free, curves
+ *   into a btp_curve or btp_fnir_fpir_curve released with its *_free.
  * - No panic crosses this boundary: a bug gives BTP_RESULT_PANIC.
  * - Thread safety is documented on each handle type.
  */
@@ -364,6 +367,20 @@ typedef struct btp_store_options btp_store_options;
 typedef struct btp_template btp_template;
 
 /**
+ * One search result.
+ */
+typedef struct btp_candidate {
+  /**
+   * The caller's id of the gallery entry.
+   */
+  uint64_t id;
+  /**
+   * Similarity in [0, 1].
+   */
+  double score;
+} btp_candidate;
+
+/**
  * An equal error rate and where it was found (the FVC2000 value, as pyeer
  * computes it).
  */
@@ -422,18 +439,319 @@ typedef struct btp_operating_point {
 } btp_operating_point;
 
 /**
- * One search result.
+ * An error-rate curve: `fmr[i]` and `fnmr[i]` at `thresholds[i]`, `len`
+ * points each (`+inf` as a threshold stands for "reject every
+ * comparison"). The three arrays belong to the library: release them with
+ * `btp_curve_free`.
  */
-typedef struct btp_candidate {
+typedef struct btp_curve {
   /**
-   * The caller's id of the gallery entry.
+   * False match rate at each threshold.
    */
-  uint64_t id;
+  double *fmr;
   /**
-   * Similarity in [0, 1].
+   * False non-match rate at each threshold.
    */
-  double score;
-} btp_candidate;
+  double *fnmr;
+  /**
+   * The thresholds.
+   */
+  double *thresholds;
+  /**
+   * Number of points of each array.
+   */
+  size_t len;
+} btp_curve;
+
+/**
+ * FNIR and FPIR, with their counts, at one threshold and rank.
+ */
+typedef struct btp_fnir_fpir_point {
+  /**
+   * The threshold: a candidate is returned iff its score `>= threshold`.
+   */
+  double threshold;
+  /**
+   * The rank a mate must reach to count as found.
+   */
+  size_t rank;
+  /**
+   * False negative identification rate `misses / mated`.
+   */
+  double fnir;
+  /**
+   * False positive identification rate `false_positives / nonmated`.
+   */
+  double fpir;
+  /**
+   * Mated searches whose mate was not returned at that rank and threshold.
+   */
+  uint64_t misses;
+  /**
+   * Number of mated searches.
+   */
+  uint64_t mated;
+  /**
+   * Non-mated searches with a top score `>= threshold`.
+   */
+  uint64_t false_positives;
+  /**
+   * Number of non-mated searches.
+   */
+  uint64_t nonmated;
+} btp_fnir_fpir_point;
+
+/**
+ * The FNIR/FPIR trade-off: `fpir[i]` and `fnir[i]` at `thresholds[i]`,
+ * `len` points each, thresholds increasing and ending at `+inf`. The
+ * arrays belong to the library: release them with
+ * `btp_fnir_fpir_curve_free`.
+ */
+typedef struct btp_fnir_fpir_curve {
+  /**
+   * The thresholds.
+   */
+  double *thresholds;
+  /**
+   * FPIR at each threshold (non-increasing).
+   */
+  double *fpir;
+  /**
+   * FNIR at each threshold (non-decreasing).
+   */
+  double *fnir;
+  /**
+   * Number of points of each array.
+   */
+  size_t len;
+} btp_fnir_fpir_curve;
+
+/**
+ * The unlinkability measure of Gomez-Barrero et al. with the histogram it
+ * was computed from: `bins` values in `d_local`, `bin_centres`,
+ * `mated_density` and `nonmated_density`, `bins + 1` in `bin_edges`. The
+ * arrays belong to the library: release them with
+ * `btp_unlinkability_free`.
+ */
+typedef struct btp_unlinkability {
+  /**
+   * The global measure `D<->sys` in [0, 1].
+   */
+  double d_sys;
+  /**
+   * The local measure `D<->(s)` at each bin.
+   */
+  double *d_local;
+  /**
+   * The centres of the bins.
+   */
+  double *bin_centres;
+  /**
+   * The `bins + 1` bin edges.
+   */
+  double *bin_edges;
+  /**
+   * Density of the mated scores in each bin.
+   */
+  double *mated_density;
+  /**
+   * Density of the non-mated scores in each bin.
+   */
+  double *nonmated_density;
+  /**
+   * Number of bins.
+   */
+  size_t bins;
+} btp_unlinkability;
+
+/**
+ * An error rate `errors / trials` with its Clopper-Pearson interval.
+ */
+typedef struct btp_rate_estimate {
+  /**
+   * Number of errors (false matches or false non-matches).
+   */
+  uint64_t errors;
+  /**
+   * Number of comparisons of that kind.
+   */
+  uint64_t trials;
+  /**
+   * `errors / trials`; NaN when `trials == 0`.
+   */
+  double rate;
+  /**
+   * Lower end of the interval; NaN when `trials == 0`.
+   */
+  double lo;
+  /**
+   * Upper end of the interval; NaN when `trials == 0`.
+   */
+  double hi;
+} btp_rate_estimate;
+
+/**
+ * FMR and FNMR of one group.
+ */
+typedef struct btp_group_rates {
+  /**
+   * The group code given in `groups`.
+   */
+  uint32_t group;
+  /**
+   * False match rate of the group's impostor comparisons.
+   */
+  struct btp_rate_estimate fmr;
+  /**
+   * False non-match rate of the group's genuine comparisons.
+   */
+  struct btp_rate_estimate fnmr;
+} btp_group_rates;
+
+/**
+ * Spread of one error rate across the groups with at least one trial.
+ */
+typedef struct btp_disparity {
+  /**
+   * Number of groups with a defined rate.
+   */
+  size_t groups;
+  /**
+   * Smallest defined rate (NaN without one).
+   */
+  double min;
+  /**
+   * Largest defined rate (NaN without one).
+   */
+  double max;
+  /**
+   * `max / min` (`+inf` if `min == 0 < max`, NaN if undefined).
+   */
+  double max_min_ratio;
+  /**
+   * `max / geometric mean` (`+inf` if a rate is 0 and `max > 0`, NaN if
+   * undefined).
+   */
+  double max_geomean_ratio;
+  /**
+   * Gini coefficient with the `n/(n-1)` correction (NaN with fewer than
+   * two groups).
+   */
+  double gini;
+} btp_disparity;
+
+/**
+ * Demographic differentials at one threshold. `groups` belongs to the
+ * library: release it with `btp_differentials_free`.
+ */
+typedef struct btp_differentials {
+  /**
+   * The threshold the rates were measured at.
+   */
+  double threshold;
+  /**
+   * Per-group rates, in ascending group order.
+   */
+  struct btp_group_rates *groups;
+  /**
+   * Number of groups.
+   */
+  size_t groups_len;
+  /**
+   * Spread of FMR across groups.
+   */
+  struct btp_disparity fmr;
+  /**
+   * Spread of FNMR across groups.
+   */
+  struct btp_disparity fnmr;
+  /**
+   * GARBE `alpha * fmr.gini + (1 - alpha) * fnmr.gini` (NaN when either
+   * Gini coefficient is).
+   */
+  double garbe;
+  /**
+   * The `alpha` used.
+   */
+  double garbe_alpha;
+} btp_differentials;
+
+/**
+ * Verification accuracy of one scenario of the auditor's protocol.
+ */
+typedef struct btp_scenario {
+  /**
+   * Equal error rate and its threshold.
+   */
+  struct btp_eer eer;
+  /**
+   * The operating point at the target FMR.
+   */
+  struct btp_operating_point at_target_fmr;
+  /**
+   * Number of genuine pairs.
+   */
+  uint64_t genuine_pairs;
+  /**
+   * Number of impostor pairs.
+   */
+  uint64_t impostor_pairs;
+  /**
+   * Mean genuine score.
+   */
+  double genuine_mean;
+  /**
+   * Mean impostor score.
+   */
+  double impostor_mean;
+} btp_scenario;
+
+/**
+ * What the auditor's protocol measured. `d_local` and `bin_centres`
+ * belong to the library: release them with `btp_protection_report_free`.
+ */
+typedef struct btp_protection_report {
+  /**
+   * The code length of the scheme (IoM hashes or BioHash bits).
+   */
+  size_t code_len;
+  /**
+   * Cosine similarity of the preprocessed feature vectors.
+   */
+  struct btp_scenario unprotected;
+  /**
+   * Protected, one key per subject.
+   */
+  struct btp_scenario normal;
+  /**
+   * Protected, one key for everybody.
+   */
+  struct btp_scenario stolen_key;
+  /**
+   * Cross-application unlinkability `D<->sys` in [0, 1].
+   */
+  double d_sys;
+  /**
+   * The local measure `D<->(s)` at each of `bins` bins.
+   */
+  double *d_local;
+  /**
+   * The centres of the bins.
+   */
+  double *bin_centres;
+  /**
+   * Number of bins (the length of `d_local` and `bin_centres`).
+   */
+  size_t bins;
+  /**
+   * Mated linkage pairs scored.
+   */
+  uint64_t mated_linkage_pairs;
+  /**
+   * Non-mated linkage pairs scored.
+   */
+  uint64_t nonmated_linkage_pairs;
+} btp_protection_report;
 
 /**
  * A 1:1 decision: accept iff `score >= threshold`.
@@ -462,6 +780,20 @@ typedef struct btp_decision {
  * exception may leave it).
  */
 typedef int64_t (*btp_clock_fn)(void *ctx);
+
+/**
+ * What a key rotation did.
+ */
+typedef struct btp_rotation_report {
+  /**
+   * Purposes whose storage key was rotated.
+   */
+  uint64_t purposes;
+  /**
+   * Records re-encrypted under the new keys.
+   */
+  uint64_t reencrypted;
+} btp_rotation_report;
 
 /**
  * The newest audit event's sequence number and MAC: keep a copy outside
@@ -651,23 +983,61 @@ typedef struct btp_sweep_report {
   bool checkpointed;
 } btp_sweep_report;
 
-/**
- * What a key rotation did.
- */
-typedef struct btp_rotation_report {
-  /**
-   * Purposes whose storage key was rotated.
-   */
-  uint64_t purposes;
-  /**
-   * Records re-encrypted under the new keys.
-   */
-  uint64_t reencrypted;
-} btp_rotation_report;
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Wipes and frees an array of doubles the library allocated (scores,
+ * curves). `len` must be the length returned with `ptr`. NULL does
+ * nothing (whatever `len`). Set your pointer to NULL afterwards: freeing
+ * the same array twice is undefined behaviour.
+ *
+ * # Safety
+ * `ptr` must be NULL or an array of doubles from this library, not yet
+ * freed, with its length `len`; no other thread may be using it.
+ */
+void btp_array_f64_free(double *ptr, size_t len);
+
+/**
+ * Wipes and frees an array of floats the library allocated (score
+ * matrices, centres), as `btp_array_f64_free`.
+ *
+ * # Safety
+ * `ptr` must be NULL or an array of floats from this library, not yet
+ * freed, with its length `len`; no other thread may be using it.
+ */
+void btp_array_f32_free(float *ptr, size_t len);
+
+/**
+ * Wipes and frees an array of `uint64_t` the library allocated (packed
+ * codes, gallery ids), as `btp_array_f64_free`.
+ *
+ * # Safety
+ * `ptr` must be NULL or an array of `uint64_t` from this library, not yet
+ * freed, with its length `len`; no other thread may be using it.
+ */
+void btp_array_u64_free(uint64_t *ptr, size_t len);
+
+/**
+ * Wipes and frees an array of `int64_t` the library allocated (mate
+ * columns), as `btp_array_f64_free`.
+ *
+ * # Safety
+ * `ptr` must be NULL or an array of `int64_t` from this library, not yet
+ * freed, with its length `len`; no other thread may be using it.
+ */
+void btp_array_i64_free(int64_t *ptr, size_t len);
+
+/**
+ * Wipes and frees an array of `size_t` the library allocated (the
+ * `[row, column]` pairs of split scores), as `btp_array_f64_free`.
+ *
+ * # Safety
+ * `ptr` must be NULL or an array of `size_t` from this library, not yet
+ * freed, with its length `len`; no other thread may be using it.
+ */
+void btp_array_size_free(size_t *ptr, size_t len);
 
 /**
  * Wipes and frees a buffer the library allocated (`*_alloc` functions,
@@ -680,6 +1050,166 @@ extern "C" {
  * its length `len`; no other thread may be using it.
  */
 void btp_bytes_free(uint8_t *ptr, size_t len);
+
+/**
+ * Protects a row-major batch of feature vectors (`rows_len` a multiple of
+ * the dimension, else `BTP_RESULT_WRONG_DIMENSION`) into packed codes,
+ * on several threads for large batches: all or nothing, a bad row named
+ * in the message. `*codes` receives `rows * words` words; release them
+ * with `btp_array_u64_free(*codes, *codes_len)`.
+ *
+ * # Safety
+ * `prot` a live handle or NULL; `rows` NULL or `rows_len` readable floats;
+ * `codes`, `codes_len` NULL or writable.
+ */
+btp_result btp_protector_protect_packed(const struct btp_protector *prot,
+                                        const float *rows,
+                                        size_t rows_len,
+                                        uint64_t **codes,
+                                        size_t *codes_len);
+
+/**
+ * The template of one packed code of `prot` (`code_len` = the protector's
+ * words), checked. Free it with `btp_template_free`.
+ *
+ * # Safety
+ * `prot` a live handle or NULL; `code` NULL or `code_len` readable words;
+ * `out` NULL or writable.
+ */
+btp_result btp_protector_template_from_code(const struct btp_protector *prot,
+                                            const uint64_t *code,
+                                            size_t code_len,
+                                            struct btp_template **out);
+
+/**
+ * The templates of a batch of packed codes of `prot`, every code checked
+ * first: all or nothing. `out[i]` receives the template of code `i` (free
+ * each with `btp_template_free`) and `*count` the number of codes; every
+ * slot of `out` is set to NULL first. If `out_len` is smaller than the
+ * number of codes, `BTP_RESULT_BUFFER_TOO_SMALL` with that number in
+ * `*count`.
+ *
+ * # Safety
+ * `prot` a live handle or NULL; `codes` NULL or `codes_len` readable
+ * words; `out` NULL or `out_len` writable pointers; `count` NULL or
+ * writable.
+ */
+btp_result btp_protector_templates_from_codes(const struct btp_protector *prot,
+                                              const uint64_t *codes,
+                                              size_t codes_len,
+                                              struct btp_template **out,
+                                              size_t out_len,
+                                              size_t *count);
+
+/**
+ * The elements of packed codes of `prot` (IoM indices or BioHash bits),
+ * one byte each: `*out` receives `codes * btp_protector_code_len` bytes,
+ * row-major. Release them with `btp_bytes_free(*out, *out_len)`.
+ *
+ * # Safety
+ * `prot` a live handle or NULL; `codes` NULL or `codes_len` readable
+ * words; `out`, `out_len` NULL or writable.
+ */
+btp_result btp_protector_unpack(const struct btp_protector *prot,
+                                const uint64_t *codes,
+                                size_t codes_len,
+                                uint8_t **out,
+                                size_t *out_len);
+
+/**
+ * The similarity of every code of `codes_a` with every code of `codes_b`
+ * (packed codes of `prot`): a row-major `na x nb` matrix of floats,
+ * `(*out)[i * nb + j]` = the score of code `i` of `a` with code `j` of
+ * `b`, the value `btp_protector_compare` gives rounded to `float`. Spread
+ * over the cores for large matrices (the result does not depend on it); a
+ * matrix too large for memory is `BTP_RESULT_OUT_OF_MEMORY`. Release it
+ * with `btp_array_f32_free(*out, *out_len)`.
+ *
+ * # Safety
+ * `prot` a live handle or NULL; `codes_a`, `codes_b` NULL or their lengths
+ * of readable words; `out`, `out_len` NULL or writable.
+ */
+btp_result btp_protector_score_matrix(const struct btp_protector *prot,
+                                      const uint64_t *codes_a,
+                                      size_t codes_a_len,
+                                      const uint64_t *codes_b,
+                                      size_t codes_b_len,
+                                      float **out,
+                                      size_t *out_len);
+
+/**
+ * Row-wise similarities of two batches of as many packed codes of `prot`
+ * (else `BTP_RESULT_INVALID_PARAMETER`): `(*out)[i]` = the score of code
+ * `i` of `a` with code `i` of `b`, as floats. Release it with
+ * `btp_array_f32_free(*out, *out_len)`.
+ *
+ * # Safety
+ * As `btp_protector_score_matrix`.
+ */
+btp_result btp_protector_paired_scores(const struct btp_protector *prot,
+                                       const uint64_t *codes_a,
+                                       size_t codes_a_len,
+                                       const uint64_t *codes_b,
+                                       size_t codes_b_len,
+                                       float **out,
+                                       size_t *out_len);
+
+/**
+ * Adds packed codes of `prot` (the gallery's protector, else
+ * `BTP_RESULT_KEY_MISMATCH` / `_SCHEME_MISMATCH`) under `ids`:
+ * `codes_len = ids_len * words`, every code checked, all or nothing (a
+ * duplicate id adds none). With `btp_gallery_codes` this rebuilds a
+ * gallery without the feature vectors.
+ *
+ * # Safety
+ * `g`, `prot` live handles or NULL; `ids` NULL or `ids_len` readable ids;
+ * `codes` NULL or `codes_len` readable words; exclusive access to `g`.
+ */
+btp_result btp_gallery_add_packed(struct btp_gallery *g,
+                                  const struct btp_protector *prot,
+                                  const uint64_t *ids,
+                                  size_t ids_len,
+                                  const uint64_t *codes,
+                                  size_t codes_len);
+
+/**
+ * The ids of a gallery in storage order and their packed codes in the
+ * same order (`*codes_len = *ids_len * words`): everything
+ * `btp_gallery_add_packed` needs to rebuild it under the same protector.
+ * Release them with `btp_array_u64_free` (each with its own length).
+ *
+ * # Safety
+ * `g` a live handle or NULL; the out-pointers NULL or writable; no write
+ * to `g` may run at the same time.
+ */
+btp_result btp_gallery_codes(const struct btp_gallery *g,
+                             uint64_t **ids,
+                             size_t *ids_len,
+                             uint64_t **codes,
+                             size_t *codes_len);
+
+/**
+ * `btp_gallery_search_batch` for packed probe codes of `prot` (the
+ * gallery's protector): `codes_len / words` probes, every code checked
+ * first; the results go into the same fixed slots (probe `i` gets
+ * `out[i * k ..]`, its first `found[i]` filled, the rest zeroed), and the
+ * same sizes are required before any search.
+ *
+ * # Safety
+ * `g`, `prot` live handles or NULL; `codes` NULL or `codes_len` readable
+ * words; `out` NULL or `out_len` writable candidates; `found` NULL or
+ * `found_len` writable sizes; no write to `g` may run at the same time.
+ */
+btp_result btp_gallery_search_packed(const struct btp_gallery *g,
+                                     const struct btp_protector *prot,
+                                     const uint64_t *codes,
+                                     size_t codes_len,
+                                     size_t k,
+                                     double threshold,
+                                     struct btp_candidate *out,
+                                     size_t out_len,
+                                     size_t *found,
+                                     size_t found_len);
 
 /**
  * The static description of a result code: never NULL, never freed.
@@ -801,6 +1331,400 @@ btp_result btp_eval_unlinkability(const double *mated,
                                   size_t curve_len);
 
 /**
+ * The DET curve of genuine and impostor scores, thresholds increasing:
+ * the points of scikit-learn's `det_curve`. `*out` receives the curve
+ * (empty on failure); release it with `btp_curve_free`.
+ *
+ * # Safety
+ * `genuine` NULL or `genuine_len` readable doubles; `impostor` NULL or
+ * `impostor_len` readable doubles; `out` NULL or writable.
+ */
+btp_result btp_eval_det(const double *genuine,
+                        size_t genuine_len,
+                        const double *impostor,
+                        size_t impostor_len,
+                        struct btp_curve *out);
+
+/**
+ * The ROC curve of genuine and impostor scores, thresholds decreasing:
+ * the points of scikit-learn's `roc_curve` (`1 - fnmr` is its true
+ * positive rate). `*out` receives the curve (empty on failure); release
+ * it with `btp_curve_free`.
+ *
+ * # Safety
+ * As `btp_eval_det`.
+ */
+btp_result btp_eval_roc(const double *genuine,
+                        size_t genuine_len,
+                        const double *impostor,
+                        size_t impostor_len,
+                        struct btp_curve *out);
+
+/**
+ * Releases the arrays of a curve from `btp_eval_det` / `btp_eval_roc`,
+ * wiping them, and leaves `*curve` empty (NULL arrays, `len` 0), so that
+ * a second call does nothing. NULL, or an empty curve, does nothing.
+ *
+ * # Safety
+ * `curve` must be NULL or point to a curve filled by this library (or
+ * emptied by a failed call or by this function), whose arrays no other
+ * thread is using.
+ */
+void btp_curve_free(struct btp_curve *curve);
+
+/**
+ * `btp_eval_fnmr_at_fmr` for each of `targets_len` target FMRs (each in
+ * [0, 1]) with one sort of the scores: `out[i]` receives the operating
+ * point of `targets[i]`. `out_len` must be at least `targets_len`, else
+ * `BTP_RESULT_BUFFER_TOO_SMALL` and nothing is written.
+ *
+ * # Safety
+ * `genuine`, `impostor`, `targets` NULL or their lengths of readable
+ * doubles; `out` NULL or `out_len` writable operating points.
+ */
+btp_result btp_eval_fnmr_at_fmrs(const double *genuine,
+                                 size_t genuine_len,
+                                 const double *impostor,
+                                 size_t impostor_len,
+                                 const double *targets,
+                                 size_t targets_len,
+                                 struct btp_operating_point *out,
+                                 size_t out_len);
+
+/**
+ * The error rates and their counts at `threshold` (not NaN): accept iff
+ * `score >= threshold`.
+ *
+ * # Safety
+ * As `btp_eval_eer`.
+ */
+btp_result btp_eval_operating_point(const double *genuine,
+                                    size_t genuine_len,
+                                    const double *impostor,
+                                    size_t impostor_len,
+                                    double threshold,
+                                    struct btp_operating_point *out);
+
+/**
+ * The exact (Clopper-Pearson) confidence interval `[*lo, *hi]` of a rate
+ * of `errors` in `trials` (`trials >= 1`, `errors <= trials`) at
+ * `confidence` in (0, 1), such as 0.95. Comparisons sharing a subject are
+ * correlated, so for a population of people this interval is too narrow.
+ *
+ * # Safety
+ * `lo`, `hi` NULL or writable.
+ */
+btp_result btp_eval_clopper_pearson(uint64_t errors,
+                                    uint64_t trials,
+                                    double confidence,
+                                    double *lo,
+                                    double *hi);
+
+/**
+ * The cumulative match characteristic: `(*out)[r - 1]` is the fraction of
+ * mated searches whose mate is at rank `r` or better, for `r` = 1 to
+ * `max_rank` (at least 1; a larger value than the gallery, such as
+ * `SIZE_MAX`, is the gallery size). Release `*out` with
+ * `btp_array_f64_free(*out, *out_len)`. `BTP_RESULT_INVALID_SCORES`
+ * without a mated search.
+ *
+ * # Safety
+ * `scores` NULL or `scores_len` readable doubles; `mates` NULL or
+ * `mates_len` readable `int64_t`; `out`, `out_len` NULL or writable.
+ */
+btp_result btp_eval_cmc(const double *scores,
+                        size_t scores_len,
+                        size_t n_gallery,
+                        const int64_t *mates,
+                        size_t mates_len,
+                        size_t max_rank,
+                        double **out,
+                        size_t *out_len);
+
+/**
+ * FNIR at rank `rank` (at least 1) and the threshold whose FPIR is at most
+ * `target_fpir` (in [0, 1]), chosen on the non-mated top scores as
+ * `btp_eval_threshold_at_fmr` chooses on impostor scores.
+ * `BTP_RESULT_INVALID_SCORES` without mated or without non-mated
+ * searches.
+ *
+ * # Safety
+ * As `btp_eval_cmc`; `out` NULL or writable.
+ */
+btp_result btp_eval_fnir_at_fpir(const double *scores,
+                                 size_t scores_len,
+                                 size_t n_gallery,
+                                 const int64_t *mates,
+                                 size_t mates_len,
+                                 size_t rank,
+                                 double target_fpir,
+                                 struct btp_fnir_fpir_point *out);
+
+/**
+ * FNIR and FPIR at rank `rank` (at least 1) and `threshold` (not NaN).
+ *
+ * # Safety
+ * As `btp_eval_fnir_at_fpir`.
+ */
+btp_result btp_eval_identification_point(const double *scores,
+                                         size_t scores_len,
+                                         size_t n_gallery,
+                                         const int64_t *mates,
+                                         size_t mates_len,
+                                         size_t rank,
+                                         double threshold,
+                                         struct btp_fnir_fpir_point *out);
+
+/**
+ * The FNIR/FPIR curve at rank `rank` (at least 1) over every threshold
+ * that changes either rate. `*out` receives the curve (empty on failure);
+ * release it with `btp_fnir_fpir_curve_free`.
+ *
+ * # Safety
+ * As `btp_eval_fnir_at_fpir`.
+ */
+btp_result btp_eval_fnir_fpir_curve(const double *scores,
+                                    size_t scores_len,
+                                    size_t n_gallery,
+                                    const int64_t *mates,
+                                    size_t mates_len,
+                                    size_t rank,
+                                    struct btp_fnir_fpir_curve *out);
+
+/**
+ * Releases the arrays of a curve from `btp_eval_fnir_fpir_curve`, wiping
+ * them, and leaves `*curve` empty, so that a second call does nothing.
+ * NULL, or an empty curve, does nothing.
+ *
+ * # Safety
+ * `curve` must be NULL or point to a curve filled by this library (or
+ * emptied by a failed call or by this function), whose arrays no other
+ * thread is using.
+ */
+void btp_fnir_fpir_curve_free(struct btp_fnir_fpir_curve *curve);
+
+/**
+ * Splits the row-major `row_labels_len x column_labels_len` score matrix
+ * into genuine scores (row and column labels equal) and impostor scores
+ * (labels differ), in row-major order. With `column_labels` NULL (and
+ * `column_labels_len` 0) the matrix compares the rows with themselves
+ * (square, `row_labels_len` columns): only the cells above the diagonal
+ * are used, so each pair counts once and nobody is compared with
+ * themselves. A matrix of another size is `BTP_RESULT_INVALID_PARAMETER`,
+ * a non-finite score `BTP_RESULT_INVALID_SCORES`. Release the two arrays
+ * with `btp_array_f64_free`.
+ *
+ * # Safety
+ * `scores` NULL or `scores_len` readable doubles; `row_labels`,
+ * `column_labels` NULL or their lengths of readable labels; the four
+ * out-pointers NULL or writable.
+ */
+btp_result btp_eval_split_scores(const double *scores,
+                                 size_t scores_len,
+                                 const uint32_t *row_labels,
+                                 size_t row_labels_len,
+                                 const uint32_t *column_labels,
+                                 size_t column_labels_len,
+                                 double **genuine,
+                                 size_t *genuine_len,
+                                 double **impostor,
+                                 size_t *impostor_len);
+
+/**
+ * `btp_eval_split_scores` with the `[row, column]` of every genuine and
+ * impostor score, in the same order: `*genuine_pairs` holds `2 *
+ * *genuine_len` indices (row, column, row, column, ...), likewise
+ * `*impostor_pairs`. Release the score arrays with `btp_array_f64_free`
+ * and the pair arrays with `btp_array_size_free` (their own lengths).
+ *
+ * # Safety
+ * As `btp_eval_split_scores`; the four further out-pointers NULL or
+ * writable.
+ */
+btp_result btp_eval_split_scores_with_pairs(const double *scores,
+                                            size_t scores_len,
+                                            const uint32_t *row_labels,
+                                            size_t row_labels_len,
+                                            const uint32_t *column_labels,
+                                            size_t column_labels_len,
+                                            double **genuine,
+                                            size_t *genuine_len,
+                                            double **impostor,
+                                            size_t *impostor_len,
+                                            size_t **genuine_pairs,
+                                            size_t *genuine_pairs_len,
+                                            size_t **impostor_pairs,
+                                            size_t *impostor_pairs_len);
+
+/**
+ * For each probe label, the gallery column holding the same label (its
+ * mate), or -1 when the label is not in the gallery: the `mates` of the
+ * identification metrics (`btp_eval_cmc`, ...). A label twice in the
+ * gallery is `BTP_RESULT_INVALID_PARAMETER`. Release `*out` with
+ * `btp_array_i64_free(*out, *out_len)`.
+ *
+ * # Safety
+ * `probe_labels`, `gallery_labels` NULL or their lengths of readable
+ * labels; `out`, `out_len` NULL or writable.
+ */
+btp_result btp_eval_mate_columns(const uint32_t *probe_labels,
+                                 size_t probe_labels_len,
+                                 const uint32_t *gallery_labels,
+                                 size_t gallery_labels_len,
+                                 int64_t **out,
+                                 size_t *out_len);
+
+/**
+ * Linkage scores of the same samples protected by two protectors of one
+ * scheme (two applications or two versions; else
+ * `BTP_RESULT_SCHEME_MISMATCH`), for `btp_eval_unlinkability`: code `i`
+ * of `codes_a` (packed codes of `prot_a`, see
+ * `btp_protector_protect_packed`) and of `codes_b` (of `prot_b`) is the
+ * same sample, of subject `labels[i]`. Mated scores: sample `i` under `a`
+ * against every other sample `j != i` of its subject under `b`;
+ * non-mated: against other subjects' samples, an evenly spaced subsample
+ * of at most `max_nonmated` (at least 1) pairs, of `*nonmated_total`.
+ * Release the arrays with `btp_array_f64_free`.
+ *
+ * # Safety
+ * `prot_a`, `prot_b` live handles or NULL; `codes_a`, `codes_b`,
+ * `labels` NULL or their lengths of readable values; the out-pointers
+ * NULL or writable.
+ */
+btp_result btp_eval_linkage_scores(const struct btp_protector *prot_a,
+                                   const uint64_t *codes_a,
+                                   size_t codes_a_len,
+                                   const struct btp_protector *prot_b,
+                                   const uint64_t *codes_b,
+                                   size_t codes_b_len,
+                                   const uint32_t *labels,
+                                   size_t labels_len,
+                                   size_t max_nonmated,
+                                   double **mated,
+                                   size_t *mated_len,
+                                   double **nonmated,
+                                   size_t *nonmated_len,
+                                   uint64_t *nonmated_total);
+
+/**
+ * `btp_eval_unlinkability` with everything it measured: the local measure,
+ * the bins and the two score densities (what a plot of unlinkability
+ * draws). The arguments are those of `btp_eval_unlinkability`. `*out`
+ * receives the result (empty on failure); release it with
+ * `btp_unlinkability_free`.
+ *
+ * # Safety
+ * `mated`, `nonmated` NULL or their lengths of readable doubles; `out`
+ * NULL or writable.
+ */
+btp_result btp_eval_unlinkability_details(const double *mated,
+                                          size_t mated_len,
+                                          const double *nonmated,
+                                          size_t nonmated_len,
+                                          size_t bins,
+                                          double range_lo,
+                                          double range_hi,
+                                          double omega,
+                                          struct btp_unlinkability *out);
+
+/**
+ * Releases the arrays of a result of `btp_eval_unlinkability_details`,
+ * wiping them, and leaves `*u` empty, so that a second call does nothing.
+ * NULL does nothing.
+ *
+ * # Safety
+ * `u` must be NULL or point to a result filled by this library (or
+ * emptied by a failed call or by this function) that no other thread is
+ * using.
+ */
+void btp_unlinkability_free(struct btp_unlinkability *u);
+
+/**
+ * Per-group FMR and FNMR at `threshold` (not NaN) of the comparisons
+ * `scores[i]`, genuine when `is_genuine[i]` is 1 and impostor when 0 (any
+ * other value is `BTP_RESULT_INVALID_PARAMETER`), of group `groups[i]`
+ * (your demographic groups mapped to codes); the three arrays of one
+ * length (else `BTP_RESULT_INVALID_SCORES`). Each rate has its
+ * Clopper-Pearson interval at `confidence` in (0, 1) (0.95 usual); GARBE
+ * weighs the FMR Gini coefficient by `garbe_alpha` in [0, 1] (0.25
+ * usual). `*out` receives the report (empty on failure); release it with
+ * `btp_differentials_free`.
+ *
+ * # Safety
+ * `scores`, `is_genuine`, `groups` NULL or their lengths of readable
+ * values; `out` NULL or writable.
+ */
+btp_result btp_eval_differentials(const double *scores,
+                                  size_t scores_len,
+                                  const uint8_t *is_genuine,
+                                  size_t is_genuine_len,
+                                  const uint32_t *groups,
+                                  size_t groups_len,
+                                  double threshold,
+                                  double confidence,
+                                  double garbe_alpha,
+                                  struct btp_differentials *out);
+
+/**
+ * Releases the groups of a report from `btp_eval_differentials`, wiping
+ * them, and leaves `*d` empty, so that a second call does nothing. NULL
+ * does nothing.
+ *
+ * # Safety
+ * `d` must be NULL or point to a report filled by this library (or
+ * emptied by a failed call or by this function) that no other thread is
+ * using.
+ */
+void btp_differentials_free(struct btp_differentials *d);
+
+/**
+ * The auditor's protocol on `rows` (row-major feature vectors of the
+ * dimension of `params`) labelled by subject (`labels`, one per row):
+ * verification accuracy unprotected, protected with one key per subject
+ * and with one stolen key, and the unlinkability of templates of two
+ * applications (`application` with `/link-a` and `/link-b` appended, at
+ * `version`) under keys derived from `key`. `target_fmr` in [0, 1] is
+ * where each scenario's FNMR is read; `bins` (at least 2), the histogram
+ * range `[range_lo, range_hi]` (0 and 1 for protected scores) and `omega`
+ * (positive) are those of `btp_eval_unlinkability`; at most
+ * `max_nonmated_linkage_pairs` (at least 1) non-mated linkage pairs are
+ * scored. `*out` receives the report (empty on failure); release it with
+ * `btp_protection_report_free`.
+ *
+ * # Safety
+ * `rows` NULL or `rows_len` readable floats; `labels` NULL or
+ * `labels_len` readable labels; `params`, `key` live handles or NULL;
+ * `application` NULL or NUL-terminated; `out` NULL or writable.
+ */
+btp_result btp_eval_protection_report(const float *rows,
+                                      size_t rows_len,
+                                      const uint32_t *labels,
+                                      size_t labels_len,
+                                      const struct btp_params *params,
+                                      const struct btp_master_key *key,
+                                      const char *application,
+                                      uint32_t version,
+                                      double target_fmr,
+                                      size_t bins,
+                                      double range_lo,
+                                      double range_hi,
+                                      double omega,
+                                      size_t max_nonmated_linkage_pairs,
+                                      struct btp_protection_report *out);
+
+/**
+ * Releases the curves of a report from `btp_eval_protection_report` and
+ * leaves `*report` empty, so that a second call does nothing. NULL does
+ * nothing.
+ *
+ * # Safety
+ * `report` must be NULL or point to a report filled by this library (or
+ * emptied by a failed call or by this function) that no other thread is
+ * using.
+ */
+void btp_protection_report_free(struct btp_protection_report *report);
+
+/**
  * An empty gallery for the templates of `prot` (which may be freed
  * afterwards).
  *
@@ -887,6 +1811,67 @@ btp_result btp_gallery_remove_batch(struct btp_gallery *g,
  * `g` must be a live handle or NULL; `len` NULL or writable.
  */
 btp_result btp_gallery_len(const struct btp_gallery *g, size_t *len);
+
+/**
+ * Whether an entry is stored under `id` (`*present`).
+ *
+ * # Safety
+ * `g` must be a live handle or NULL; `present` NULL or writable; no write
+ * to `g` may run at the same time.
+ */
+btp_result btp_gallery_contains(const struct btp_gallery *g, uint64_t id, bool *present);
+
+/**
+ * A copy of the template stored under `id` (`BTP_RESULT_NOT_FOUND` if
+ * absent). Free it with `btp_template_free`.
+ *
+ * # Safety
+ * `g` must be a live handle or NULL; `out` NULL or writable; no write to
+ * `g` may run at the same time.
+ */
+btp_result btp_gallery_get(const struct btp_gallery *g, uint64_t id, struct btp_template **out);
+
+/**
+ * The similarity of `probe` with every entry, in storage order (the order
+ * of the ids of `btp_gallery_codes`): `*scores` receives
+ * `btp_gallery_len` doubles; release them with `btp_array_f64_free`.
+ *
+ * # Safety
+ * `g`, `probe` must be live handles or NULL; `scores`, `scores_len` NULL
+ * or writable; no write to `g` may run at the same time.
+ */
+btp_result btp_gallery_scores(const struct btp_gallery *g,
+                              const struct btp_template *probe,
+                              double **scores,
+                              size_t *scores_len);
+
+/**
+ * The search threads set by `btp_gallery_set_threads` (0: automatic).
+ *
+ * # Safety
+ * `g` must be a live handle or NULL; `threads` NULL or writable.
+ */
+btp_result btp_gallery_threads(const struct btp_gallery *g, size_t *threads);
+
+/**
+ * Merges the candidates of one probe gathered from searches of disjoint
+ * shards of one gallery (each searched with the same `k` and threshold)
+ * into the best `k` (at least 1), in the order a single search of the
+ * whole gallery gives: score descending, ties by ascending id. `*found`
+ * receives their number; `out_len` smaller than it is
+ * `BTP_RESULT_BUFFER_TOO_SMALL` and nothing is written. A NaN score is
+ * `BTP_RESULT_INVALID_SCORES`.
+ *
+ * # Safety
+ * `candidates` NULL or `candidates_len` readable candidates; `out` NULL
+ * or `out_len` writable candidates; `found` NULL or writable.
+ */
+btp_result btp_candidates_merge(const struct btp_candidate *candidates,
+                                size_t candidates_len,
+                                size_t k,
+                                struct btp_candidate *out,
+                                size_t out_len,
+                                size_t *found);
 
 /**
  * Search threads: 0 (the default) is one thread for small galleries and
@@ -976,6 +1961,21 @@ btp_result btp_master_key_generate(struct btp_master_key **out);
 btp_result btp_master_key_from_bytes(const uint8_t *bytes, size_t len, struct btp_master_key **out);
 
 /**
+ * The 32 bytes of `key` into `(buf, len)`, to write a key file: handle
+ * them as the key itself and wipe them after use. `*needed` always
+ * receives 32; a smaller `len` is `BTP_RESULT_BUFFER_TOO_SMALL` and writes
+ * nothing.
+ *
+ * # Safety
+ * `key` must be a live handle or NULL; `buf` NULL or `len` writable bytes;
+ * `needed` NULL or writable.
+ */
+btp_result btp_master_key_expose_secret(const struct btp_master_key *key,
+                                        uint8_t *buf,
+                                        size_t len,
+                                        size_t *needed);
+
+/**
  * Frees a master key, wiping its bytes. NULL does nothing. Set your pointer
  * to NULL afterwards: freeing the same handle twice is undefined behaviour.
  *
@@ -1033,6 +2033,23 @@ btp_result btp_params_with_centre(const struct btp_params *params,
                                   const float *centre,
                                   size_t len,
                                   struct btp_params **out);
+
+/**
+ * The centre of a sample of feature vectors for `btp_params_with_centre`:
+ * the mean of the row-major `rows` (`rows_len` a non-zero multiple of
+ * `dim`, every value finite), accumulated in double precision. `*centre`
+ * receives `dim` floats; release them with `btp_array_f32_free(*centre,
+ * *centre_len)`.
+ *
+ * # Safety
+ * `rows` NULL or `rows_len` readable floats; `centre`, `centre_len` NULL
+ * or writable.
+ */
+btp_result btp_fit_centre(const float *rows,
+                          size_t rows_len,
+                          size_t dim,
+                          float **centre,
+                          size_t *centre_len);
 
 /**
  * A copy of `params` with L2 normalisation switched on or off; `params` is
@@ -1130,6 +2147,24 @@ btp_result btp_protector_new(const struct btp_params *params,
  * `prot` must be a live handle or NULL; `dim` NULL or writable.
  */
 btp_result btp_protector_dim(const struct btp_protector *prot, size_t *dim);
+
+/**
+ * The number of `uint64_t` words of one packed code of this protector
+ * (`btp_protector_protect_packed`, `btp_protector_score_matrix`, ...).
+ *
+ * # Safety
+ * `prot` must be a live handle or NULL; `words` NULL or writable.
+ */
+btp_result btp_protector_words(const struct btp_protector *prot, size_t *words);
+
+/**
+ * The number of elements of one code (IoM hashes or BioHash bits): the
+ * bytes per code of `btp_protector_unpack`.
+ *
+ * # Safety
+ * `prot` must be a live handle or NULL; `len` NULL or writable.
+ */
+btp_result btp_protector_code_len(const struct btp_protector *prot, size_t *len);
 
 /**
  * The fingerprint of the protector's key into `(buf, len)`, `len >=
@@ -1416,6 +2451,22 @@ btp_result btp_store_check_integrity(const struct btp_store *store);
  * `store` a live handle or NULL.
  */
 btp_result btp_store_checkpoint(const struct btp_store *store);
+
+/**
+ * Rotates the storage key of `purpose` (NULL: of every purpose this
+ * handle serves): a new key version encrypts from now on and every record
+ * is re-encrypted under it, in batches. Crash-safe: calling it again after
+ * an interruption finishes the started rotation. Audited.
+ *
+ * # Safety
+ * `store` a live handle or NULL; `purpose` NULL or NUL-terminated;
+ * `actor`, `reason` NULL or NUL-terminated; `out` NULL or writable.
+ */
+btp_result btp_store_rotate_key(const struct btp_store *store,
+                                const char *purpose,
+                                const char *actor,
+                                const char *reason,
+                                struct btp_rotation_report *out);
 
 /**
  * Verifies the whole audit chain: `BTP_RESULT_AUDIT_BROKEN` naming the
@@ -1877,22 +2928,6 @@ btp_result btp_store_sweep(const struct btp_store *store,
                            const char *actor,
                            const char *reason,
                            struct btp_sweep_report *out);
-
-/**
- * Rotates the storage key of `purpose` (NULL: of every purpose this
- * handle serves): a new key version encrypts from now on and every record
- * is re-encrypted under it, in batches. Crash-safe: calling it again after
- * an interruption finishes the started rotation. Audited.
- *
- * # Safety
- * `store` a live handle or NULL; `purpose` NULL or NUL-terminated;
- * `actor`, `reason` NULL or NUL-terminated; `out` NULL or writable.
- */
-btp_result btp_store_rotate_key(const struct btp_store *store,
-                                const char *purpose,
-                                const char *actor,
-                                const char *reason,
-                                struct btp_rotation_report *out);
 
 /**
  * The versioned wire encoding of `t` into `(buf, len)`. `*needed` always

@@ -6,18 +6,14 @@
 //! [`btp_bytes_free`], which wipes it before releasing it: template bytes
 //! are personal data.
 
-use zeroize::Zeroize;
-
+use crate::arrays::{free_array, OutArray};
 use crate::error::FfiResult;
 use crate::guard::ffi_free;
-use crate::ptr::Out;
 
-/// The two out-pointers of a library buffer, checked non-NULL and set to
-/// `(NULL, 0)` at once, so that a failed call always leaves them so.
-pub struct OutBytes {
-    ptr: Out<*mut u8>,
-    len: Out<usize>,
-}
+/// The two out-pointers of a library buffer, checked non-NULL (named
+/// `out` and `out_len`) and set to `(NULL, 0)` at once, so that a failed
+/// call always leaves them so.
+pub struct OutBytes(OutArray<u8>);
 
 impl OutBytes {
     /// Checks both pointers and writes `(NULL, 0)` through them.
@@ -25,41 +21,18 @@ impl OutBytes {
     /// # Safety
     /// Non-NULL pointers must be writable.
     pub unsafe fn new(ptr: *mut *mut u8, len: *mut usize) -> FfiResult<Self> {
-        let ptr = Out::new(ptr, "out")?;
-        let len = Out::new(len, "out_len")?;
-        // SAFETY: writable per the contract.
-        unsafe {
-            ptr.write(std::ptr::null_mut());
-            len.write(0);
-        }
-        Ok(Self { ptr, len })
+        // SAFETY: per the contract.
+        unsafe { OutArray::new(ptr, len, "out", "out_len") }.map(Self)
     }
 
     /// Hands `bytes` to the caller: `(NULL, 0)` when empty, else a buffer
-    /// of exactly `bytes.len()` bytes. A `Vec` with spare capacity is copied
-    /// and wiped, so that no unwiped copy is left behind.
+    /// of exactly `bytes.len()` bytes (see [`OutArray::set`]).
     ///
     /// # Safety
     /// As [`OutBytes::new`].
-    pub unsafe fn set(self, mut bytes: Vec<u8>) {
-        if bytes.is_empty() {
-            bytes.zeroize();
-            return;
-        }
-        let boxed: Box<[u8]> = if bytes.len() == bytes.capacity() {
-            bytes.into_boxed_slice()
-        } else {
-            let b = Box::from(bytes.as_slice());
-            bytes.zeroize();
-            b
-        };
-        let len = boxed.len();
-        let ptr = Box::into_raw(boxed).cast::<u8>();
-        // SAFETY: writable per the contract.
-        unsafe {
-            self.ptr.write(ptr);
-            self.len.write(len);
-        }
+    pub unsafe fn set(self, bytes: Vec<u8>) {
+        // SAFETY: per the contract.
+        unsafe { self.0.set(bytes) }
     }
 }
 
@@ -73,15 +46,8 @@ impl OutBytes {
 /// its length `len`; no other thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn btp_bytes_free(ptr: *mut u8, len: usize) {
-    ffi_free(|| {
-        if ptr.is_null() {
-            return;
-        }
-        // SAFETY: made by `OutBytes::set` as a Box<[u8]> of `len` bytes and
-        // not freed, per the contract.
-        let mut b = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) };
-        b.zeroize();
-    });
+    // SAFETY: the caller passes NULL or a live buffer it no longer uses (see `# Safety`).
+    ffi_free(|| unsafe { free_array(ptr, len) });
 }
 
 #[cfg(test)]

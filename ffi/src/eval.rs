@@ -1,5 +1,8 @@
-//! Evaluation over score arrays: EER, FNMR at a target FMR, the threshold
-//! for a target FMR, and unlinkability (`D<->sys`).
+//! Verification metrics over score arrays: DET and ROC curves, EER, FNMR
+//! at one or several target FMRs, the threshold for a target FMR, the
+//! error rates at a threshold, the Clopper-Pearson interval of a rate, and
+//! unlinkability (`D<->sys`). Identification metrics are in
+//! `eval_identification`, labelled score matrices in `eval_labels`.
 //!
 //! Scores are similarities (accept iff `score >= threshold`) given as
 //! `(const double *, size_t)`. Empty arrays, NaN and infinities give
@@ -7,10 +10,11 @@
 //! index of the first bad value, never a value. These functions hold no
 //! state: any number of threads may call them at once.
 
-use btp_core::eval::{self, Eer, OperatingPoint};
+use btp_core::eval::{self, Curve, Eer, OperatingPoint};
 
-use crate::error::{btp_result, FfiError};
-use crate::guard::ffi_call;
+use crate::arrays::{free_array, into_raw};
+use crate::error::{btp_result, FfiError, FfiResult};
+use crate::guard::{ffi_call, ffi_free};
 use crate::ptr::{self, Out};
 
 /// An equal error rate and where it was found (the FVC2000 value, as pyeer
@@ -72,6 +76,58 @@ impl From<OperatingPoint> for btp_operating_point {
             genuines: p.genuines,
         }
     }
+}
+
+/// An error-rate curve: `fmr[i]` and `fnmr[i]` at `thresholds[i]`, `len`
+/// points each (`+inf` as a threshold stands for "reject every
+/// comparison"). The three arrays belong to the library: release them with
+/// `btp_curve_free`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct btp_curve {
+    /// False match rate at each threshold.
+    pub fmr: *mut f64,
+    /// False non-match rate at each threshold.
+    pub fnmr: *mut f64,
+    /// The thresholds.
+    pub thresholds: *mut f64,
+    /// Number of points of each array.
+    pub len: usize,
+}
+
+impl btp_curve {
+    const EMPTY: Self = Self {
+        fmr: std::ptr::null_mut(),
+        fnmr: std::ptr::null_mut(),
+        thresholds: std::ptr::null_mut(),
+        len: 0,
+    };
+}
+
+impl From<Curve> for btp_curve {
+    fn from(c: Curve) -> Self {
+        let (thresholds, len) = into_raw(c.thresholds);
+        let (fmr, _) = into_raw(c.fmr);
+        let (fnmr, _) = into_raw(c.fnmr);
+        Self {
+            fmr,
+            fnmr,
+            thresholds,
+            len,
+        }
+    }
+}
+
+/// A curve out-pointer, checked non-NULL and emptied at once, so that a
+/// failed call leaves an empty curve (which `btp_curve_free` accepts).
+///
+/// # Safety
+/// A non-NULL `p` must be writable.
+unsafe fn out_curve(p: *mut btp_curve) -> FfiResult<Out<btp_curve>> {
+    let out = Out::new(p, "out")?;
+    // SAFETY: writable per the contract.
+    unsafe { out.write(btp_curve::EMPTY) };
+    Ok(out)
 }
 
 /// The equal error rate of genuine (mated) and impostor (non-mated) scores.
@@ -222,6 +278,165 @@ pub unsafe extern "C" fn btp_eval_unlinkability(
         if let Some(c) = centres {
             c[..u.bin_centres.len()].copy_from_slice(&u.bin_centres);
         }
+        Ok(())
+    })
+}
+
+/// The DET curve of genuine and impostor scores, thresholds increasing:
+/// the points of scikit-learn's `det_curve`. `*out` receives the curve
+/// (empty on failure); release it with `btp_curve_free`.
+///
+/// # Safety
+/// `genuine` NULL or `genuine_len` readable doubles; `impostor` NULL or
+/// `impostor_len` readable doubles; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_eval_det(
+    genuine: *const f64,
+    genuine_len: usize,
+    impostor: *const f64,
+    impostor_len: usize,
+    out: *mut btp_curve,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_eval_det", || unsafe {
+        let out = out_curve(out)?;
+        let g = ptr::slice(genuine, genuine_len, "genuine")?;
+        let i = ptr::slice(impostor, impostor_len, "impostor")?;
+        out.write(eval::det(g, i)?.into());
+        Ok(())
+    })
+}
+
+/// The ROC curve of genuine and impostor scores, thresholds decreasing:
+/// the points of scikit-learn's `roc_curve` (`1 - fnmr` is its true
+/// positive rate). `*out` receives the curve (empty on failure); release
+/// it with `btp_curve_free`.
+///
+/// # Safety
+/// As `btp_eval_det`.
+#[no_mangle]
+pub unsafe extern "C" fn btp_eval_roc(
+    genuine: *const f64,
+    genuine_len: usize,
+    impostor: *const f64,
+    impostor_len: usize,
+    out: *mut btp_curve,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_eval_roc", || unsafe {
+        let out = out_curve(out)?;
+        let g = ptr::slice(genuine, genuine_len, "genuine")?;
+        let i = ptr::slice(impostor, impostor_len, "impostor")?;
+        out.write(eval::roc(g, i)?.into());
+        Ok(())
+    })
+}
+
+/// Releases the arrays of a curve from `btp_eval_det` / `btp_eval_roc`,
+/// wiping them, and leaves `*curve` empty (NULL arrays, `len` 0), so that
+/// a second call does nothing. NULL, or an empty curve, does nothing.
+///
+/// # Safety
+/// `curve` must be NULL or point to a curve filled by this library (or
+/// emptied by a failed call or by this function), whose arrays no other
+/// thread is using.
+#[no_mangle]
+pub unsafe extern "C" fn btp_curve_free(curve: *mut btp_curve) {
+    // SAFETY: the caller passes NULL or a curve of this library (see `# Safety`).
+    ffi_free(|| unsafe {
+        if let Some(c) = curve.as_mut() {
+            free_array(c.fmr, c.len);
+            free_array(c.fnmr, c.len);
+            free_array(c.thresholds, c.len);
+            *c = btp_curve::EMPTY;
+        }
+    });
+}
+
+/// `btp_eval_fnmr_at_fmr` for each of `targets_len` target FMRs (each in
+/// [0, 1]) with one sort of the scores: `out[i]` receives the operating
+/// point of `targets[i]`. `out_len` must be at least `targets_len`, else
+/// `BTP_RESULT_BUFFER_TOO_SMALL` and nothing is written.
+///
+/// # Safety
+/// `genuine`, `impostor`, `targets` NULL or their lengths of readable
+/// doubles; `out` NULL or `out_len` writable operating points.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn btp_eval_fnmr_at_fmrs(
+    genuine: *const f64,
+    genuine_len: usize,
+    impostor: *const f64,
+    impostor_len: usize,
+    targets: *const f64,
+    targets_len: usize,
+    out: *mut btp_operating_point,
+    out_len: usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_eval_fnmr_at_fmrs", || unsafe {
+        let g = ptr::slice(genuine, genuine_len, "genuine")?;
+        let i = ptr::slice(impostor, impostor_len, "impostor")?;
+        let t = ptr::slice(targets, targets_len, "targets")?;
+        let dst = ptr::slice_mut(out, out_len, "out")?;
+        ptr::fits(dst.len(), t.len(), "operating points")?;
+        let points = eval::fnmr_at_fmrs(g, i, t).map_err(FfiError::renaming(&TARGETS))?;
+        for (slot, p) in dst.iter_mut().zip(points) {
+            *slot = p.into();
+        }
+        Ok(())
+    })
+}
+
+/// The core names a target FMR `target_fmr`; here they are `targets`.
+const TARGETS: [(&str, &str); 1] = [("target_fmr", "targets")];
+
+/// The error rates and their counts at `threshold` (not NaN): accept iff
+/// `score >= threshold`.
+///
+/// # Safety
+/// As `btp_eval_eer`.
+#[no_mangle]
+pub unsafe extern "C" fn btp_eval_operating_point(
+    genuine: *const f64,
+    genuine_len: usize,
+    impostor: *const f64,
+    impostor_len: usize,
+    threshold: f64,
+    out: *mut btp_operating_point,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_eval_operating_point", || unsafe {
+        let g = ptr::slice(genuine, genuine_len, "genuine")?;
+        let i = ptr::slice(impostor, impostor_len, "impostor")?;
+        let out = Out::new(out, "out")?;
+        out.write(eval::operating_point(g, i, threshold)?.into());
+        Ok(())
+    })
+}
+
+/// The exact (Clopper-Pearson) confidence interval `[*lo, *hi]` of a rate
+/// of `errors` in `trials` (`trials >= 1`, `errors <= trials`) at
+/// `confidence` in (0, 1), such as 0.95. Comparisons sharing a subject are
+/// correlated, so for a population of people this interval is too narrow.
+///
+/// # Safety
+/// `lo`, `hi` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_eval_clopper_pearson(
+    errors: u64,
+    trials: u64,
+    confidence: f64,
+    lo: *mut f64,
+    hi: *mut f64,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_eval_clopper_pearson", || unsafe {
+        let lo = Out::new(lo, "lo")?;
+        let hi = Out::new(hi, "hi")?;
+        let (l, h) = eval::clopper_pearson(errors, trials, confidence)?;
+        lo.write(l);
+        hi.write(h);
         Ok(())
     })
 }

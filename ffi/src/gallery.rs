@@ -1,8 +1,10 @@
-//! The 1:N gallery handle.
+//! The 1:N gallery handle: add, remove, look up and search templates, and
+//! merge the results of sharded searches (packed codes are in `codes`).
 
-use btp_core::{batch, Candidate, Gallery};
+use btp_core::{batch, Candidate, Error, Gallery};
 
-use crate::error::{btp_result, FfiError};
+use crate::arrays::OutArray;
+use crate::error::{btp_result, FfiError, FfiResult};
 use crate::guard::{ffi_call, ffi_free};
 use crate::protector::btp_protector;
 use crate::ptr::{self, Out, OutHandle};
@@ -26,6 +28,15 @@ pub struct btp_candidate {
     pub id: u64,
     /// Similarity in [0, 1].
     pub score: f64,
+}
+
+impl From<btp_candidate> for Candidate {
+    fn from(c: btp_candidate) -> Self {
+        Self {
+            id: c.id,
+            score: c.score,
+        }
+    }
 }
 
 impl From<Candidate> for btp_candidate {
@@ -190,6 +201,124 @@ pub unsafe extern "C" fn btp_gallery_len(g: *const btp_gallery, len: *mut usize)
     })
 }
 
+/// Whether an entry is stored under `id` (`*present`).
+///
+/// # Safety
+/// `g` must be a live handle or NULL; `present` NULL or writable; no write
+/// to `g` may run at the same time.
+#[no_mangle]
+pub unsafe extern "C" fn btp_gallery_contains(
+    g: *const btp_gallery,
+    id: u64,
+    present: *mut bool,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_gallery_contains", || unsafe {
+        let g = ptr::handle(g, "g")?;
+        Out::new(present, "present")?.write(g.0.contains(id));
+        Ok(())
+    })
+}
+
+/// A copy of the template stored under `id` (`BTP_RESULT_NOT_FOUND` if
+/// absent). Free it with `btp_template_free`.
+///
+/// # Safety
+/// `g` must be a live handle or NULL; `out` NULL or writable; no write to
+/// `g` may run at the same time.
+#[no_mangle]
+pub unsafe extern "C" fn btp_gallery_get(
+    g: *const btp_gallery,
+    id: u64,
+    out: *mut *mut btp_template,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_gallery_get", || unsafe {
+        let out = OutHandle::new(out, "out")?;
+        let g = ptr::handle(g, "g")?;
+        let t = g.0.get(id).ok_or(Error::NotFound(id))?;
+        out.set(btp_template(t));
+        Ok(())
+    })
+}
+
+/// The similarity of `probe` with every entry, in storage order (the order
+/// of the ids of `btp_gallery_codes`): `*scores` receives
+/// `btp_gallery_len` doubles; release them with `btp_array_f64_free`.
+///
+/// # Safety
+/// `g`, `probe` must be live handles or NULL; `scores`, `scores_len` NULL
+/// or writable; no write to `g` may run at the same time.
+#[no_mangle]
+pub unsafe extern "C" fn btp_gallery_scores(
+    g: *const btp_gallery,
+    probe: *const btp_template,
+    scores: *mut *mut f64,
+    scores_len: *mut usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_gallery_scores", || unsafe {
+        let out = OutArray::new(scores, scores_len, "scores", "scores_len")?;
+        let g = ptr::handle(g, "g")?;
+        let probe = ptr::handle(probe, "probe")?;
+        out.set(g.0.scores(&probe.0)?);
+        Ok(())
+    })
+}
+
+/// The search threads set by `btp_gallery_set_threads` (0: automatic).
+///
+/// # Safety
+/// `g` must be a live handle or NULL; `threads` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_gallery_threads(
+    g: *const btp_gallery,
+    threads: *mut usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_gallery_threads", || unsafe {
+        let g = ptr::handle(g, "g")?;
+        Out::new(threads, "threads")?.write(g.0.threads());
+        Ok(())
+    })
+}
+
+/// Merges the candidates of one probe gathered from searches of disjoint
+/// shards of one gallery (each searched with the same `k` and threshold)
+/// into the best `k` (at least 1), in the order a single search of the
+/// whole gallery gives: score descending, ties by ascending id. `*found`
+/// receives their number; `out_len` smaller than it is
+/// `BTP_RESULT_BUFFER_TOO_SMALL` and nothing is written. A NaN score is
+/// `BTP_RESULT_INVALID_SCORES`.
+///
+/// # Safety
+/// `candidates` NULL or `candidates_len` readable candidates; `out` NULL
+/// or `out_len` writable candidates; `found` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_candidates_merge(
+    candidates: *const btp_candidate,
+    candidates_len: usize,
+    k: usize,
+    out: *mut btp_candidate,
+    out_len: usize,
+    found: *mut usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_candidates_merge", || unsafe {
+        let parts = ptr::slice(candidates, candidates_len, "candidates")?;
+        let dst = ptr::slice_mut(out, out_len, "out")?;
+        let found = Out::new(found, "found")?;
+        let parts = parts.iter().map(|&c| c.into()).collect();
+        let best = batch::top_k(parts, k)?;
+        found.write(best.len());
+        ptr::fits(dst.len(), best.len(), "candidates")?;
+        for (slot, c) in dst.iter_mut().zip(best) {
+            *slot = c.into();
+        }
+        Ok(())
+    })
+}
+
 /// Search threads: 0 (the default) is one thread for small galleries and
 /// every core for large ones. A search starts at most 256 threads (and no
 /// more than it has entries to scan), whatever is asked.
@@ -285,38 +414,69 @@ pub unsafe extern "C" fn btp_gallery_search_batch(
             .into_iter()
             .map(|t| t.0.clone())
             .collect();
-        let dst = ptr::slice_mut(out, out_len, "out")?;
-        let found = ptr::slice_mut(found, found_len, "found")?;
-        let slots = probes
-            .len()
-            .checked_mul(k)
-            .ok_or_else(|| FfiError::invalid("k", "probes_len x k overflows"))?;
-        if dst.len() < slots || found.len() < probes.len() {
-            return Err(FfiError::new(
-                btp_result::BufferTooSmall,
-                format!(
-                    "out holds {} candidates and found {} counts; {} x {} = {} and {} needed",
-                    dst.len(),
-                    found.len(),
-                    probes.len(),
-                    k,
-                    slots,
-                    probes.len()
-                ),
-            ));
-        }
+        let (dst, found) = result_slots(out, out_len, found, found_len, probes.len(), k)?;
         let threshold = (!threshold.is_nan()).then_some(threshold);
-        let lists = g.0.search_batch(&probes, k, threshold)?;
-        for (i, hits) in lists.into_iter().enumerate() {
-            found[i] = hits.len();
-            let row = &mut dst[i * k..(i + 1) * k];
-            row.fill(btp_candidate { id: 0, score: 0.0 });
-            for (slot, c) in row.iter_mut().zip(hits) {
-                *slot = c.into();
-            }
-        }
+        write_results(g.0.search_batch(&probes, k, threshold)?, k, dst, found);
         Ok(())
     })
+}
+
+/// The caller's result slots of a batch search of `probes` probes: `out`
+/// must hold `probes * k` candidates and `found` `probes` counts, else
+/// `BTP_RESULT_BUFFER_TOO_SMALL` (checked before any search).
+///
+/// # Safety
+/// `out` NULL or `out_len` writable candidates; `found` NULL or
+/// `found_len` writable sizes; not overlapping.
+pub(crate) unsafe fn result_slots<'a>(
+    out: *mut btp_candidate,
+    out_len: usize,
+    found: *mut usize,
+    found_len: usize,
+    probes: usize,
+    k: usize,
+) -> FfiResult<(&'a mut [btp_candidate], &'a mut [usize])> {
+    // SAFETY: per the contract.
+    let dst = unsafe { ptr::slice_mut(out, out_len, "out") }?;
+    // SAFETY: per the contract.
+    let found = unsafe { ptr::slice_mut(found, found_len, "found") }?;
+    let slots = probes
+        .checked_mul(k)
+        .ok_or_else(|| FfiError::invalid("k", "probes_len x k overflows"))?;
+    if dst.len() < slots || found.len() < probes {
+        return Err(FfiError::new(
+            btp_result::BufferTooSmall,
+            format!(
+                "out holds {} candidates and found {} counts; {} x {} = {} and {} needed",
+                dst.len(),
+                found.len(),
+                probes,
+                k,
+                slots,
+                probes
+            ),
+        ));
+    }
+    Ok((dst, found))
+}
+
+/// Writes the candidate lists of a batch search into the slots checked by
+/// [`result_slots`]: probe `i` gets `dst[i * k ..][..k]`, its first
+/// `found[i]` filled, the rest zeroed.
+pub(crate) fn write_results(
+    lists: Vec<Vec<Candidate>>,
+    k: usize,
+    dst: &mut [btp_candidate],
+    found: &mut [usize],
+) {
+    for (i, hits) in lists.into_iter().enumerate() {
+        found[i] = hits.len();
+        let row = &mut dst[i * k..(i + 1) * k];
+        row.fill(btp_candidate { id: 0, score: 0.0 });
+        for (slot, c) in row.iter_mut().zip(hits) {
+            *slot = c.into();
+        }
+    }
 }
 
 /// Frees a gallery, wiping its codes. NULL does nothing. Set your pointer

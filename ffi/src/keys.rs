@@ -52,6 +52,28 @@ pub unsafe extern "C" fn btp_master_key_from_bytes(
     })
 }
 
+/// The 32 bytes of `key` into `(buf, len)`, to write a key file: handle
+/// them as the key itself and wipe them after use. `*needed` always
+/// receives 32; a smaller `len` is `BTP_RESULT_BUFFER_TOO_SMALL` and writes
+/// nothing.
+///
+/// # Safety
+/// `key` must be a live handle or NULL; `buf` NULL or `len` writable bytes;
+/// `needed` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_master_key_expose_secret(
+    key: *const btp_master_key,
+    buf: *mut u8,
+    len: usize,
+    needed: *mut usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_master_key_expose_secret", || unsafe {
+        let key = ptr::handle(key, "key")?;
+        ptr::copy_out(key.0.expose_secret(), buf, len, needed)
+    })
+}
+
 /// Frees a master key, wiping its bytes. NULL does nothing. Set your pointer
 /// to NULL afterwards: freeing the same handle twice is undefined behaviour.
 ///

@@ -23,25 +23,33 @@
 //! - [`error`]: result codes, their strings, the thread-local last error.
 //! - [`guard`]: the panic-catching wrapper of every entry point.
 //! - [`ptr`]: checked conversion of C pointers, slices, strings and handles.
-//! - [`bytes`]: library-allocated output buffers and `btp_bytes_free`.
+//! - [`bytes`]: library-allocated output buffers and `btp_bytes_free`;
+//!   [`arrays`]: library-allocated arrays of numbers and their
+//!   `btp_array_*_free`.
 //! - [`version`], [`keys`], [`params`], [`protector`], [`template`],
-//!   [`gallery`], [`eval`]: the entry points, one object each.
-//! - [`store`] (purposes, options, opening, maintenance), [`store_ops`]
-//!   (records: enrol, verify, identify, review, erase, hold, sweep,
-//!   rotate) and [`store_audit`] (audit log and statistics): the encrypted
-//!   store.
+//!   [`gallery`]: the entry points, one object each; [`codes`]: packed
+//!   codes in and out of protectors and galleries, score matrices.
+//! - [`eval`] (verification metrics, unlinkability), [`eval_identification`]
+//!   (CMC, FNIR/FPIR), [`eval_labels`] (score splitting by labels, mate
+//!   columns, linkage scores), [`eval_reports`] (the unlinkability
+//!   histogram, differentials, the auditor's protocol): evaluation.
+//! - [`store`] (purposes, options, opening, maintenance and key rotation),
+//!   [`store_enrol`] (enrol, retain a probe), [`store_batch`] (batch
+//!   enrolment), [`store_lookup`] (verify, identify, review),
+//!   [`store_retention`] (erase, hold, release, sweep) and [`store_audit`]
+//!   (audit log and statistics): the encrypted store.
 //!
 //! # Where each result code comes from, and where it is tested
 //!
 //! | code | produced by | reached in |
 //! |---|---|---|
-//! | `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` | argument checks here ([`ptr`], [`bytes`]) | C: `test_abi` (every pointer and length pair), `test_errors`, `test_eval`, `test_store` |
+//! | `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` | argument checks here ([`ptr`], [`bytes`], [`arrays`]) | C: `test_abi` (every pointer and length pair), `test_errors`, `test_eval`, `test_codes`, `test_store` |
 //! | `INVALID_PARAMETER` | argument checks here and the core | C: every test |
-//! | `INVALID_KEY_LENGTH`, `WRONG_DIMENSION`, `NON_FINITE`, `ZERO_NORM`, `KEY_MISMATCH`, `SCHEME_MISMATCH`, `DECODE`, `DUPLICATE_ID` | keys, protector, templates, galleries | C: `test_errors`, `test_abi` (also `test_store`) |
+//! | `INVALID_KEY_LENGTH`, `WRONG_DIMENSION`, `NON_FINITE`, `ZERO_NORM`, `KEY_MISMATCH`, `SCHEME_MISMATCH`, `DECODE`, `DUPLICATE_ID` | keys, protector, templates, galleries | C: `test_errors`, `test_abi` (also `test_store`; `DECODE` of packed codes in `test_codes`) |
 //! | `NOT_FOUND` | galleries and the store | C: `test_errors`, `test_store` |
 //! | `UNKNOWN_PURPOSE`, `RETENTION_TOO_LONG`, `EXPIRED`, `HELD`, `WRONG_KEY`, `NOT_A_STORE`, `UNSUPPORTED_SCHEMA`, `KEY_EXHAUSTED`, `IO` | the store | C: `test_store` |
 //! | `INTEGRITY`, `CORRUPT`, `AUDIT_BROKEN` | the store, on a damaged or edited file | C: `test_store` edits the file's bytes; Rust: `tests/codes.rs` |
-//! | `INVALID_SCORES` | evaluation | C: `test_eval` |
+//! | `INVALID_SCORES` | evaluation | C: `test_eval`, `test_codes` |
 //! | `BUSY`, `DATABASE` | the store (SQLite: a lock held past the busy timeout, a damaged schema) | Rust: `tests/codes.rs`, through the entry points |
 //! | `RNG` | the operating system's random number generator failing | Rust: `tests/codes.rs`, from the core error |
 //! | `OUT_OF_MEMORY` | the core, for a result whose size the caller chose and the allocator refuses | Rust: `tests/codes.rs`, from the core error (a C program cannot provoke it on every machine) |
@@ -54,9 +62,14 @@
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
+pub mod arrays;
 pub mod bytes;
+pub mod codes;
 pub mod error;
 pub mod eval;
+pub mod eval_identification;
+pub mod eval_labels;
+pub mod eval_reports;
 pub mod gallery;
 pub mod guard;
 pub mod keys;
@@ -66,7 +79,9 @@ pub mod ptr;
 pub mod store;
 pub mod store_audit;
 pub mod store_batch;
-pub mod store_ops;
+pub mod store_enrol;
+pub mod store_lookup;
+pub mod store_retention;
 pub mod template;
 pub mod version;
 

@@ -2,6 +2,7 @@
 
 use btp_core::SchemeParams;
 
+use crate::arrays::OutArray;
 use crate::bytes::OutBytes;
 use crate::error::{btp_result, FfiError, FfiResult};
 use crate::guard::{ffi_call, ffi_free};
@@ -107,6 +108,32 @@ pub unsafe extern "C" fn btp_params_with_centre(
             let centre = ptr::slice(centre, len, "centre")?;
             Ok(p.0.clone().with_centre(centre.to_vec())?)
         })
+    })
+}
+
+/// The centre of a sample of feature vectors for `btp_params_with_centre`:
+/// the mean of the row-major `rows` (`rows_len` a non-zero multiple of
+/// `dim`, every value finite), accumulated in double precision. `*centre`
+/// receives `dim` floats; release them with `btp_array_f32_free(*centre,
+/// *centre_len)`.
+///
+/// # Safety
+/// `rows` NULL or `rows_len` readable floats; `centre`, `centre_len` NULL
+/// or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_fit_centre(
+    rows: *const f32,
+    rows_len: usize,
+    dim: usize,
+    centre: *mut *mut f32,
+    centre_len: *mut usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_fit_centre", || unsafe {
+        let out = OutArray::new(centre, centre_len, "centre", "centre_len")?;
+        let rows = ptr::slice(rows, rows_len, "rows")?;
+        out.set(btp_core::fit_centre(rows, dim).map_err(FfiError::about("rows"))?);
+        Ok(())
     })
 }
 

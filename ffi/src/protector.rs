@@ -1,4 +1,5 @@
-//! The protector handle: protect, compare, verify.
+//! The protector handle: protect, compare, verify (packed codes are in
+//! `codes`).
 
 use std::ffi::c_char;
 
@@ -95,6 +96,42 @@ pub unsafe extern "C" fn btp_protector_dim(
     ffi_call("btp_protector_dim", || unsafe {
         let p = ptr::handle(prot, "prot")?;
         Out::new(dim, "dim")?.write(p.0.dim());
+        Ok(())
+    })
+}
+
+/// The number of `uint64_t` words of one packed code of this protector
+/// (`btp_protector_protect_packed`, `btp_protector_score_matrix`, ...).
+///
+/// # Safety
+/// `prot` must be a live handle or NULL; `words` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_protector_words(
+    prot: *const btp_protector,
+    words: *mut usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_protector_words", || unsafe {
+        let p = ptr::handle(prot, "prot")?;
+        Out::new(words, "words")?.write(p.0.layout().words());
+        Ok(())
+    })
+}
+
+/// The number of elements of one code (IoM hashes or BioHash bits): the
+/// bytes per code of `btp_protector_unpack`.
+///
+/// # Safety
+/// `prot` must be a live handle or NULL; `len` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_protector_code_len(
+    prot: *const btp_protector,
+    len: *mut usize,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_protector_code_len", || unsafe {
+        let p = ptr::handle(prot, "prot")?;
+        Out::new(len, "len")?.write(p.0.layout().len());
         Ok(())
     })
 }

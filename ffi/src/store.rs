@@ -4,20 +4,25 @@
 //! purpose, with expiry, legal holds, erasure, key rotation and a keyed
 //! hash-chained audit log (see `docs/store.md`). Every operation that reads
 //! or changes biometric data takes an `actor` and a `reason` (non-empty
-//! UTF-8 strings) that go into its audit event. The operations are in
-//! `store_ops` (records) and `store_audit` (audit log and statistics).
+//! UTF-8 strings) that go into its audit event. The operations on records
+//! are in `store_enrol` (enrolment, retained probes), `store_batch` (batch
+//! enrolment), `store_lookup` (verify, identify, review) and
+//! `store_retention` (erasure, holds, sweeps); the audit log and
+//! statistics in `store_audit`. Key rotation is here with the other
+//! maintenance.
 
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
-use btp_core::store::{Context, Purpose, Store, StoreOptions, Timestamp};
+use btp_core::store::{Context, Purpose, Sample, Store, StoreOptions, Timestamp};
 
 use crate::error::{btp_result, FfiError, FfiResult};
 use crate::guard::{ffi_call, ffi_free};
 use crate::keys::btp_master_key;
 use crate::params::btp_params;
 use crate::ptr::{self, Out, OutHandle};
+use crate::template::btp_template;
 
 /// A purpose a store serves and its rules: name, scheme parameters,
 /// application and transform version of its keys, match threshold and
@@ -87,6 +92,18 @@ pub(crate) unsafe fn context<'a>(
     // SAFETY: per the contract.
     let reason = unsafe { ptr::str(reason, "reason") }?;
     Ok(Context::new(actor, reason))
+}
+
+/// A feature vector as a sample.
+pub(crate) unsafe fn features_sample<'a>(x: *const f32, len: usize) -> FfiResult<Sample<'a>> {
+    // SAFETY: per the caller's contract.
+    Ok(Sample::Features(unsafe { ptr::slice(x, len, "features") }?))
+}
+
+/// A template handle as a sample.
+pub(crate) unsafe fn template_sample<'a>(t: *const btp_template) -> FfiResult<Sample<'a>> {
+    // SAFETY: per the caller's contract.
+    Ok(Sample::Template(&unsafe { ptr::handle(t, "template") }?.0))
 }
 
 /// A purpose: `name` (1 to 128 bytes of UTF-8), the scheme `params` of its
@@ -463,6 +480,47 @@ pub unsafe extern "C" fn btp_store_checkpoint(store: *const btp_store) -> btp_re
     // SAFETY: the caller upholds the pointer contract in `# Safety` above.
     ffi_call("btp_store_checkpoint", || unsafe {
         ptr::handle(store, "store")?.0.checkpoint()?;
+        Ok(())
+    })
+}
+
+/// What a key rotation did.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct btp_rotation_report {
+    /// Purposes whose storage key was rotated.
+    pub purposes: u64,
+    /// Records re-encrypted under the new keys.
+    pub reencrypted: u64,
+}
+
+/// Rotates the storage key of `purpose` (NULL: of every purpose this
+/// handle serves): a new key version encrypts from now on and every record
+/// is re-encrypted under it, in batches. Crash-safe: calling it again after
+/// an interruption finishes the started rotation. Audited.
+///
+/// # Safety
+/// `store` a live handle or NULL; `purpose` NULL or NUL-terminated;
+/// `actor`, `reason` NULL or NUL-terminated; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn btp_store_rotate_key(
+    store: *const btp_store,
+    purpose: *const c_char,
+    actor: *const c_char,
+    reason: *const c_char,
+    out: *mut btp_rotation_report,
+) -> btp_result {
+    // SAFETY: the caller upholds the pointer contract in `# Safety` above.
+    ffi_call("btp_store_rotate_key", || unsafe {
+        let s = ptr::handle(store, "store")?;
+        let purpose = ptr::opt_str(purpose, "purpose")?;
+        let ctx = context(actor, reason)?;
+        let out = Out::new(out, "out")?;
+        let r = s.0.rotate_key(purpose, &ctx)?;
+        out.write(btp_rotation_report {
+            purposes: r.rotated.len() as u64,
+            reencrypted: r.rotated.iter().map(|rot| rot.reencrypted).sum(),
+        });
         Ok(())
     })
 }

@@ -8,7 +8,7 @@ use crate::error::{btp_result, FfiError, FfiResult};
 use crate::guard::ffi_call;
 use crate::ptr;
 use crate::store::{btp_store, context};
-use crate::store_ops::{btp_retention, to_retention};
+use crate::store_enrol::{btp_retention, to_retention};
 
 /// The `n` subject strings of `subjects`, each named `subjects[i]` in
 /// errors (NULL refused).

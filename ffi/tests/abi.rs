@@ -68,9 +68,10 @@ fn sources() -> Sources {
 }
 
 /// Calls that null a handle out-pointer (or a library buffer's pair).
-const NULLING: [&str; 4] = [
+const NULLING: [&str; 5] = [
     "OutHandle::new(",
     "OutBytes::new(",
+    "OutArray::new(",
     "ptr::out_handles(",
     "make(out",
 ];
@@ -99,7 +100,7 @@ fn first(body: &str, calls: &[&str]) -> Option<usize> {
 fn every_entry_point_is_found_and_in_the_header() {
     let s = sources();
     let header = include_str!("../../include/btp.h");
-    assert_eq!(s.entry_points.len(), 93, "entry points added or removed?");
+    assert_eq!(s.entry_points.len(), 137, "entry points added or removed?");
     for (name, _, _) in &s.entry_points {
         let declared = [" ", "*"]
             .iter()
@@ -138,8 +139,50 @@ fn handle_out_pointers_are_nulled_before_any_other_check() {
             );
         }
     }
-    // Every constructor, `*_alloc`, the batch protection, the export.
-    assert_eq!(checked, 24);
+    // Every constructor, `*_alloc`, the batch protection, the export, and
+    // every function that hands out a library array.
+    assert_eq!(checked, 39);
+}
+
+/// A result struct holding library arrays (a curve, a report) is emptied
+/// before any other argument is checked, so that a failed call leaves
+/// NULL arrays its `*_free` accepts.
+#[test]
+fn result_structs_are_emptied_before_any_other_check() {
+    const STRUCTS: [&str; 5] = [
+        "*mut btp_curve",
+        "*mut btp_fnir_fpir_curve",
+        "*mut btp_unlinkability",
+        "*mut btp_differentials",
+        "*mut btp_protection_report",
+    ];
+    let s = sources();
+    let mut checked = 0;
+    for (name, params, body) in &s.entry_points {
+        if name.ends_with("_free") || !STRUCTS.iter().any(|t| params.contains(t)) {
+            continue;
+        }
+        checked += 1;
+        let emptied = ["::EMPTY)", "out_curve("]
+            .iter()
+            .filter_map(|c| body.find(c))
+            .min()
+            .unwrap_or_else(|| panic!("{name} never empties its result"));
+        let others: Vec<&str> = CHECKS
+            .iter()
+            .copied()
+            .filter(|c| *c != "Out::new(")
+            .collect();
+        if let Some(check) = first(body, &others) {
+            assert!(
+                emptied < check,
+                "{name} checks an argument before emptying its result"
+            );
+        }
+    }
+    // DET, ROC, the FNIR/FPIR curve, the unlinkability details, the
+    // differentials and the protection report.
+    assert_eq!(checked, 6);
 }
 
 /// Every entry point that returns a code runs in the guard under its own

@@ -17,10 +17,9 @@ use btp::store::{
     btp_store_options, btp_store_options_free, btp_store_options_new,
     btp_store_options_set_busy_timeout_ms,
 };
-use btp::store_ops::{
-    btp_retention, btp_retention_kind, btp_store_enroll, btp_store_hold_subject,
-    btp_store_verification, btp_store_verify,
-};
+use btp::store_enrol::{btp_retention, btp_retention_kind, btp_store_enroll};
+use btp::store_lookup::{btp_store_verification, btp_store_verify};
+use btp::store_retention::btp_store_hold_subject;
 use btp_core::Error;
 
 const DIM: usize = 16;

@@ -34,6 +34,9 @@
 //!   the FVC2000 value, as pyeer computes it.
 //! - [`ci`]: [`clopper_pearson`], the exact binomial confidence interval of
 //!   a rate.
+//! - [`columns`]: mate columns and genuine flags in the plain integer
+//!   arrays of C and numpy ([`mates_from_signed`], [`mates_to_signed`],
+//!   [`flags_from_bytes`]).
 //! - [`identification`]: [`SearchScores`], [`cmc`], [`fnir_at_fpir`],
 //!   [`fnir_fpir_curve`], [`identification_point`]; NIST FRVT 1:N
 //!   definitions, ties counted against the mate.
@@ -75,6 +78,7 @@
 //! ```
 
 pub mod ci;
+pub mod columns;
 pub mod differentials;
 pub mod identification;
 pub mod protocol;
@@ -83,6 +87,7 @@ pub mod unlinkability;
 pub mod verification;
 
 pub use ci::clopper_pearson;
+pub use columns::{flags_from_bytes, mates_from_signed, mates_to_signed};
 pub use differentials::{
     differentials, DifferentialCounter, DifferentialOptions, Differentials, Disparity, GroupRates,
     RateEstimate, GARBE_DEFAULT_ALPHA,
