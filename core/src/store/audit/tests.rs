@@ -1,7 +1,11 @@
+use super::event::{hex, Field};
+use super::jsonl::jsonl_line;
+use super::table::COLUMNS;
 use super::*;
-use crate::keys::{KeyUsage, MasterKey};
+use crate::keys::{DerivedKey, KeyUsage, MasterKey};
 use proptest::prelude::*;
-use rusqlite::TransactionBehavior;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, Connection, TransactionBehavior};
 use serde_json::json;
 
 fn key_for(store: &[u8]) -> DerivedKey {
@@ -60,27 +64,21 @@ fn subject(i: u8) -> [u8; 32] {
 }
 
 const PURPOSES: [&str; 3] = ["border-entry", "police-comparison", "city-id"];
-const ACTIONS: [Action; 13] = [
-    Action::StoreCreated,
-    Action::PurposeAdded,
-    Action::Enroll,
-    Action::RetainProbe,
-    Action::Verify,
-    Action::Identify,
-    Action::Review,
-    Action::Erase,
-    Action::Hold,
-    Action::Release,
-    Action::Sweep,
-    Action::RotateKeyStart,
-    Action::RotateKeyFinish,
-];
+/// Every action `append` accepts: all but audit-prune, which `prune` alone
+/// writes.
+fn appendable() -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| *a != Action::AuditPrune)
+        .collect()
+}
 
 /// A varied event: every field takes several forms across `i`.
 fn sample(i: usize) -> NewEvent<'static> {
+    let actions = appendable();
     let mut ev = NewEvent::new(
         ["gate-7", "officer 1138", "svc:sweeper", "Zoë \"quoted\"\n"][i % 4],
-        ACTIONS[i % ACTIONS.len()],
+        actions[i % actions.len()],
         [
             "border crossing",
             "case 2024/17",
@@ -162,6 +160,31 @@ fn action_names_round_trip() {
     assert_eq!(Action::parse(""), None);
     let names: std::collections::HashSet<_> = Action::ALL.iter().map(|a| a.as_str()).collect();
     assert_eq!(names.len(), Action::ALL.len());
+}
+
+#[test]
+fn columns_and_line_members_follow_the_fields() {
+    // The row decoder reads column `Field as usize`; the line parser knows
+    // the members by `Field::name`.
+    let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+    assert_eq!(COLUMNS, names.join(", "));
+    for (i, field) in Field::ALL.into_iter().enumerate() {
+        assert_eq!(field as usize, i);
+    }
+    let line = export_all(&chain(1));
+    let at: Vec<usize> = names
+        .iter()
+        .map(|n| line.find(&format!("\"{n}\":")).unwrap())
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{line}");
+}
+
+#[test]
+fn sample_events_cover_every_appendable_action() {
+    let seen: std::collections::HashSet<Action> =
+        (0..appendable().len()).map(|i| sample(i).action).collect();
+    assert_eq!(seen.len(), Action::ALL.len() - 1);
+    assert!(!seen.contains(&Action::AuditPrune));
 }
 
 #[test]
