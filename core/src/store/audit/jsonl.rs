@@ -76,7 +76,7 @@ pub(crate) fn export_jsonl(
 /// `mac` as lowercase hex, `detail` in RFC 8785 form, no whitespace. Anything
 /// else, including another spelling of the same data or a duplicated key,
 /// is an [`Error::InvalidParameter`] naming the problem (never the content).
-/// Does not check the MAC: see [`verify_events`].
+/// Does not check the MAC: see [`verify_events`](super::verify_events).
 pub fn parse_jsonl_line(line: &str) -> Result<AuditEvent> {
     let body = match line.strip_suffix('\n') {
         Some(l) => l.strip_suffix('\r').unwrap_or(l),

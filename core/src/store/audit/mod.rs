@@ -112,7 +112,7 @@
 //! line) and [`verify_events`] verifies the result offline with the key.
 //! A complete export of a pruned log verifies by itself: its latest
 //! audit-prune event states the anchor the first event chains from.
-
+//!
 //! # Layout
 //!
 //! | file | job |
