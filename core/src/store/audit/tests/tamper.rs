@@ -1,4 +1,5 @@
-//! Tampering with the table: every change to a row, a deletion, insertion, swap or splice is caught.
+//! Tampering with the table: a changed, deleted, inserted, swapped or
+//! spliced row is caught.
 
 use super::*;
 
