@@ -255,12 +255,24 @@ pub enum Error {
     Busy(String),
 
     /// Reading or writing the file failed (disk full, I/O error, permissions).
-    #[error("I/O error: {0}")]
-    Io(String),
+    #[error("I/O error: {message}")]
+    Io {
+        /// What failed, with the path where there is one.
+        message: String,
+        /// The operating system's or SQLite's error, when there is one.
+        #[source]
+        cause: Option<Cause>,
+    },
 
     /// Any other database failure.
-    #[error("database error: {0}")]
-    Database(String),
+    #[error("database error: {message}")]
+    Database {
+        /// What failed.
+        message: String,
+        /// SQLite's error, when there is one.
+        #[source]
+        cause: Option<Cause>,
+    },
 
     /// Score arrays that cannot be evaluated (empty, NaN, out of range).
     #[error("invalid scores: {0}")]
@@ -398,8 +410,8 @@ impl Error {
             Self::AuditBroken { .. } => ErrorKind::AuditBroken,
             Self::Corrupt(_) => ErrorKind::Corrupt,
             Self::Busy(_) => ErrorKind::Busy,
-            Self::Io(_) => ErrorKind::Io,
-            Self::Database(_) => ErrorKind::Database,
+            Self::Io { .. } => ErrorKind::Io,
+            Self::Database { .. } => ErrorKind::Database,
             Self::InvalidScores(_) => ErrorKind::InvalidScores,
             Self::ExpiryInPast { .. } => ErrorKind::ExpiryInPast,
             Self::OutOfMemory { .. } => ErrorKind::OutOfMemory,
@@ -423,6 +435,68 @@ impl Error {
     pub(crate) fn decode(what: &'static str, source: DecodeError) -> Self {
         Self::Decode { what, source }
     }
+
+    /// [`Error::Io`] with `message` caused by `cause`.
+    pub(crate) fn io_from(
+        message: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Io {
+            message: message.into(),
+            cause: Some(Cause::new(cause)),
+        }
+    }
+
+    /// [`Error::Database`] with `message` and no underlying error.
+    pub(crate) fn database(message: impl Into<String>) -> Self {
+        Self::Database {
+            message: message.into(),
+            cause: None,
+        }
+    }
+}
+
+/// The underlying error of an [`Error::Io`] or [`Error::Database`]
+/// (`std::io::Error`, `rusqlite::Error`), kept for
+/// [`std::error::Error::source`] and shared so that [`Error`] stays
+/// `Clone`. Two causes are equal when their messages are.
+#[derive(Clone)]
+pub struct Cause(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(e))
+    }
+
+    /// The underlying error, to downcast (`std::io::Error`,
+    /// `rusqlite::Error`).
+    pub fn get(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || self.0.to_string() == other.0.to_string()
+    }
 }
 
 impl From<rusqlite::Error> for Error {
@@ -439,8 +513,11 @@ impl From<rusqlite::Error> for Error {
                 | ErrorCode::SystemIoFailure
                 | ErrorCode::CannotOpen
                 | ErrorCode::PermissionDenied
-                | ErrorCode::ReadOnly => Self::Io(e.to_string()),
-                _ => Self::Database(e.to_string()),
+                | ErrorCode::ReadOnly => Self::io_from(e.to_string(), e),
+                _ => Self::Database {
+                    message: e.to_string(),
+                    cause: Some(Cause::new(e)),
+                },
             },
             // btp writes only valid text and STRICT-typed values: a value
             // that does not convert was changed in the file.
@@ -450,14 +527,17 @@ impl From<rusqlite::Error> for Error {
             | rusqlite::Error::IntegralValueOutOfRange(..) => {
                 Self::Corrupt(format!("a value in the store file is damaged: {e}"))
             }
-            _ => Self::Database(e.to_string()),
+            _ => Self::Database {
+                message: e.to_string(),
+                cause: Some(Cause::new(e)),
+            },
         }
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Self::Io(e.to_string())
+        Self::io_from(e.to_string(), e)
     }
 }
 
@@ -472,5 +552,34 @@ mod tests {
         let e = Error::row(3, Error::ZeroNorm);
         assert_eq!(e.kind(), ErrorKind::ZeroNorm);
         assert_eq!(Error::Missing("x".into()).kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn io_and_database_errors_keep_their_source() {
+        use std::error::Error as _;
+        let e = Error::from(std::io::Error::new(std::io::ErrorKind::StorageFull, "full"));
+        assert_eq!(e.kind(), ErrorKind::Io);
+        let source = e.source().expect("an I/O error keeps its source");
+        let cause = source.downcast_ref::<Cause>().expect("a Cause");
+        let io = cause
+            .get()
+            .downcast_ref::<std::io::Error>()
+            .expect("the io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::StorageFull);
+        assert_eq!(e.to_string(), "I/O error: full");
+
+        let sql = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some("no such table: x".into()),
+        );
+        let e = Error::from(sql);
+        assert_eq!(e.kind(), ErrorKind::Database);
+        let cause = e
+            .source()
+            .and_then(|s| s.downcast_ref::<Cause>())
+            .expect("a Cause");
+        assert!(cause.get().downcast_ref::<rusqlite::Error>().is_some());
+        assert_eq!(e, e.clone());
+        assert_eq!(Error::database("x").source().map(|_| ()), None);
     }
 }

@@ -54,7 +54,7 @@ pub mod time;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctest;
 
-pub use error::{DecodeError, Error, ErrorKind, Result};
+pub use error::{Cause, DecodeError, Error, ErrorKind, Result};
 pub use features::fit_centre;
 pub use keys::{KeyFingerprint, MasterKey, TransformKey};
 pub use matching::{Candidate, Decision, Gallery};

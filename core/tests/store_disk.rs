@@ -875,7 +875,7 @@ fn a_handle_behind_the_pruned_change_log_reloads() {
 fn typed(e: &Error) -> bool {
     matches!(
         e,
-        Error::Corrupt(_) | Error::NotAStore(_) | Error::Integrity { .. } | Error::Database(_)
+        Error::Corrupt(_) | Error::NotAStore(_) | Error::Integrity { .. } | Error::Database { .. }
     )
 }
 

@@ -83,7 +83,7 @@ fn open_never_creates_and_create_never_opens() {
     let before = std::fs::read(&f.path).unwrap();
     assert!(matches!(
         Store::create(&f.path, &master(), &f.purposes),
-        Err(Error::Io(_))
+        Err(Error::Io { .. })
     ));
     assert_eq!(std::fs::read(&f.path).unwrap(), before);
     let store = f.reopen();
@@ -106,7 +106,7 @@ fn open_never_creates_and_create_never_opens() {
     assert_eq!(std::fs::metadata(&f.path).unwrap().len(), 0);
     assert!(matches!(
         Store::create(&f.path, &master(), &f.purposes),
-        Err(Error::Io(_))
+        Err(Error::Io { .. })
     ));
     // A directory is not a store either.
     let dir = f.path.with_file_name("folder.db");

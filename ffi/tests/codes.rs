@@ -248,9 +248,18 @@ fn every_core_error_gives_its_code_and_message() {
         (Error::Rng, btp_result::Rng),
         (Error::Corrupt("malformed page".into()), btp_result::Corrupt),
         (Error::Busy("locked".into()), btp_result::Busy),
-        (Error::Io("disk full".into()), btp_result::Io),
         (
-            Error::Database("no such table".into()),
+            Error::Io {
+                message: "disk full".into(),
+                cause: None,
+            },
+            btp_result::Io,
+        ),
+        (
+            Error::Database {
+                message: "no such table".into(),
+                cause: None,
+            },
             btp_result::Database,
         ),
         (

@@ -99,7 +99,7 @@ impl RecordCipher {
                     aad: &aad,
                 },
             )
-            .map_err(|_| Error::Database("encryption failed".into()))?;
+            .map_err(|_| Error::database("encryption failed"))?;
         Ok((nonce, ct))
     }
 

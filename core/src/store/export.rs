@@ -22,7 +22,7 @@ impl Store {
             out.flush()?;
             let file = out
                 .into_inner()
-                .map_err(|e| Error::Io(e.error().to_string()))?;
+                .map_err(std::io::IntoInnerError::into_error)?;
             file.sync_all()?;
             Ok(n)
         })();
@@ -30,7 +30,10 @@ impl Store {
             let _ = std::fs::remove_file(path);
         }
         written.map_err(|e| match e {
-            Error::Io(why) => Error::Io(format!("{}: {why}", path.display())),
+            Error::Io { message, cause } => Error::Io {
+                message: format!("{}: {message}", path.display()),
+                cause,
+            },
             other => other,
         })
     }

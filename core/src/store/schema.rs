@@ -116,7 +116,7 @@ pub(crate) fn configure(conn: &Connection, busy_timeout: std::time::Duration) ->
     conn.pragma_update(None, "foreign_keys", "ON")?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::Database(format!(
+        return Err(Error::database(format!(
             "cannot use WAL journal mode (got {mode})"
         )));
     }
@@ -138,7 +138,7 @@ pub(crate) fn check_existing(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Err(Error::Missing(format!("no store at {}", path.display())))
         }
-        Err(e) => Err(Error::Io(format!("{}: {e}", path.display()))),
+        Err(e) => Err(Error::io_from(format!("{}: {e}", path.display()), e)),
     }
 }
 
@@ -163,9 +163,9 @@ pub(crate) fn create_private(path: &Path, why: &str) -> Result<std::fs::File> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Io(format!("{} already exists: {why}", path.display()))
+            Error::io_from(format!("{} already exists: {why}", path.display()), e)
         } else {
-            Error::Io(format!("{}: {e}", path.display()))
+            Error::io_from(format!("{}: {e}", path.display()), e)
         }
     })
 }

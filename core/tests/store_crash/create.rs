@@ -50,7 +50,7 @@ fn check_after_kill(path: &Path, landing: Landing) -> bool {
                 "{existing:?}"
             );
             let created = Store::create_with(path, &master(), &purposes(), options_at(T0, BATCH));
-            assert!(matches!(created, Err(btp::Error::Io(_))), "{created:?}");
+            assert!(matches!(created, Err(btp::Error::Io { .. })), "{created:?}");
             assert!(path.exists());
             assert!(matches!(open(path), Err(btp::Error::NotAStore(_))));
             return true;

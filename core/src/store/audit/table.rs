@@ -272,8 +272,7 @@ pub(super) fn append_event(
     let detail = check_detail(&event.detail)?;
     let prev = tail(conn)?;
     let seq = prev.seq + 1;
-    let seq_sql =
-        i64::try_from(seq).map_err(|_| Error::Database("audit sequence exhausted".into()))?;
+    let seq_sql = i64::try_from(seq).map_err(|_| Error::database("audit sequence exhausted"))?;
     let fields = Fields {
         seq,
         time: now,
@@ -431,7 +430,7 @@ pub(crate) fn stats(conn: &Connection, from: i64, to: i64) -> Result<Vec<Purpose
         let purpose: String = row.get(0)?;
         let action_name: String = row.get(1)?;
         let action = Action::parse(&action_name)
-            .ok_or_else(|| Error::Database("the audit table holds an unknown action".into()))?;
+            .ok_or_else(|| Error::database("the audit table holds an unknown action"))?;
         let count = u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0);
         let swept = u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0);
         let erased = u64::try_from(row.get::<_, i64>(4)?).unwrap_or(0);
