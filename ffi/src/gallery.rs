@@ -1,6 +1,6 @@
 //! The 1:N gallery handle.
 
-use btp_core::{batch, Candidate, Gallery};
+use btp_core::{Candidate, Gallery};
 
 use crate::error::{btp_result, FfiError};
 use crate::guard::{ffi_call, ffi_free};
@@ -136,7 +136,8 @@ pub unsafe extern "C" fn btp_gallery_add_features(
         let p = ptr::handle(prot, "prot")?;
         let ids = ptr::slice(ids, ids_len, "ids")?;
         let rows = ptr::slice(rows, rows_len, "rows")?;
-        batch::add_features(&mut g.0, &p.0, ids, rows).map_err(FfiError::about("rows"))
+        g.0.add_features(&p.0, ids, rows)
+            .map_err(FfiError::about("rows"))
     })
 }
 
