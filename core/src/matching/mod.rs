@@ -16,7 +16,7 @@
 //!   results as padded arrays ([`padded`]).
 //!
 //! 1:1 decisions are in [`crate::decision`]; threshold calibration is
-//! [`eval::threshold_at_fmr`](crate::eval::threshold_at_fmr).
+//! `eval::threshold_at_fmr`.
 
 mod gallery;
 mod scan;
