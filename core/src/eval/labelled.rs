@@ -155,8 +155,8 @@ pub struct LinkageScores {
 /// # Errors
 /// [`Error::SchemeMismatch`] if the protectors have different parameters;
 /// [`Error::InvalidParameter`] for codes that do not check (see
-/// [`CodeLayout::check_batch`](crate::codes::CodeLayout::check_batch)), row counts that differ from the labels, or
-/// `max_nonmated == 0`; [`Error::OutOfMemory`] if the mated scores (whose
+/// [`CodeLayout::check_batch`](crate::codes::CodeLayout::check_batch)),
+/// row counts that differ from the labels, or `max_nonmated == 0`; [`Error::OutOfMemory`] if the mated scores (whose
 /// number is counted first) cannot be allocated.
 pub fn linkage_scores(
     a: &Protector,

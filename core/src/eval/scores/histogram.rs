@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 /// codes of `n` bits (see [`ScoreHistogram::fractions`]). Accumulating costs
 /// O(log levels) per score and the memory is O(levels) whatever the number of
 /// scores; every verification metric computed from a histogram is identical
-/// to the one computed from the same scores held in a [`SortedScores`].
+/// to the one computed from the same scores held in a
+/// [`SortedScores`](super::SortedScores).
 ///
 /// A score is added by level index ([`ScoreHistogram::add_level`]) or by
 /// value ([`ScoreHistogram::add_score`]); a value must equal a level exactly
