@@ -179,6 +179,41 @@ impl CodeLayout {
         Ok(())
     }
 
+    /// Checks a batch of packed codes (`n * words()` words, row-major, as
+    /// [`Protector::protect_batch_packed`](crate::Protector::protect_batch_packed)
+    /// makes them) and returns `n`. A bad code is an [`Error::Row`] naming
+    /// its row (see [`CodeLayout::check_words`]); a length that is not a
+    /// multiple of the words of a code is an [`Error::InvalidParameter`]
+    /// naming `codes`.
+    pub fn check_batch(&self, codes: &[u64]) -> Result<usize> {
+        let words = self.words();
+        if !codes.len().is_multiple_of(words) {
+            return Err(Error::param(
+                "codes",
+                format!(
+                    "length {} is not a multiple of the {words} words of a code",
+                    codes.len()
+                ),
+            ));
+        }
+        for (row, code) in codes.chunks_exact(words).enumerate() {
+            self.check_words(code).map_err(|e| Error::row(row, e))?;
+        }
+        Ok(codes.len() / words)
+    }
+
+    /// The elements of each code of a batch (IoM indices or BioHash bits),
+    /// one byte each: `n * len()` bytes, row-major; the codes are checked
+    /// first ([`CodeLayout::check_batch`]).
+    pub fn unpack_batch(&self, codes: &[u64]) -> Result<Vec<u8>> {
+        let n = self.check_batch(codes)?;
+        let mut out = Vec::with_capacity(n * self.len());
+        for code in codes.chunks_exact(self.words()) {
+            out.extend(self.unpack(code));
+        }
+        Ok(out)
+    }
+
     /// Number of elements that differ between two packed codes.
     #[inline]
     pub fn mismatches(&self, a: &[u64], b: &[u64]) -> u32 {
@@ -345,6 +380,20 @@ mod tests {
             let l = CodeLayout::new(len, alphabet).unwrap();
             let _ = l.from_bytes(&bytes);
         }
+    }
+
+    #[test]
+    fn bad_codes_of_a_batch_name_their_row() {
+        let l = CodeLayout::new(20, 4).unwrap();
+        let mut a: Vec<u64> = (0..3u8).flat_map(|r| l.pack(&[r % 4; 20])).collect();
+        let words = l.words();
+        assert_eq!(l.check_batch(&a).unwrap(), 3);
+        assert_eq!(&l.unpack_batch(&a).unwrap()[20..40], &[1; 20]);
+        a[words] = u64::MAX; // padding bits and elements out of the alphabet
+        let e = l.check_batch(&a).unwrap_err();
+        assert!(matches!(e, Error::Row { row: 1, .. }), "{e:?}");
+        assert!(l.unpack_batch(&a).is_err());
+        assert!(l.check_batch(&a[..words + 1]).is_err());
     }
 
     #[test]

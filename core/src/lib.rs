@@ -18,15 +18,17 @@
 //! - [`schemes`]: the cancellable transforms (IoM-GRP, IoM-URP, BioHashing),
 //!   their parameters and encoding, and the batch kernel.
 //! - [`template`]: the versioned wire format of a protected template.
+//! - [`decision`]: 1:1 decisions (a similarity against a threshold).
 //! - [`protector`]: a scheme bound to a key: protect, compare, verify.
-//! - [`matching`]: 1:1 decisions, 1:N galleries, threshold calibration.
-//! - [`batch`]: score matrices and other batch operations over packed codes.
+//! - [`scoring`]: score matrices and paired scores of packed code batches.
+//! - [`matching`]: 1:N galleries and their search results.
 //! - [`synthetic`]: seeded synthetic identities for tests, demos and benchmarks.
-//! - [`eval`]: FMR/FNMR/EER/DET, identification, differentials, unlinkability.
+//! - [`eval`]: FMR/FNMR/EER/DET, identification, differentials,
+//!   unlinkability, labelled score splits, threshold calibration.
 //! - [`store`]: the encrypted template store: purposes, retention, erasure,
 //!   legal holds, key rotation and the audit log.
 // Exceptions, each allowed where it stands with its SAFETY argument: the
-// calls of the AVX2 builds of the 1:N scan (`matching.rs`) and of the batch
+// calls of the AVX2 builds of the 1:N scan (`matching/scan.rs`) and of the batch
 // projection kernel (`schemes/kernel.rs`, `dispatch`) after checking the
 // CPU, and the kernel's AVX2 + FMA tile (`tile_avx2`: intrinsics, pointer
 // loads and stores inside asserted extents).
@@ -34,8 +36,8 @@
 #![warn(missing_docs)]
 
 pub mod alloc;
-pub mod batch;
 pub mod codes;
+pub mod decision;
 pub mod error;
 pub mod eval;
 pub mod features;
@@ -44,9 +46,11 @@ pub mod labels;
 pub mod matching;
 pub mod protector;
 pub mod schemes;
+pub mod scoring;
 pub mod store;
 pub mod synthetic;
 pub mod template;
+mod threads;
 pub mod time;
 
 /// The README's example is compiled and run as a doctest.
@@ -54,10 +58,11 @@ pub mod time;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctest;
 
+pub use decision::Decision;
 pub use error::{Cause, DecodeError, Error, ErrorKind, Result};
 pub use features::fit_centre;
 pub use keys::{KeyFingerprint, MasterKey, TransformKey};
-pub use matching::{Candidate, Decision, Gallery};
+pub use matching::{Candidate, Gallery};
 pub use protector::Protector;
 pub use schemes::{SchemeId, SchemeParams, SchemeSpec};
-pub use template::ProtectedTemplate;
+pub use template::{Origin, ProtectedTemplate};

@@ -6,14 +6,14 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::codes::CodeLayout;
+use crate::decision::Decision;
 use crate::error::{Error, Result};
 use crate::features;
 use crate::keys::{KeyFingerprint, MasterKey, TransformKey};
-use crate::matching::Decision;
 use crate::schemes::{SchemeParams, Transform, TransformMaterial};
 use crate::template::{Origin, ProtectedTemplate};
 
-/// Rows per thread below which batch protection stays on one thread.
+/// Rows per thread of batch protection (see [`crate::threads::for_work`]).
 const ROWS_PER_THREAD: usize = 64;
 
 /// Protects feature vectors under one transform key.
@@ -131,10 +131,7 @@ impl Protector {
         let words = self.layout.words();
         let size = crate::alloc::product(n, words, 8, "the packed codes of a batch")?;
         let mut out = crate::alloc::filled(size, 0u64, "the packed codes of a batch")?;
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |t| t.get())
-            .min(n.div_ceil(ROWS_PER_THREAD))
-            .max(1);
+        let threads = crate::threads::for_work(n, ROWS_PER_THREAD, n);
         if threads == 1 {
             self.protect_rows(rows, &mut out, 0)?;
             return Ok(out);
@@ -230,15 +227,22 @@ impl Protector {
         Ok(self.template_unchecked(words))
     }
 
+    /// The templates of this protector from a batch of packed codes
+    /// (`n * layout().words()` words, as made by
+    /// [`Protector::protect_batch_packed`]), each checked: a bad code is an
+    /// [`Error::Row`] naming its row (see [`CodeLayout::check_batch`]).
+    pub fn templates_from_codes(&self, codes: &[u64]) -> Result<Vec<ProtectedTemplate>> {
+        self.layout.check_batch(codes)?;
+        let origin = self.origin();
+        Ok(codes
+            .chunks_exact(self.layout.words())
+            .map(|c| origin.template(c.to_vec()))
+            .collect())
+    }
+
     /// A template from a code this crate made.
-    pub(crate) fn template_unchecked(&self, words: Vec<u64>) -> ProtectedTemplate {
-        ProtectedTemplate::new(
-            self.params.scheme_id(),
-            self.params_id,
-            self.fingerprint,
-            self.layout,
-            words,
-        )
+    fn template_unchecked(&self, words: Vec<u64>) -> ProtectedTemplate {
+        self.origin().template(words)
     }
 
     /// Checks that `t` was made by this protector's scheme, parameters and key.
@@ -246,8 +250,8 @@ impl Protector {
         self.origin().check(t)
     }
 
-    /// What this protector's templates carry.
-    pub(crate) fn origin(&self) -> Origin {
+    /// What this protector's templates carry: the origin of its galleries.
+    pub fn origin(&self) -> Origin {
         Origin {
             scheme: self.params.scheme_id(),
             params_id: self.params_id,
@@ -271,7 +275,15 @@ impl Protector {
         threshold: f64,
     ) -> Result<Decision> {
         self.check(reference)?;
-        crate::matching::verify(reference, probe, threshold)
+        crate::decision::verify(reference, probe, threshold)
+    }
+}
+
+/// A protector's [`Protector::origin`]: what a
+/// [`Gallery`](crate::Gallery) of its templates is built from.
+impl From<&Protector> for Origin {
+    fn from(p: &Protector) -> Self {
+        p.origin()
     }
 }
 

@@ -174,6 +174,11 @@ impl ProtectedTemplate {
         ))
     }
 
+    /// What made it: scheme, parameters, code shape and key.
+    pub fn origin(&self) -> Origin {
+        Origin::of(self)
+    }
+
     /// Checks that `other` was made by the same scheme, parameters and key.
     pub fn check_compatible(&self, other: &Self) -> Result<()> {
         Origin::of(self).check(other)
@@ -189,13 +194,16 @@ impl ProtectedTemplate {
 }
 
 /// What made a template: scheme, parameters, code shape and key. Templates
-/// of different origins are never compared.
+/// of different origins are never compared. A [`Protector`](crate::Protector)
+/// has one ([`From<&Protector>`](crate::Protector)), and so has every
+/// template ([`ProtectedTemplate::origin`]); a
+/// [`Gallery`](crate::Gallery) holds the templates of one origin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Origin {
-    pub scheme: SchemeId,
-    pub params_id: [u8; 8],
-    pub layout: CodeLayout,
-    pub fingerprint: KeyFingerprint,
+pub struct Origin {
+    pub(crate) scheme: SchemeId,
+    pub(crate) params_id: [u8; 8],
+    pub(crate) layout: CodeLayout,
+    pub(crate) fingerprint: KeyFingerprint,
 }
 
 impl Origin {
@@ -208,19 +216,57 @@ impl Origin {
         }
     }
 
+    /// The scheme.
+    pub fn scheme(&self) -> SchemeId {
+        self.scheme
+    }
+
+    /// The parameters id of the scheme.
+    pub fn params_id(&self) -> [u8; 8] {
+        self.params_id
+    }
+
+    /// Shape of the codes.
+    pub fn layout(&self) -> CodeLayout {
+        self.layout
+    }
+
+    /// The fingerprint of the transform key.
+    pub fn fingerprint(&self) -> KeyFingerprint {
+        self.fingerprint
+    }
+
+    /// The template of this origin holding `words`, a code this crate made
+    /// or checked (`layout.check_words`).
+    pub(crate) fn template(&self, words: Vec<u64>) -> ProtectedTemplate {
+        ProtectedTemplate::new(
+            self.scheme,
+            self.params_id,
+            self.fingerprint,
+            self.layout,
+            words,
+        )
+    }
+
     /// `SchemeMismatch` or `KeyMismatch` unless `t` has this origin.
     pub(crate) fn check(&self, t: &ProtectedTemplate) -> Result<()> {
-        if t.scheme != self.scheme {
+        self.check_same(&Self::of(t))
+    }
+
+    /// `SchemeMismatch` or `KeyMismatch` unless `other` is this origin: the
+    /// errors of [`Origin::check`] for a template of `other`.
+    pub(crate) fn check_same(&self, other: &Origin) -> Result<()> {
+        if other.scheme != self.scheme {
             return Err(Error::SchemeMismatch(
                 "the template comes from a different scheme",
             ));
         }
-        if t.params_id != self.params_id || t.layout != self.layout {
+        if other.params_id != self.params_id || other.layout != self.layout {
             return Err(Error::SchemeMismatch(
                 "the template comes from different scheme parameters",
             ));
         }
-        if t.fingerprint != self.fingerprint {
+        if other.fingerprint != self.fingerprint {
             return Err(Error::KeyMismatch);
         }
         Ok(())

@@ -15,7 +15,7 @@ use std::collections::btree_map::{BTreeMap, Entry};
 use std::sync::OnceLock;
 
 use btp::codes::CodeLayout;
-use btp::matching;
+use btp::decision;
 use btp::{
     Candidate, Error, Gallery, MasterKey, ProtectedTemplate, Protector, SchemeId, SchemeParams,
 };
@@ -252,7 +252,7 @@ proptest! {
         prop_assert_eq!(d.score, s);
         prop_assert_eq!(d.threshold, threshold);
         prop_assert_eq!(d.matched, s >= threshold);
-        prop_assert_eq!(matching::verify(&ta, &tb, threshold).unwrap(), d);
+        prop_assert_eq!(decision::verify(&ta, &tb, threshold).unwrap(), d);
 
         // The boundary: a score equal to the threshold is accepted, the next
         // representable threshold above it is not.
@@ -560,7 +560,7 @@ fn foreign_keys_are_key_mismatches() {
             assert_eq!(mine.similarity(&t), Err(Error::KeyMismatch));
             assert_eq!(p.verify(&mine, &t, 0.5), Err(Error::KeyMismatch));
             assert_eq!(p.verify(&t, &mine, 0.5), Err(Error::KeyMismatch));
-            assert_eq!(matching::verify(&mine, &t, 0.5), Err(Error::KeyMismatch));
+            assert_eq!(decision::verify(&mine, &t, 0.5), Err(Error::KeyMismatch));
             // The other key's own gallery takes it.
             let mut og = Gallery::like(&t);
             og.add(1, &t).unwrap();
@@ -644,7 +644,7 @@ fn bad_k_and_thresholds_are_invalid_parameters() {
                 "threshold"
             ));
             assert!(is_param(
-                matching::verify(&ts[0], &ts[1], t).map(|_| ()),
+                decision::verify(&ts[0], &ts[1], t).map(|_| ()),
                 "threshold"
             ));
         }

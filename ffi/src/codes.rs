@@ -11,7 +11,7 @@
 //! made them (another protector's codes are not detected; templates are).
 //! Codes are personal data: the arrays handed out are wiped when freed.
 
-use btp_core::batch;
+use btp_core::scoring;
 
 use crate::arrays::OutArray;
 use crate::bytes::OutBytes;
@@ -104,7 +104,7 @@ pub unsafe extern "C" fn btp_protector_templates_from_codes(
         let p = ptr::handle(prot, "prot")?;
         let codes = ptr::slice(codes, codes_len, "codes")?;
         let count = Out::new(count, "count")?;
-        let templates = batch::templates(&p.0, codes)?;
+        let templates = p.0.templates_from_codes(codes)?;
         count.write(templates.len());
         ptr::fits(dst.len(), templates.len(), "templates")?;
         for (slot, t) in dst.iter_mut().zip(templates) {
@@ -134,7 +134,7 @@ pub unsafe extern "C" fn btp_protector_unpack(
         let out = OutBytes::new(out, out_len)?;
         let p = ptr::handle(prot, "prot")?;
         let codes = ptr::slice(codes, codes_len, "codes")?;
-        out.set(batch::unpack_codes(&p.0.layout(), codes)?);
+        out.set(p.0.layout().unpack_batch(codes)?);
         Ok(())
     })
 }
@@ -166,7 +166,7 @@ pub unsafe extern "C" fn btp_protector_score_matrix(
         let p = ptr::handle(prot, "prot")?;
         let a = ptr::slice(codes_a, codes_a_len, "codes_a")?;
         let b = ptr::slice(codes_b, codes_b_len, "codes_b")?;
-        out.set(batch::score_matrix(&p.0.layout(), a, b)?);
+        out.set(scoring::score_matrix(&p.0.layout(), a, b)?);
         Ok(())
     })
 }
@@ -194,7 +194,7 @@ pub unsafe extern "C" fn btp_protector_paired_scores(
         let p = ptr::handle(prot, "prot")?;
         let a = ptr::slice(codes_a, codes_a_len, "codes_a")?;
         let b = ptr::slice(codes_b, codes_b_len, "codes_b")?;
-        out.set(batch::paired_scores(&p.0.layout(), a, b)?);
+        out.set(scoring::paired_scores(&p.0.layout(), a, b)?);
         Ok(())
     })
 }
@@ -250,7 +250,7 @@ pub unsafe extern "C" fn btp_gallery_codes(
         let codes = OutArray::new(codes, codes_len, "codes", "codes_len")?;
         let g = ptr::handle(g, "g")?;
         ids.set(g.0.ids().to_vec());
-        codes.set(batch::gallery_codes(&g.0));
+        codes.set(g.0.codes().to_vec());
         Ok(())
     })
 }
@@ -284,10 +284,10 @@ pub unsafe extern "C" fn btp_gallery_search_packed(
         let g = ptr::handle(g, "g")?;
         let p = ptr::handle(prot, "prot")?;
         let codes = ptr::slice(codes, codes_len, "codes")?;
-        let probes = batch::check_codes(&p.0.layout(), codes)?;
+        let probes = p.0.layout().check_batch(codes)?;
         let (dst, found) = result_slots(out, out_len, found, found_len, probes, k)?;
         let threshold = (!threshold.is_nan()).then_some(threshold);
-        let lists = batch::search_packed(&g.0, &p.0, codes, k, threshold)?;
+        let lists = g.0.search_packed(&p.0, codes, k, threshold)?;
         write_results(lists, k, dst, found);
         Ok(())
     })

@@ -9,7 +9,7 @@
 //! arrays released by their `btp_array_*_free`. These functions hold no
 //! state: any number of threads may call them at once.
 
-use btp_core::{batch, eval};
+use btp_core::eval;
 
 use crate::arrays::OutArray;
 use crate::error::{btp_result, FfiResult};
@@ -63,7 +63,7 @@ pub unsafe extern "C" fn btp_eval_split_scores(
         let s = ptr::slice(scores, scores_len, "scores")?;
         let rows = ptr::slice(row_labels, row_labels_len, "row_labels")?;
         let cols = opt_columns(column_labels, column_labels_len)?;
-        let (g, i) = batch::split_scores(s, rows, cols)?;
+        let (g, i) = eval::split_scores(s, rows, cols)?;
         genuine.set(g);
         impostor.set(i);
         Ok(())
@@ -116,7 +116,7 @@ pub unsafe extern "C" fn btp_eval_split_scores_with_pairs(
         let s = ptr::slice(scores, scores_len, "scores")?;
         let rows = ptr::slice(row_labels, row_labels_len, "row_labels")?;
         let cols = opt_columns(column_labels, column_labels_len)?;
-        let split = batch::split_scores_with_pairs(s, rows, cols)?;
+        let split = eval::split_scores_with_pairs(s, rows, cols)?;
         genuine.set(split.genuine);
         impostor.set(split.impostor);
         g_pairs.set(split.genuine_pairs.into_flattened());
@@ -148,7 +148,7 @@ pub unsafe extern "C" fn btp_eval_mate_columns(
         let out = OutArray::new(out, out_len, "out", "out_len")?;
         let p = ptr::slice(probe_labels, probe_labels_len, "probe_labels")?;
         let g = ptr::slice(gallery_labels, gallery_labels_len, "gallery_labels")?;
-        let mates = batch::mate_columns(p, g)?;
+        let mates = eval::mate_columns(p, g)?;
         out.set(eval::mates_to_signed(&mates));
         Ok(())
     })
@@ -197,7 +197,7 @@ pub unsafe extern "C" fn btp_eval_linkage_scores(
         let cb = ptr::slice(codes_b, codes_b_len, "codes_b")?;
         let l = ptr::slice(labels, labels_len, "labels")?;
         let total = Out::new(nonmated_total, "nonmated_total")?;
-        let out = batch::linkage_scores(&a.0, ca, &b.0, cb, l, max_nonmated)?;
+        let out = eval::linkage_scores(&a.0, ca, &b.0, cb, l, max_nonmated)?;
         total.write(out.nonmated_total);
         mated.set(out.mated);
         nonmated.set(out.nonmated);

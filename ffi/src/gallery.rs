@@ -1,7 +1,7 @@
 //! The 1:N gallery handle: add, remove, look up and search templates, and
 //! merge the results of sharded searches (packed codes are in `codes`).
 
-use btp_core::{batch, Candidate, Error, Gallery};
+use btp_core::{Candidate, Error, Gallery};
 
 use crate::arrays::OutArray;
 use crate::error::{btp_result, FfiError, FfiResult};
@@ -147,7 +147,8 @@ pub unsafe extern "C" fn btp_gallery_add_features(
         let p = ptr::handle(prot, "prot")?;
         let ids = ptr::slice(ids, ids_len, "ids")?;
         let rows = ptr::slice(rows, rows_len, "rows")?;
-        batch::add_features(&mut g.0, &p.0, ids, rows).map_err(FfiError::about("rows"))
+        g.0.add_features(&p.0, ids, rows)
+            .map_err(FfiError::about("rows"))
     })
 }
 
@@ -309,7 +310,7 @@ pub unsafe extern "C" fn btp_candidates_merge(
         let dst = ptr::slice_mut(out, out_len, "out")?;
         let found = Out::new(found, "found")?;
         let parts = parts.iter().map(|&c| c.into()).collect();
-        let best = batch::top_k(parts, k)?;
+        let best = btp_core::matching::top_k(parts, k)?;
         found.write(best.len());
         ptr::fits(dst.len(), best.len(), "candidates")?;
         for (slot, c) in dst.iter_mut().zip(best) {

@@ -4,7 +4,8 @@
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use btp::labels::Labels;
-use btp::{batch, Candidate, Gallery};
+use btp::matching::{padded, top_k};
+use btp::{Candidate, Gallery};
 use numpy::PyArrayDyn;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -164,7 +165,7 @@ impl PyGallery {
             let st = self.read();
             let ids: Vec<i64> = st.gallery.ids().iter().map(|&i| i as i64).collect();
             let n = ids.len();
-            (keyed(&st.keys, ids), batch::gallery_codes(&st.gallery), n)
+            (keyed(&st.keys, ids), st.gallery.codes().to_vec(), n)
         };
         let ids = ids_array(py, ids, &[n])?;
         let protector = self.prot().description(py)?;
@@ -292,7 +293,7 @@ impl PyGallery {
     fn codes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let (codes, n) = {
             let st = self.read();
-            (batch::gallery_codes(&st.gallery), st.gallery.len())
+            (st.gallery.codes().to_vec(), st.gallery.len())
         };
         self.prot().wrap_codes(py, codes, n)
     }
@@ -356,14 +357,10 @@ impl PyGallery {
             .detach(|| {
                 let st = self.read();
                 let width = k.min(st.gallery.len());
-                let found = batch::search_packed(
-                    &st.gallery,
-                    &prot.inner,
-                    &codes,
-                    width.max(1),
-                    threshold,
-                )?;
-                let (ids, scores) = batch::padded(&found, width)?;
+                let found =
+                    st.gallery
+                        .search_packed(&prot.inner, &codes, width.max(1), threshold)?;
+                let (ids, scores) = padded(&found, width)?;
                 Ok::<_, btp::Error>((keyed(&st.keys, ids), scores, width))
             })
             .or_raise()?;
@@ -508,11 +505,11 @@ pub fn merge_results<'py>(
     }
     let merged = lists
         .into_iter()
-        .map(|l| batch::top_k(l, k))
+        .map(|l| top_k(l, k))
         .collect::<btp::Result<Vec<_>>>()
         .or_raise()?;
     let width = k.min(columns);
-    let (ids, scores) = batch::padded(&merged, width).or_raise()?;
+    let (ids, scores) = padded(&merged, width).or_raise()?;
     let n = merged.len();
     Ok((
         ids_array(py, KeyedIds::Ints(ids), &[n, width])?,

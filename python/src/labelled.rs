@@ -1,11 +1,11 @@
 //! Labelled scores and samples (in `_native.eval` and
 //! `_native.synthetic`): splitting a score matrix by labels
-//! (`btp::batch::split_scores`, with the pair indices if asked),
+//! (`btp::eval::split_scores`, with the pair indices if asked),
 //! the mate column of each probe, linkage scores across two applications
 //! and the synthetic population. `btp.eval` turns the caller's labels (of
 //! any type) into the `u32` codes these take.
 
-use btp::{batch, synthetic::Population};
+use btp::{eval, synthetic::Population};
 use numpy::PyArrayDyn;
 use pyo3::prelude::*;
 
@@ -64,7 +64,7 @@ fn matrix_and_labels<'py>(
 }
 
 /// `(genuine, impostor)` of a labelled score matrix (see
-/// `btp::batch::split_scores`).
+/// `btp::eval::split_scores`).
 #[pyfunction]
 #[pyo3(name = "split_scores", signature = (scores, row_labels, column_labels = None))]
 pub fn eval_split_scores<'py>(
@@ -75,7 +75,7 @@ pub fn eval_split_scores<'py>(
 ) -> PyResult<(F64s<'py>, F64s<'py>)> {
     let (s, rows, cols) = matrix_and_labels(scores, row_labels, column_labels)?;
     let (sl, rl, cl) = (s.as_slice(), rows.as_slice(), cols.as_deref());
-    let (g, i) = py.detach(|| batch::split_scores(sl, rl, cl)).or_raise()?;
+    let (g, i) = py.detach(|| eval::split_scores(sl, rl, cl)).or_raise()?;
     Ok((arrays::vec1(py, g), arrays::vec1(py, i)))
 }
 
@@ -88,7 +88,7 @@ fn pairs(py: Python<'_>, p: Vec<[usize; 2]>) -> PyResult<I64s<'_>> {
 }
 
 /// `SplitScores(genuine, impostor, genuine_pairs, impostor_pairs)` (see
-/// `btp::batch::split_scores_with_pairs`).
+/// `btp::eval::split_scores_with_pairs`).
 #[pyfunction]
 #[pyo3(name = "split_scores_with_pairs", signature = (scores, row_labels, column_labels = None))]
 pub fn eval_split_scores_with_pairs<'py>(
@@ -100,7 +100,7 @@ pub fn eval_split_scores_with_pairs<'py>(
     let (s, rows, cols) = matrix_and_labels(scores, row_labels, column_labels)?;
     let (sl, rl, cl) = (s.as_slice(), rows.as_slice(), cols.as_deref());
     let out = py
-        .detach(|| batch::split_scores_with_pairs(sl, rl, cl))
+        .detach(|| eval::split_scores_with_pairs(sl, rl, cl))
         .or_raise()?;
     crate::results::SplitScores::make(
         py,
@@ -121,7 +121,7 @@ pub fn eval_mate_columns<'py>(
 ) -> PyResult<I64s<'py>> {
     let p = label_codes(probe_labels, "probe_labels")?;
     let g = label_codes(gallery_labels, "gallery_labels")?;
-    let m = batch::mate_columns(&p, &g).or_raise()?;
+    let m = eval::mate_columns(&p, &g).or_raise()?;
     Ok(arrays::vec1(
         py,
         m.into_iter().map(|c| c.map_or(-1, |c| c as i64)).collect(),
@@ -129,7 +129,7 @@ pub fn eval_mate_columns<'py>(
 }
 
 /// `LinkageScores(mated, nonmated)` of the same samples
-/// under two protectors (see `btp::batch::linkage_scores`).
+/// under two protectors (see `btp::eval::linkage_scores`).
 #[pyfunction]
 #[pyo3(name = "linkage_scores", signature = (prot_a, codes_a, prot_b, codes_b, labels, max_nonmated))]
 pub fn eval_linkage_scores<'py>(
@@ -148,7 +148,7 @@ pub fn eval_linkage_scores<'py>(
     let labels = label_codes(labels, "labels")?;
     let (ca, cb, l) = (ca.as_slice(), cb.as_slice(), labels.as_slice());
     let out = py
-        .detach(|| batch::linkage_scores(a, ca, b, cb, l, max_nonmated))
+        .detach(|| eval::linkage_scores(a, ca, b, cb, l, max_nonmated))
         .or_raise()?;
     crate::results::LinkageScores::make(
         py,

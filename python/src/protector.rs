@@ -1,6 +1,6 @@
 //! `btp.Protector`: a scheme bound to a key.
 
-use btp::{batch, ProtectedTemplate, Protector};
+use btp::{scoring, ProtectedTemplate, Protector};
 use numpy::PyArrayDyn;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -121,7 +121,7 @@ impl PyProtector {
         if self.check_origin(data, "codes")? {
             let c = arrays::codes(data, "codes", &[2], words)?;
             let slice = c.as_slice();
-            py.detach(|| batch::check_codes(&self.inner.layout(), slice))
+            py.detach(|| self.inner.layout().check_batch(slice))
                 .or_raise()?;
             return Ok((Zeroizing::new(slice.to_vec()), c.rows()));
         }
@@ -304,7 +304,7 @@ impl PyProtector {
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.codes_arg(codes, "codes", &[1, 2])?;
         let slice = c.as_slice();
-        py.detach(|| batch::check_codes(&self.inner.layout(), slice))
+        py.detach(|| self.inner.layout().check_batch(slice))
             .or_raise()?;
         let a = if c.shape().len() == 1 {
             arrays::vec1(py, slice.to_vec()).into_any()
@@ -338,7 +338,7 @@ impl PyProtector {
         let c = self.codes_arg(codes, "codes", &[2])?;
         let slice = c.as_slice();
         let ts = py
-            .detach(|| batch::templates(&self.inner, slice))
+            .detach(|| self.inner.templates_from_codes(slice))
             .or_raise()?;
         Ok(ts.into_iter().map(|t| self.wrap(t)).collect())
     }
@@ -371,9 +371,7 @@ impl PyProtector {
         let c = self.codes_arg(codes, "codes", &[1, 2])?;
         let layout = self.inner.layout();
         let slice = c.as_slice();
-        let elements = py
-            .detach(|| batch::unpack_codes(&layout, slice))
-            .or_raise()?;
+        let elements = py.detach(|| layout.unpack_batch(slice)).or_raise()?;
         Ok(if c.shape().len() == 1 {
             arrays::vec1(py, elements)
         } else {
@@ -415,7 +413,7 @@ impl PyProtector {
         let layout = self.inner.layout();
         let (sa, sb) = (a.as_slice(), b.as_slice());
         let m = py
-            .detach(|| batch::score_matrix(&layout, sa, sb))
+            .detach(|| scoring::score_matrix(&layout, sa, sb))
             .or_raise()?;
         Ok(arrays::vec2(py, m, a.rows(), b.rows()))
     }
@@ -433,7 +431,7 @@ impl PyProtector {
         let layout = self.inner.layout();
         let (sa, sb) = (a.as_slice(), b.as_slice());
         let s = py
-            .detach(|| batch::paired_scores(&layout, sa, sb))
+            .detach(|| scoring::paired_scores(&layout, sa, sb))
             .or_raise()?;
         Ok(arrays::vec1(py, s))
     }

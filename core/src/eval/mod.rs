@@ -43,6 +43,10 @@
 //! - [`mod@differentials`]: [`differentials()`] and
 //!   [`DifferentialCounter`]: per-group FMR and FNMR with intervals,
 //!   max/min and max/geometric-mean ratios, Gini coefficients and GARBE.
+//! - [`labelled`]: scores of labelled samples: [`split_scores`] of a score
+//!   matrix into genuine and impostor scores (and
+//!   [`split_scores_with_pairs`]), the [`linkage_scores`] of two
+//!   applications, the [`mate_columns`] of a search.
 //! - [`protocol`] ([`protection_report`]): the auditor's protocol on a
 //!   labelled set of feature vectors: unprotected, normal and stolen-key
 //!   accuracy and cross-application unlinkability of one scheme.
@@ -81,6 +85,7 @@ pub mod ci;
 pub mod columns;
 pub mod differentials;
 pub mod identification;
+pub mod labelled;
 pub mod protocol;
 pub mod scores;
 pub mod unlinkability;
@@ -95,6 +100,9 @@ pub use differentials::{
 pub use identification::{
     cmc, fnir_at_fpir, fnir_fpir_curve, identification_point, IdentificationCurve,
     IdentificationPoint, SearchScores,
+};
+pub use labelled::{
+    linkage_scores, mate_columns, split_scores, split_scores_with_pairs, LinkageScores, SplitScores,
 };
 pub use protocol::{protection_report, ProtectionReport, ProtocolOptions, ScenarioReport};
 pub use scores::{check_scores, ScoreDistribution, ScoreHistogram, SortedScores};

@@ -31,7 +31,6 @@ use super::{
     ScoreHistogram, SortedScores, Unlinkability,
 };
 use crate::alloc;
-use crate::batch;
 use crate::error::{Error, Result};
 use crate::features;
 use crate::keys::MasterKey;
@@ -189,7 +188,7 @@ pub fn protection_report(
     )?;
     let codes_a = link_a.protect_batch_packed(rows)?;
     let codes_b = link_b.protect_batch_packed(rows)?;
-    let linkage = batch::linkage_scores(
+    let linkage = super::linkage_scores(
         &link_a,
         &codes_a,
         &link_b,

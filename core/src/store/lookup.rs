@@ -9,8 +9,8 @@ use super::audit::{self, Action, EventFilter, NewEvent};
 use super::cache::GalleryCache;
 use super::records::{self, RecordKind, Row};
 use super::{immediate, Context, RecordId, Sample, Store};
+use crate::decision::Decision;
 use crate::error::{Error, Result};
-use crate::matching::Decision;
 use crate::template::ProtectedTemplate;
 
 /// Outcome of [`Store::verify`].
