@@ -14,8 +14,9 @@ use pyo3::types::PyDict;
 use crate::args::{float_arg, int_arg, opt_int_arg, opt_pair_arg, Text};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
+use crate::keys::PyMasterKey;
 use crate::results;
-use crate::scheme::{PyMasterKey, PyScheme};
+use crate::scheme::PyScheme;
 
 type Arg<'py> = Bound<'py, PyAny>;
 type Obj<'py> = PyResult<Bound<'py, PyAny>>;

@@ -15,10 +15,10 @@ use crate::args::{count, count_or, items, opt_float_arg};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
 use crate::ids::{ids_of, lookup_id, Ids};
+use crate::keys::PyMasterKey;
 use crate::protector::{reduce_to, PyProtector};
 use crate::pytypes::field;
 use crate::results;
-use crate::scheme::PyMasterKey;
 use crate::template::PyTemplate;
 
 /// A 1:N gallery of templates keyed by integer ids in `[0, 2**63)` or by

@@ -21,6 +21,7 @@ mod eval;
 mod gallery;
 mod hazmat;
 mod ids;
+mod keys;
 mod labelled;
 mod protector;
 mod purpose;
@@ -38,7 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Public: `add` and `add_class` list each name in `__all__`.
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
-    m.add_class::<scheme::PyMasterKey>()?;
+    m.add_class::<keys::PyMasterKey>()?;
     m.add_class::<scheme::PyScheme>()?;
     m.add_class::<template::PyTemplate>()?;
     m.add_class::<protector::PyProtector>()?;

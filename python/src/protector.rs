@@ -11,9 +11,10 @@ use zeroize::Zeroizing;
 use crate::args::{float_arg, items, text, u32_arg, Text};
 use crate::arrays;
 use crate::errors::{param, OrRaise};
+use crate::keys::PyMasterKey;
 use crate::pytypes::{self, field};
 use crate::results;
-use crate::scheme::{hex, PyMasterKey, PyScheme};
+use crate::scheme::{hex, PyScheme};
 use crate::template::PyTemplate;
 
 /// A scheme bound to a key: protects feature vectors and compares the

@@ -17,26 +17,26 @@ use crate::pytypes::{duration, timestamp};
 use crate::template::PyTemplate;
 
 /// A sample: a `Template` or a feature vector (borrowed from numpy).
-pub enum Probe<'py> {
+pub enum SampleArg<'py> {
     Template(ProtectedTemplate),
     Features(arrays::Input<'py, f32>),
 }
 
-impl Probe<'_> {
+impl SampleArg<'_> {
     pub fn sample(&self) -> Sample<'_> {
         match self {
-            Probe::Template(t) => Sample::Template(t),
-            Probe::Features(f) => Sample::Features(f.as_slice()),
+            SampleArg::Template(t) => Sample::Template(t),
+            SampleArg::Features(f) => Sample::Features(f.as_slice()),
         }
     }
 }
 
 /// `x` of an enrolment or a lookup: a `Template` or one feature vector.
-pub fn probe<'py>(x: &Bound<'py, PyAny>) -> PyResult<Probe<'py>> {
+pub fn sample<'py>(x: &Bound<'py, PyAny>) -> PyResult<SampleArg<'py>> {
     if let Ok(t) = x.cast::<PyTemplate>() {
-        return Ok(Probe::Template(t.get().t.clone()));
+        return Ok(SampleArg::Template(t.get().t.clone()));
     }
-    Ok(Probe::Features(arrays::features(x, "x", &[1])?))
+    Ok(SampleArg::Features(arrays::features(x, "x", &[1])?))
 }
 
 /// The templates of `x` when it is a list of `Template` (judged by its

@@ -19,12 +19,12 @@ use crate::args::{count_or, id_arg, items, opt_float_arg, path_arg, text, Text};
 use crate::arrays;
 use crate::audit;
 use crate::errors::OrRaise;
+use crate::keys::PyMasterKey;
 use crate::purpose::{purpose_list, PyPurpose};
 use crate::pytypes::{datetime, timestamp};
 use crate::results;
-use crate::scheme::PyMasterKey;
 use crate::template::PyTemplate;
-use inputs::{options, probe};
+use inputs::{options, sample};
 
 /// An open encrypted template store (one SQLite file). See `docs/store.md`.
 /// Use it as a context manager, or call `close()`.
@@ -159,7 +159,7 @@ impl PyStore {
     ) -> PyResult<i64> {
         let store = self.store()?;
         let r = inputs::retention(retention, expires_at)?;
-        let p = probe(x)?;
+        let p = sample(x)?;
         let s = p.sample();
         py.detach(|| store.enroll(&purpose, &subject, s, r, &Context::new(&actor, &reason)))
             .or_raise()
@@ -222,7 +222,7 @@ impl PyStore {
     ) -> PyResult<i64> {
         let store = self.store()?;
         let r = inputs::retention(retention, expires_at)?;
-        let p = probe(x)?;
+        let p = sample(x)?;
         let s = p.sample();
         py.detach(|| store.retain_probe(&purpose, &case, s, r, &Context::new(&actor, &reason)))
             .or_raise()
@@ -253,7 +253,7 @@ impl PyStore {
         reason: Text,
     ) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store()?;
-        let p = probe(x)?;
+        let p = sample(x)?;
         let s = p.sample();
         let v = py
             .detach(|| store.verify(&purpose, &subject, s, &Context::new(&actor, &reason)))
@@ -278,7 +278,7 @@ impl PyStore {
         let k = count_or(k, "k", 1, 10)?;
         let threshold = opt_float_arg(threshold, "threshold")?;
         let store = self.store()?;
-        let p = probe(x)?;
+        let p = sample(x)?;
         let s = p.sample();
         let id = py
             .detach(|| store.identify(&purpose, s, k, threshold, &Context::new(&actor, &reason)))
