@@ -257,3 +257,59 @@ fn a_damaged_purposes_index_does_not_hide_a_purpose() {
     // Only the whole-file check sees the damaged index.
     assert!(matches!(store.check_integrity(), Err(Error::Corrupt(_))));
 }
+
+/// Record ids are assigned as `AUTOINCREMENT` assigns them, though a
+/// record is now written by one INSERT with its id chosen first (the
+/// AEAD binds it): never an id used before, even by an erased record, and
+/// `sqlite_sequence` read as SQLite reads it, also when a hand edit left
+/// its count as text.
+#[test]
+fn record_ids_follow_autoincrement_after_erasure_and_an_edited_sequence() {
+    let (f, border, watch) = enrolled();
+    assert_eq!((border, watch), (4, 7));
+    let store = open(&f);
+    let enroll = |s: &str| {
+        store
+            .enroll(
+                "border",
+                s,
+                Sample::Features(f.x(0, 1)),
+                Retention::Maximum,
+                &ctx(),
+            )
+            .unwrap()
+    };
+    // The highest record erased: its id is not given again.
+    store.erase("P-3", None, &ctx()).unwrap();
+    assert_eq!(enroll("Q-1"), 8);
+    drop(store);
+    // A count ahead of the table (records erased) written back as text.
+    let conn = Connection::open(&f.path).unwrap();
+    conn.execute(
+        "UPDATE sqlite_sequence SET seq = '41' WHERE name = 'records'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let store = open(&f);
+    let id = store
+        .enroll(
+            "border",
+            "Q-2",
+            Sample::Features(f.x(1, 1)),
+            Retention::Maximum,
+            &ctx(),
+        )
+        .unwrap();
+    assert_eq!(id, 42);
+    let seq: i64 = Connection::open(&f.path)
+        .unwrap()
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'records'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(seq, 42, "the count is written back as an integer");
+    drop(store);
+}

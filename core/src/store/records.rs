@@ -123,17 +123,23 @@ fn select(conn: &Connection, rest: &str, params: impl rusqlite::Params) -> Resul
 }
 
 /// The id the next inserted record gets: as `AUTOINCREMENT` would give it
-/// (never an id used before, even by an erased record), known before the
-/// INSERT because the record's associated data binds it.
+/// (one more than the larger of `sqlite_sequence`'s count, read as an
+/// integer as SQLite reads it, and the largest id: never an id used
+/// before, even by an erased record), known before the INSERT because the
+/// record's associated data binds it. Callers hold the write lock (an
+/// immediate transaction) from here to the INSERT. No id left is
+/// [`Error::Io`], as SQLite's own `SQLITE_FULL` was.
 pub(super) fn next_id(conn: &Connection) -> Result<RecordId> {
     let last: RecordId = conn.query_row(
-        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0),
+        "SELECT max(coalesce((SELECT CAST(seq AS INTEGER) FROM sqlite_sequence WHERE name = 'records'), 0),
                     coalesce((SELECT max(id) FROM records), 0))",
         [],
         |r| r.get(0),
     )?;
-    last.checked_add(1)
-        .ok_or_else(|| Error::Corrupt("the record ids are exhausted".into()))
+    last.checked_add(1).ok_or_else(|| Error::Io {
+        message: "database or disk is full: no record id is left".into(),
+        cause: None,
+    })
 }
 
 /// Writes a sealed record (`row.id` from [`next_id`]) in one INSERT, and
