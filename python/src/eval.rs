@@ -172,15 +172,7 @@ pub fn clopper_pearson(
 }
 
 fn mates_of(mates: &Arg<'_>) -> PyResult<Vec<Option<usize>>> {
-    let m = arrays::ints(mates, "mates")?;
-    m.as_slice()
-        .iter()
-        .map(|&c| match c {
-            -1 => Ok(None),
-            c if c >= 0 => Ok(Some(c as usize)),
-            _ => Err(param("mates", "a mate is a gallery column, or -1 for none")),
-        })
-        .collect()
+    eval::mates_from_signed(arrays::ints(mates, "mates")?.as_slice()).or_raise()
 }
 
 /// Runs `f` on the validated searches of a score matrix and its mates.
@@ -359,16 +351,7 @@ pub fn differentials<'py>(
 /// Genuine flags: 0 or 1 each (`bool` arrays arrive as `uint8`); anything
 /// else is refused, never read as "not zero".
 fn flags(obj: &Arg<'_>, name: &'static str) -> PyResult<Vec<bool>> {
-    let v = arrays::ints(obj, name)?;
-    v.as_slice()
-        .iter()
-        .enumerate()
-        .map(|(i, &f)| match f {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(param(name, format!("must be 0 or 1 (element {i} is not)"))),
-        })
-        .collect()
+    eval::flags_from_ints(arrays::ints(obj, name)?.as_slice(), name).or_raise()
 }
 
 fn linkage(

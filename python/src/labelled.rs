@@ -122,10 +122,7 @@ pub fn eval_mate_columns<'py>(
     let p = label_codes(probe_labels, "probe_labels")?;
     let g = label_codes(gallery_labels, "gallery_labels")?;
     let m = eval::mate_columns(&p, &g).or_raise()?;
-    Ok(arrays::vec1(
-        py,
-        m.into_iter().map(|c| c.map_or(-1, |c| c as i64)).collect(),
-    ))
+    Ok(arrays::vec1(py, eval::mates_to_signed(&m)))
 }
 
 /// `LinkageScores(mated, nonmated)` of the same samples

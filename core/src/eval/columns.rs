@@ -46,10 +46,23 @@ pub fn mates_to_signed(mates: &[Option<usize>]) -> Vec<i64> {
 /// # Errors
 /// [`Error::InvalidParameter`] naming `name` and the first bad element.
 pub fn flags_from_bytes(flags: &[u8], name: &'static str) -> Result<Vec<bool>> {
+    flags_from(flags, name)
+}
+
+/// Genuine flags from integers (numpy's default integer arrays), as
+/// [`flags_from_bytes`].
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `name` and the first bad element.
+pub fn flags_from_ints(flags: &[i64], name: &'static str) -> Result<Vec<bool>> {
+    flags_from(flags, name)
+}
+
+fn flags_from<T: Copy + Into<i64>>(flags: &[T], name: &'static str) -> Result<Vec<bool>> {
     flags
         .iter()
         .enumerate()
-        .map(|(i, &f)| match f {
+        .map(|(i, &f)| match f.into() {
             0 => Ok(false),
             1 => Ok(true),
             _ => Err(Error::param(
@@ -63,6 +76,19 @@ pub fn flags_from_bytes(flags: &[u8], name: &'static str) -> Result<Vec<bool>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_from_ints_refuse_what_is_not_0_or_1() {
+        assert_eq!(
+            flags_from_ints(&[1, 0, 1], "f").unwrap(),
+            vec![true, false, true]
+        );
+        for bad in [2, -1, i64::MAX] {
+            let e = flags_from_ints(&[0, bad], "f").unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidParameter);
+            assert!(e.to_string().contains("element 1"), "{e}");
+        }
+    }
 
     #[test]
     fn mates_round_trip_and_refuse_other_negatives() {

@@ -92,7 +92,7 @@ pub mod unlinkability;
 pub mod verification;
 
 pub use ci::clopper_pearson;
-pub use columns::{flags_from_bytes, mates_from_signed, mates_to_signed};
+pub use columns::{flags_from_bytes, flags_from_ints, mates_from_signed, mates_to_signed};
 pub use differentials::{
     differentials, DifferentialCounter, DifferentialOptions, Differentials, Disparity, GroupRates,
     RateEstimate, GARBE_DEFAULT_ALPHA,
