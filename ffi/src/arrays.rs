@@ -34,14 +34,24 @@ impl<T: DefaultIsZeroes> OutArray<T> {
         name: &str,
         len_name: &str,
     ) -> FfiResult<Self> {
-        let ptr = Out::new(ptr, name)?;
-        let len = Out::new(len, len_name)?;
+        // Each valid out-pointer is emptied before either is refused: a
+        // failed call leaves (NULL, 0) wherever it can write (found by a
+        // red-team pass: a NULL length left the array pointer as it was).
+        let ptr = Out::new(ptr, name);
+        let len = Out::new(len, len_name);
         // SAFETY: writable per the contract.
         unsafe {
-            ptr.write(std::ptr::null_mut());
-            len.write(0);
+            if let Ok(p) = &ptr {
+                p.write(std::ptr::null_mut());
+            }
+            if let Ok(l) = &len {
+                l.write(0);
+            }
         }
-        Ok(Self { ptr, len })
+        Ok(Self {
+            ptr: ptr?,
+            len: len?,
+        })
     }
 
     /// Hands `values` to the caller: `(NULL, 0)` when empty, else an array
@@ -180,6 +190,14 @@ mod tests {
             assert!(e.err().unwrap().message.contains("`fmr`"));
             let e = OutArray::new(&mut p, std::ptr::null_mut(), "fmr", "fmr_len");
             assert!(e.err().unwrap().message.contains("`fmr_len`"));
+            // The other out-pointer is emptied all the same.
+            let mut stale = [0.0f64; 1];
+            p = stale.as_mut_ptr();
+            let e = OutArray::new(&mut p, std::ptr::null_mut(), "fmr", "fmr_len");
+            assert!(e.is_err() && p.is_null());
+            n = 9;
+            let e = OutArray::<f64>::new(std::ptr::null_mut(), &mut n, "fmr", "fmr_len");
+            assert!(e.is_err() && n == 0);
         }
     }
 }

@@ -69,12 +69,13 @@ FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
 
 
-def _array(x: Any, name: str) -> npt.NDArray[Any]:
+def _array(x: Any, name: str, *, subclass: bool = False) -> npt.NDArray[Any]:
     """``x`` as an array, as numpy reads it (no dtype is forced: the native
     module refuses what is not a number); a ragged nesting is a
-    :class:`btp.DimensionError` naming ``name``, not numpy's ValueError."""
+    :class:`btp.DimensionError` naming ``name``, not numpy's ValueError.
+    ``subclass`` keeps a :class:`btp.Codes` array (and its origin) as it is."""
     try:
-        return np.asarray(x)
+        return np.asanyarray(x) if subclass else np.asarray(x)
     except ValueError as e:
         raise _native.DimensionError(f"`{name}` must be a rectangular array of numbers") from e
 
@@ -222,7 +223,8 @@ def linkage_scores(
     >>> d_sys = btp.eval.unlinkability(*btp.eval.linkage_scores(ca, cb, y, a, b)).d_sys
     """
     _, (codes,) = _labels.codes(("labels", labels))
-    a, b = _array(codes_a, "codes_a"), _array(codes_b, "codes_b")
+    a = _array(codes_a, "codes_a", subclass=True)
+    b = _array(codes_b, "codes_b", subclass=True)
     return _ev.linkage_scores(prot_a, a, prot_b, b, codes, max_nonmated)
 
 

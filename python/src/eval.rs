@@ -159,16 +159,19 @@ pub fn operating_point<'py>(
 /// Clopper-Pearson interval `(lo, hi)`.
 #[pyfunction]
 pub fn clopper_pearson(
+    py: Python<'_>,
     errors: &Arg<'_>,
     trials: &Arg<'_>,
     confidence: &Arg<'_>,
 ) -> PyResult<(f64, f64)> {
-    eval::clopper_pearson(
+    let (e, t, c) = (
         int_arg(errors, "errors")?,
         int_arg(trials, "trials")?,
         float_arg(confidence, "confidence")?,
-    )
-    .or_raise()
+    );
+    // Without the GIL, as every other evaluation: large counts take long
+    // (see docs/dev-notes.md).
+    py.detach(|| eval::clopper_pearson(e, t, c)).or_raise()
 }
 
 fn mates_of(mates: &Arg<'_>) -> PyResult<Vec<Option<usize>>> {

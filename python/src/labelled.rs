@@ -140,8 +140,11 @@ pub fn eval_linkage_scores<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let max_nonmated = int_arg(max_nonmated, "max_nonmated")?;
     let (a, b) = (&prot_a.inner, &prot_b.inner);
-    let ca = arrays::codes(codes_a, "codes_a", &[2], a.layout().words())?;
-    let cb = arrays::codes(codes_b, "codes_b", &[2], b.layout().words())?;
+    // A `btp.Codes` array is checked against its protector, as in
+    // `Protector.scores` (found by a red-team pass: codes of another key
+    // were scored).
+    let ca = prot_a.codes_arg(codes_a, "codes_a", &[2])?;
+    let cb = prot_b.codes_arg(codes_b, "codes_b", &[2])?;
     let labels = label_codes(labels, "labels")?;
     let (ca, cb, l) = (ca.as_slice(), cb.as_slice(), labels.as_slice());
     let out = py

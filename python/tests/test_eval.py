@@ -209,3 +209,6 @@ def test_protection_report(population, scheme, mk):
     # String labels work and the key defaults to a fresh one.
     r2 = ev.protection_report(x, np.array([f"s{l}" for l in labels]), scheme, target_fmr=0.01)
     assert r2.unprotected == r.unprotected
+    # No non-mated linkage pair to score is refused, not raised to one.
+    with pytest.raises(btp.InvalidParameterError, match="max_nonmated_linkage_pairs"):
+        ev.protection_report(x, labels, scheme, mk, max_nonmated_linkage_pairs=0)

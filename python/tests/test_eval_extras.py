@@ -100,6 +100,9 @@ def test_linkage_scores_feed_unlinkability(population, scheme, mk):
         ev.linkage_scores(ca[:-1], cb, labels, a, b)
     with pytest.raises(btp.InvalidParameterError, match="max_nonmated"):
         ev.linkage_scores(ca, cb, labels, a, b, max_nonmated=-1)
+    # Codes carry their key: b's codes are not a's.
+    with pytest.raises(btp.KeyMismatchError):
+        ev.linkage_scores(cb, ca, labels, a, b)
 
 
 def test_cmc_is_clamped_to_the_gallery():

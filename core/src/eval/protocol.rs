@@ -127,6 +127,12 @@ pub fn protection_report(
             "one label per feature vector is needed",
         ));
     }
+    if options.max_nonmated_linkage_pairs == 0 {
+        return Err(Error::param(
+            "max_nonmated_linkage_pairs",
+            "must be at least 1",
+        ));
+    }
     let genuine_exists = genuine_pairs(labels) > 0;
     let impostor_exists = labels.iter().any(|&l| l != labels[0]);
     if !genuine_exists || !impostor_exists {
@@ -194,7 +200,7 @@ pub fn protection_report(
         &link_b,
         &codes_b,
         labels,
-        options.max_nonmated_linkage_pairs.max(1),
+        options.max_nonmated_linkage_pairs,
     )?;
     let (mated, nonmated) = (linkage.mated, linkage.nonmated);
     let unlinkability = unlinkability(
@@ -348,6 +354,16 @@ mod tests {
         assert!(protection_report(&[1.0; 8], &[0], &p, &mk, &o).is_err());
         // One subject only: no impostor pair.
         assert!(protection_report(&[1.0; 8], &[0, 0], &p, &mk, &o).is_err());
+        // No non-mated linkage pair: refused, as `linkage_scores` refuses
+        // it (it was quietly raised to 1).
+        let none = ProtocolOptions {
+            max_nonmated_linkage_pairs: 0,
+            ..ProtocolOptions::default()
+        };
+        let x = [1.0, 0.0, 0.0, 0.0, 1.0, 0.1, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+        let e = protection_report(&x, &[0, 0, 1], &p, &mk, &none).unwrap_err();
+        assert!(e.to_string().contains("max_nonmated_linkage_pairs"), "{e}");
+        assert!(protection_report(&x, &[0, 0, 1], &p, &mk, &o).is_ok());
     }
 
     #[test]
