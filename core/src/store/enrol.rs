@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use rusqlite::Transaction;
 use zeroize::Zeroizing;
 
 use super::audit::{self, Action, NewEvent};
@@ -65,9 +66,37 @@ impl Store {
         let expires_at = expiry(served, retention, now)?;
         let mut conn = self.lock();
         let tx = immediate(&mut conn)?;
-        let id = records::next_id(&tx)?;
-        let row = self.seal(&tx, id, purpose, kind, subject, hash, expires_at, &template)?;
-        records::insert(&tx, &row, now)?;
+        let batch = Batch {
+            purpose,
+            kind,
+            expires_at,
+            now,
+        };
+        let id = self.write_record(&tx, ctx, &batch, subject, hash, &template)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Writes one sealed record of `batch` with its audit event, in the
+    /// caller's transaction; returns its id.
+    fn write_record(
+        &self,
+        tx: &Transaction<'_>,
+        ctx: &Context<'_>,
+        batch: &Batch<'_>,
+        subject: &str,
+        hash: [u8; 32],
+        template: &[u8],
+    ) -> Result<RecordId> {
+        let Batch {
+            purpose,
+            kind,
+            expires_at,
+            now,
+        } = *batch;
+        let id = records::next_id(tx)?;
+        let row = self.seal(tx, id, purpose, kind, subject, hash, expires_at, template)?;
+        records::insert(tx, &row, now)?;
         let action = match kind {
             RecordKind::Template => Action::Enroll,
             RecordKind::Probe => Action::RetainProbe,
@@ -77,8 +106,7 @@ impl Store {
         ev.records = vec![id];
         ev.subjects = vec![hash];
         ev.detail.insert("expires_at".into(), expires_at.into());
-        audit::append(&tx, &self.audit_key, now, &ev)?;
-        tx.commit()?;
+        audit::append(tx, &self.audit_key, now, &ev)?;
         Ok(id)
     }
 
@@ -130,30 +158,28 @@ impl Store {
         let tx = immediate(&mut conn)?;
         super::keyring::check_budget(&tx, purpose, n, self.options.max_encryptions_per_key)?;
         let mut ids = crate::alloc::with_capacity(n, "the record ids")?;
+        let batch = Batch {
+            purpose,
+            kind: RecordKind::Template,
+            expires_at,
+            now,
+        };
         for ((subject, hash), template) in subjects.iter().zip(&hashes).zip(&templates) {
-            let id = records::next_id(&tx)?;
-            let row = self.seal(
-                &tx,
-                id,
-                purpose,
-                RecordKind::Template,
-                subject,
-                *hash,
-                expires_at,
-                template,
-            )?;
-            records::insert(&tx, &row, now)?;
-            let mut ev = NewEvent::new(ctx.actor, Action::Enroll, ctx.reason);
-            ev.purpose = Some(purpose);
-            ev.records = vec![id];
-            ev.subjects = vec![*hash];
-            ev.detail.insert("expires_at".into(), expires_at.into());
-            audit::append(&tx, &self.audit_key, now, &ev)?;
+            let id = self.write_record(&tx, ctx, &batch, subject, *hash, template)?;
             ids.push(id);
         }
         tx.commit()?;
         Ok(ids)
     }
+}
+
+/// What the records written in one transaction share.
+#[derive(Clone, Copy)]
+struct Batch<'a> {
+    purpose: &'a str,
+    kind: RecordKind,
+    expires_at: Timestamp,
+    now: Timestamp,
 }
 
 /// The encoded templates of a batch of `n` samples, each checked (or

@@ -122,6 +122,11 @@ fn select(conn: &Connection, rest: &str, params: impl rusqlite::Params) -> Resul
     Ok(out)
 }
 
+/// A row limit as SQL takes it (a `usize` beyond `i64` means no limit).
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
 /// The id the next inserted record gets: as `AUTOINCREMENT` would give it
 /// (one more than the larger of `sqlite_sequence`'s count, read as an
 /// integer as SQLite reads it, and the largest id: never an id used
@@ -317,7 +322,7 @@ pub(super) fn expired_unheld(conn: &Connection, now: Timestamp, limit: usize) ->
              SELECT 1 FROM holds AS h NOT INDEXED WHERE h.released_at IS NULL
                AND (h.record_id = r.id OR h.subject_hash = r.subject_hash))
          ORDER BY r.expires_at, r.id LIMIT ?2",
-        params![now, i64::try_from(limit).unwrap_or(i64::MAX)],
+        params![now, sql_limit(limit)],
     )
 }
 
@@ -346,12 +351,7 @@ pub(super) fn not_at_version(
     select(
         conn,
         "WHERE id > ?4 AND +purpose = ?1 AND key_version <> ?2 ORDER BY id LIMIT ?3",
-        params![
-            purpose,
-            i64::from(version),
-            i64::try_from(limit).unwrap_or(i64::MAX),
-            after
-        ],
+        params![purpose, i64::from(version), sql_limit(limit), after],
     )
 }
 
@@ -361,7 +361,7 @@ pub(super) fn page(conn: &Connection, after: RecordId, limit: usize) -> Result<V
     select(
         conn,
         "WHERE id > ?1 ORDER BY id LIMIT ?2",
-        params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
+        params![after, sql_limit(limit)],
     )
 }
 

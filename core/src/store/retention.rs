@@ -98,7 +98,7 @@ impl Store {
             records::delete(&tx, *id, p)?;
             erased.entry(p.clone()).or_default().push(*id);
         }
-        ev.records = found.iter().map(|(id, _)| *id).collect();
+        ev.records = ids;
         ev.outcome = if found.is_empty() {
             "nothing-to-erase"
         } else {
